@@ -1,0 +1,443 @@
+"""Typed, validated stack configuration for both stacks of the program.
+
+Every key lives in the ``org-patching:`` namespace (``Pulumi.<stack>.yaml``). The same loader
+serves ``pulumi up`` (values from the engine) and ``patchctl preview`` (values read from the
+YAML file), so a bad value fails the same way in both: one line naming the key path and the
+bad value, before any resource is registered (nothing is half-created).
+
+Which stack is built is chosen by ``org-patching:stack`` (``central`` | ``child``), never by
+the stack's name, so shards such as ``child-eu`` work unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import botocore.session
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from .errors import ConfigError
+from .schedules import schedule_problem
+
+NAMESPACE = "org-patching"
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)$")
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore's endpoint data knows, in every partition."""
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ssm", partition_name=partition))
+    return frozenset(regions)
+
+
+def _account_id(value: str) -> str:
+    if not _ACCOUNT_ID.match(value):
+        raise ValueError(f"{value!r} is not a 12-digit AWS account id")
+    return value
+
+
+def _org_id(value: str) -> str:
+    if not _ORG_ID.match(value):
+        raise ValueError(f"{value!r} is not an organization id (o-xxxxxxxxxx)")
+    return value
+
+
+def _ou_id(value: str) -> str:
+    if not _OU_ID.match(value):
+        raise ValueError(f"{value!r} is not an organizational unit or root id (ou-xxxx-xxxxxxxx or r-xxxx)")
+    return value
+
+
+def _region(value: str) -> str:
+    if value not in known_regions():
+        raise ValueError(f"{value!r} is not an AWS region botocore knows")
+    return value
+
+
+def _schedule(value: str) -> str:
+    problem = schedule_problem(value)
+    if problem:
+        raise ValueError(f"{value!r} is not a valid schedule: {problem}")
+    return value
+
+
+def _role_name(value: str) -> str:
+    if not _ROLE_NAME.match(value):
+        raise ValueError(f"{value!r} is not a valid IAM role name")
+    return value
+
+
+def _rate_limit(value: str) -> str:
+    if not _RATE_LIMIT.match(value):
+        raise ValueError(f"{value!r} is not a count (e.g. 10) or a percentage (e.g. 10%)")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+AccountId = Annotated[str, AfterValidator(_account_id)]
+OrgId = Annotated[str, AfterValidator(_org_id)]
+OuId = Annotated[str, AfterValidator(_ou_id)]
+Region = Annotated[str, AfterValidator(_region)]
+Schedule = Annotated[str, AfterValidator(_schedule)]
+RoleName = Annotated[str, AfterValidator(_role_name)]
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class Model(BaseModel):
+    """Base: camelCase keys as in Pulumi config, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+    )
+
+
+def _unique(values: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} {value!r} is listed twice")
+        seen.add(value)
+    return values
+
+
+# --------------------------------------------------------------------------- patching
+
+
+PatchOperation = Literal["Scan", "Install"]
+RebootOption = Literal["RebootIfNeeded", "NoReboot"]
+ComplianceLevel = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"]
+
+
+class MaintenanceWindowConfig(Model):
+    """The default window every account/region gets (Friday 05:00 UTC, like the seed)."""
+
+    schedule: Schedule = "cron(0 5 ? * FRI *)"
+    schedule_timezone: str = "UTC"
+    duration_hours: int = Field(default=4, ge=1, le=24)
+    cutoff_hours: int = Field(default=1, ge=0, le=23)
+    operation: PatchOperation = "Install"
+    reboot_option: RebootOption = "RebootIfNeeded"
+    max_concurrency: RateLimit = "10%"
+    max_errors: RateLimit = "10%"
+    include_asgs: bool = True
+    asg_min_healthy_percentage: int = Field(default=90, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _cutoff_before_end(self) -> MaintenanceWindowConfig:
+        if self.cutoff_hours >= self.duration_hours:
+            # SSM rejects a cutoff that is not smaller than the duration (the seed's
+            # Duration=1 with a fixed Cutoff=1 is exactly this).
+            raise ValueError(
+                f"cutoffHours ({self.cutoff_hours}) must be smaller than durationHours ({self.duration_hours})"
+            )
+        return self
+
+
+class ApprovalConfig(Model):
+    """How long a patch waits after release before a patch group installs it.
+
+    Staged approval: Dev gets patches first, Prod last (defaults 0/3/7 days; Default follows
+    the seed's 7 days).
+    """
+
+    dev: int = Field(default=0, ge=0, le=360)
+    test: int = Field(default=3, ge=0, le=360)
+    prod: int = Field(default=7, ge=0, le=360)
+    default: int = Field(default=7, ge=0, le=360)
+
+
+class PatchingConfig(Model):
+    """Patch baselines and windows of every spoke."""
+
+    operating_systems: list[str] = Field(
+        default_factory=lambda: [
+            "AMAZON_LINUX_2",
+            "AMAZON_LINUX_2023",
+            "REDHAT_ENTERPRISE_LINUX",
+            "UBUNTU",
+            "WINDOWS",
+            "SUSE",
+            "DEBIAN",
+            "ROCKY_LINUX",
+        ]
+    )
+    approve_after_days: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    compliance_level: ComplianceLevel = "CRITICAL"
+    default_window: MaintenanceWindowConfig = Field(default_factory=MaintenanceWindowConfig)
+    inventory_schedule: Schedule = "rate(1 day)"
+    tag_sweep_schedule: Schedule = "rate(1 day)"
+
+    @field_validator("operating_systems")
+    @classmethod
+    def _known_os(cls, values: list[str]) -> list[str]:
+        from .ssm_model import operating_systems  # botocore's enum, loaded lazily
+
+        allowed = operating_systems()
+        for value in values:
+            if value not in allowed:
+                raise ValueError(f"{value!r} is not an SSM OperatingSystem ({', '.join(sorted(allowed))})")
+        if not values:
+            raise ValueError("at least one operating system is needed")
+        return _unique(values, "operating system")
+
+
+# --------------------------------------------------------------------------- central
+
+
+class ComplianceConfig(Model):
+    """The compliance data lake in the hub."""
+
+    inventory_retention_days: int = Field(default=400, ge=30, le=3650)
+    log_retention_days: int = Field(default=365, ge=30, le=3650)
+    archive_after_days: int = Field(default=90, ge=30, le=3650)
+    athena_bytes_scanned_cutoff_mb: int = Field(default=10_240, ge=10, le=10_485_760)
+    cloudwatch_log_retention_days: int = Field(default=365)
+
+    @field_validator("cloudwatch_log_retention_days")
+    @classmethod
+    def _cw_retention(cls, value: int) -> int:
+        allowed = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+        if value not in allowed:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention period ({', '.join(map(str, allowed))})")
+        return value
+
+    @model_validator(mode="after")
+    def _archive_before_expiry(self) -> ComplianceConfig:
+        if self.archive_after_days >= min(self.inventory_retention_days, self.log_retention_days):
+            raise ValueError("archiveAfterDays must be smaller than both retention periods")
+        return self
+
+
+class EmergencyConfig(Model):
+    """Emergency patching across the organization (Step Functions + SSM Automation)."""
+
+    approvers: list[Email] = Field(default_factory=list)
+    waves: list[Literal["Dev", "Test", "Prod", "Default"]] = Field(default_factory=lambda: ["Dev", "Test", "Prod"])
+    approval_before: list[Literal["Dev", "Test", "Prod", "Default"]] = Field(default_factory=lambda: ["Prod"])
+    max_concurrency: RateLimit = "10%"
+    max_errors: RateLimit = "5%"
+    target_location_max_concurrency: RateLimit = "10"
+    target_location_max_errors: RateLimit = "1"
+    approval_timeout_hours: int = Field(default=24, ge=1, le=168)
+
+
+class CatalogConfig(Model):
+    """The self-service "Patching maintenance window" Service Catalog product."""
+
+    share_with_organization: bool = True
+    share_with_ous: list[OuId] = Field(default_factory=list)
+    principal_role_names: list[RoleName] = Field(default_factory=lambda: ["OrganizationAccountAccessRole"])
+
+
+# --------------------------------------------------------------------------- child
+
+
+class AccountConfig(Model):
+    id: AccountId
+    name: str = Field(min_length=1, max_length=50)
+    regions: list[Region] | None = None
+
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, values: list[str] | None) -> list[str] | None:
+        if values is not None:
+            if not values:
+                raise ValueError("an account's region list cannot be empty (omit it to use org-patching:regions)")
+            _unique(values, "region")
+        return values
+
+
+class DiscoveryConfig(Model):
+    """Discover child accounts from AWS Organizations at preview time."""
+
+    ous: list[OuId] = Field(min_length=1)
+    exclude: list[AccountId] = Field(default_factory=list)
+
+
+class StackConfig(Model):
+    """Keys both stacks share."""
+
+    stack: Literal["central", "child"]
+    org_id: OrgId
+    central_account_id: AccountId
+    home_region: Region
+    tags: dict[str, str] = Field(default_factory=dict)
+    patching: PatchingConfig = Field(default_factory=PatchingConfig)
+
+
+class CentralConfig(StackConfig):
+    stack: Literal["central"]
+    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
+    emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    #: Regions the child stacks patch: the emergency rollout and catalog default to them.
+    regions: list[Region] = Field(default_factory=list)
+
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, values: list[str]) -> list[str]:
+        return _unique(values, "region")
+
+
+class ChildConfig(StackConfig):
+    stack: Literal["child"]
+    #: Fully qualified name of the central stack (``org/org-patching/central``).
+    hub_stack: str = Field(min_length=1)
+    accounts: list[AccountConfig] | None = None
+    regions: list[Region] = Field(min_length=1)
+    discover: DiscoveryConfig | None = None
+    deploy_role_name: RoleName = "OrganizationAccountAccessRole"
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, values: list[str]) -> list[str]:
+        return _unique(values, "region")
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_accounts(cls, values: list[AccountConfig] | None) -> list[AccountConfig] | None:
+        if values is not None:
+            if not values:
+                raise ValueError("the account list is empty: list at least one account or use org-patching:discover")
+            _unique([a.id for a in values], "account")
+        return values
+
+    @model_validator(mode="after")
+    def _accounts_or_discovery(self) -> ChildConfig:
+        if self.accounts is None and self.discover is None:
+            raise ValueError("set org-patching:accounts or org-patching:discover")
+        if self.accounts is not None and self.discover is not None:
+            raise ValueError("set either org-patching:accounts or org-patching:discover, not both")
+        for index, account in enumerate(self.accounts or []):
+            if account.id == self.central_account_id:
+                raise _PathError(("accounts", index, "id"), f"{account.id!r} is the central account; it is never a child")
+        if self.discover and self.central_account_id in self.discover.exclude:
+            pass  # harmless: the central account is excluded anyway
+        return self
+
+    def regions_of(self, account: AccountConfig) -> list[str]:
+        """An account's regions: its own list, else the stack's."""
+        return list(account.regions or self.regions)
+
+
+class _PathError(ValueError):
+    """A model-level validation error that knows which nested key it is about."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _key_path(loc: tuple[str | int, ...]) -> str:
+    path = f"{NAMESPACE}:"
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += part if index == 0 else f".{part}"
+    return path
+
+
+def _first_error(error: ValidationError, source: str | None) -> ConfigError:
+    detail = error.errors(include_url=False)[0]
+    loc: tuple[str | int, ...] = tuple(p for p in detail["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    context_error = (detail.get("ctx") or {}).get("error")
+    if isinstance(context_error, _PathError):
+        loc = (*loc, *context_error.path)
+        message = str(context_error)
+    else:
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = f"unknown key (value {detail['input']!r})"
+        elif detail["type"] == "missing":
+            message = "is required"
+        elif detail["type"] not in ("value_error", "assertion_error"):
+            message = f"{message} (got {detail['input']!r})"
+    key = _key_path(loc) if loc else f"{NAMESPACE}:"
+    return ConfigError(key.rstrip(":") if not loc else key, message, source)
+
+
+def _decode(value: Any) -> Any:
+    """The engine hands structured config over as JSON text; YAML files as objects."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def parse_config(raw: Mapping[str, Any], source: str | None = None) -> CentralConfig | ChildConfig:
+    """Validate a flat ``{"org-patching:key": value}`` mapping (other namespaces ignored)."""
+    values: dict[str, Any] = {}
+    for full_key, value in raw.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace == NAMESPACE:
+            values[key] = _decode(value)
+    stack = values.get("stack")
+    if stack not in ("central", "child"):
+        raise ConfigError(f"{NAMESPACE}:stack", f"must be 'central' or 'child' (got {stack!r})", source)
+    model = CentralConfig if stack == "central" else ChildConfig
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise _first_error(error, source) from None
+    except _PathError as error:  # pragma: no cover - pydantic wraps it; kept for safety
+        raise ConfigError(_key_path(error.path), str(error), source) from None
+
+
+def load_stack_file(path: str | Path) -> CentralConfig | ChildConfig:
+    """Read ``Pulumi.<stack>.yaml`` (its ``config:`` section) and validate it."""
+    file = Path(path)
+    try:
+        document = yaml.safe_load(file.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError("config file", "does not exist", str(file)) from None
+    except yaml.YAMLError as error:
+        raise ConfigError("config file", f"is not valid YAML ({str(error).splitlines()[0]})", str(file)) from None
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise ConfigError("config", "the file must have a 'config:' mapping", str(file))
+    return parse_config(document.get("config") or {}, source=str(file))
+
+
+def load_from_engine() -> CentralConfig | ChildConfig:
+    """The configuration of the stack being deployed (inside ``pulumi up``/``preview``)."""
+    import pulumi.runtime.config as runtime_config
+
+    raw = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG)
+    return parse_config(raw, source="stack config")

@@ -1,0 +1,27 @@
+"""The project's moto extension: AWS APIs moto 5.2 does not implement, added with the
+behaviour the AWS API reference documents, so Lambdas, runbook scripts and the state machine
+run unmodified against the emulator (tests, ``patchctl demo``).
+
+One module per service area lives in this package; each exposes ``install()``, which patches
+moto's response classes (idempotently). ``install()`` here applies them all. Nothing in the
+product code imports this package: it exists only for the emulator.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+_installed = False
+
+
+def install() -> None:
+    """Apply every extension module of this package (safe to call more than once)."""
+    global _installed
+    if _installed:
+        return
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module.name.startswith("_"):
+            continue
+        importlib.import_module(f"{__name__}.{module.name}").install()
+    _installed = True

@@ -1,0 +1,212 @@
+"""The org-patching tag contract: which tags decide how an EC2 workload is patched.
+
+This is the ONE place that knows tag keys and values. It is used at deploy time by the
+CrossGuard pack (this directory), at run time by the tag-remediation and window-tagging
+Lambdas (the Pulumi program copies this file into their archives), and by the offline demo.
+It must therefore stay pure Python with no dependencies and no I/O.
+
+Rules (see DESIGN.md, "The tag contract"):
+
+* ``environment`` = Dev | Test | Prod, set by app teams. Read case-insensitively and with
+  surrounding blanks ignored; anything else (or nothing) falls back to ``Default`` and the
+  decision carries the reason, so nothing is skipped silently.
+* ``Patch Group`` = Default | Dev | Test | Prod.
+* ``maintenance_window`` = ``<Env>_maintenance_window`` when the account/region has a custom
+  window for that environment, else ``Default_maintenance_window``.
+* ``install_patch=no`` exempts a resource (``patch_install=no`` is the seed's spelling: both
+  are accepted when reading, neither is ever written).
+* Resources managed elsewhere are never tagged: ASG members (the ASG is patched instead), EKS
+  and ECS nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+ENVIRONMENT_TAG = "environment"
+PATCH_GROUP_TAG = "Patch Group"
+MAINTENANCE_WINDOW_TAG = "maintenance_window"
+
+#: Tag keys whose value "no" (any case) exempts a resource from patching.
+EXEMPTION_TAGS: tuple[str, ...] = ("install_patch", "patch_install")
+EXEMPTION_VALUE = "no"
+
+ENVIRONMENTS: tuple[str, ...] = ("Dev", "Test", "Prod")
+DEFAULT = "Default"
+PATCH_GROUPS: tuple[str, ...] = (DEFAULT, *ENVIRONMENTS)
+
+WINDOW_SUFFIX = "_maintenance_window"
+DEFAULT_WINDOW = f"{DEFAULT}{WINDOW_SUFFIX}"
+
+#: The tags this contract writes; nothing else is ever changed by org-patching.
+MANAGED_TAG_KEYS: tuple[str, ...] = (PATCH_GROUP_TAG, MAINTENANCE_WINDOW_TAG)
+
+#: Tag added by EC2 Auto Scaling to every member instance.
+ASG_MEMBER_TAG = "aws:autoscaling:groupName"
+#: Exact tag keys that mark EKS-managed capacity.
+EKS_TAG_KEYS: tuple[str, ...] = ("eks:nodegroup-name", "eks:cluster-name", "alpha.eksctl.io/nodegroup-name")
+#: Tag key prefixes that mark EKS/Kubernetes-managed capacity (prefix match on the key, never a
+#: substring match on a value: the seed's ``'ecs' in value`` exempted ASGs named "specs").
+EKS_TAG_PREFIXES: tuple[str, ...] = ("k8s.io/cluster-autoscaler/", "kubernetes.io/cluster/")
+#: Tags that mark ECS-managed capacity (capacity providers with managed scaling set
+#: ``AmazonECSManaged``; ECS-owned resources carry ``aws:ecs:`` tags).
+ECS_TAG_KEYS: tuple[str, ...] = ("AmazonECSManaged",)
+ECS_TAG_PREFIXES: tuple[str, ...] = ("aws:ecs:",)
+
+ResourceKind = Literal["instance", "asg", "launch_template"]
+
+
+def window_name(environment: str) -> str:
+    """The maintenance window name for a patch group: ``Prod`` -> ``Prod_maintenance_window``."""
+    if environment not in PATCH_GROUPS:
+        raise ValueError(f"unknown patch group {environment!r}; allowed: {', '.join(PATCH_GROUPS)}")
+    return f"{environment}{WINDOW_SUFFIX}"
+
+
+WINDOW_NAMES: tuple[str, ...] = tuple(window_name(group) for group in PATCH_GROUPS)
+
+
+def canonical_environment(value: str | None) -> str | None:
+    """``' prod '`` -> ``'Prod'``; ``None`` for a missing, empty or unknown value."""
+    if value is None:
+        return None
+    wanted = value.strip().casefold()
+    for environment in ENVIRONMENTS:
+        if environment.casefold() == wanted:
+            return environment
+    return None
+
+
+def exemption_reason(tags: Mapping[str, str]) -> str | None:
+    """Why the owner opted this resource out of patching, or ``None``."""
+    for key in EXEMPTION_TAGS:
+        value = tags.get(key)
+        if value is not None and value.strip().casefold() == EXEMPTION_VALUE:
+            return f"exempt: tag {key}={value}"
+    return None
+
+
+def managed_elsewhere_reason(tags: Mapping[str, str], kind: ResourceKind = "instance") -> str | None:
+    """Why this resource is patched by something else (its ASG, EKS, ECS), or ``None``."""
+    if kind == "instance" and ASG_MEMBER_TAG in tags:
+        return f"managed: member of Auto Scaling group {tags[ASG_MEMBER_TAG]} (the group is patched)"
+    for key in tags:
+        if key in EKS_TAG_KEYS or key.startswith(EKS_TAG_PREFIXES):
+            return f"managed: EKS node capacity (tag {key})"
+        if key in ECS_TAG_KEYS or key.startswith(ECS_TAG_PREFIXES):
+            return f"managed: ECS capacity (tag {key})"
+    return None
+
+
+def skip_reason(tags: Mapping[str, str], kind: ResourceKind = "instance") -> str | None:
+    """Exempt or managed elsewhere: the reason the contract leaves this resource alone."""
+    return exemption_reason(tags) or managed_elsewhere_reason(tags, kind)
+
+
+@dataclass(frozen=True)
+class TagDecision:
+    """What the contract wants for one resource.
+
+    ``skip`` set: leave the resource alone (the reason says why). Otherwise ``desired`` holds
+    the managed tags it must carry, and ``note`` explains a fallback to Default.
+    """
+
+    desired: Mapping[str, str] = field(default_factory=dict)
+    skip: str | None = None
+    note: str | None = None
+
+    def changes(self, tags: Mapping[str, str]) -> dict[str, str]:
+        """The tags to write so ``tags`` satisfies the decision (empty: nothing to do)."""
+        if self.skip:
+            return {}
+        return {key: value for key, value in self.desired.items() if tags.get(key) != value}
+
+
+def patch_group_for(tags: Mapping[str, str]) -> tuple[str, str | None]:
+    """(patch group, note): the environment's group, or Default with the reason."""
+    raw = tags.get(ENVIRONMENT_TAG)
+    environment = canonical_environment(raw)
+    if environment is not None:
+        return environment, None
+    if raw is None or not raw.strip():
+        return DEFAULT, f"no {ENVIRONMENT_TAG} tag: using {DEFAULT}"
+    return DEFAULT, f"{ENVIRONMENT_TAG}={raw!r} is not one of {', '.join(ENVIRONMENTS)}: using {DEFAULT}"
+
+
+def decide(
+    tags: Mapping[str, str],
+    custom_windows: Collection[str] = (),
+    kind: ResourceKind = "instance",
+) -> TagDecision:
+    """The contract for one resource.
+
+    ``custom_windows``: names of the maintenance windows that exist in the resource's account
+    and region (only ``<Env>_maintenance_window`` names matter). A group without its own
+    window is patched by ``Default_maintenance_window``.
+    """
+    reason = skip_reason(tags, kind)
+    if reason:
+        return TagDecision(skip=reason)
+    group, note = patch_group_for(tags)
+    own_window = window_name(group)
+    window = own_window if group != DEFAULT and own_window in custom_windows else DEFAULT_WINDOW
+    return TagDecision(desired={PATCH_GROUP_TAG: group, MAINTENANCE_WINDOW_TAG: window}, note=note)
+
+
+def deploy_time_problems(tags: Mapping[str, str], kind: ResourceKind = "instance") -> list[str]:
+    """Why a resource about to be deployed would not be patched (empty: it is fine).
+
+    At deploy time the custom windows of the target account are unknown, so any contract
+    window name is accepted; an ``environment`` tag with a contract value is enough on its own
+    because the tag-remediation Lambda derives the rest from it.
+    """
+    if skip_reason(tags, kind):
+        return []
+    if canonical_environment(tags.get(ENVIRONMENT_TAG)) is not None and not _has_bad_managed_values(tags):
+        return []
+    problems: list[str] = []
+    group = tags.get(PATCH_GROUP_TAG)
+    window = tags.get(MAINTENANCE_WINDOW_TAG)
+    if group is None:
+        problems.append(f"missing tag '{PATCH_GROUP_TAG}' (allowed: {', '.join(PATCH_GROUPS)})")
+    elif group not in PATCH_GROUPS:
+        problems.append(f"tag '{PATCH_GROUP_TAG}'={group!r} is not one of {', '.join(PATCH_GROUPS)}")
+    if window is None:
+        problems.append(f"missing tag '{MAINTENANCE_WINDOW_TAG}' (allowed: {', '.join(WINDOW_NAMES)})")
+    elif window not in WINDOW_NAMES:
+        problems.append(f"tag '{MAINTENANCE_WINDOW_TAG}'={window!r} is not one of {', '.join(WINDOW_NAMES)}")
+    raw_env = tags.get(ENVIRONMENT_TAG)
+    if problems and raw_env is not None and canonical_environment(raw_env) is None:
+        problems.append(f"tag '{ENVIRONMENT_TAG}'={raw_env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    return problems
+
+
+def _has_bad_managed_values(tags: Mapping[str, str]) -> bool:
+    group = tags.get(PATCH_GROUP_TAG)
+    window = tags.get(MAINTENANCE_WINDOW_TAG)
+    return (group is not None and group not in PATCH_GROUPS) or (window is not None and window not in WINDOW_NAMES)
+
+
+def remediated_tags(tags: Mapping[str, str], kind: ResourceKind = "instance") -> dict[str, str] | None:
+    """Deploy-time fix: add the missing managed tags derived from ``environment``.
+
+    Returns the full new tag map, or ``None`` when there is nothing the contract can derive
+    (no usable ``environment``) or nothing to add. The window is the Default one because the
+    target account's custom windows are unknown at deploy time; the tag-remediation Lambda
+    moves the resource to its environment's window once one exists.
+    """
+    if skip_reason(tags, kind):
+        return None
+    environment = canonical_environment(tags.get(ENVIRONMENT_TAG))
+    if environment is None:
+        return None
+    added = {}
+    if PATCH_GROUP_TAG not in tags:
+        added[PATCH_GROUP_TAG] = environment
+    if MAINTENANCE_WINDOW_TAG not in tags:
+        added[MAINTENANCE_WINDOW_TAG] = DEFAULT_WINDOW
+    if not added:
+        return None
+    return {**tags, **added}
