@@ -1,0 +1,1 @@
+"""Sub-commands of patchctl, discovered by module name (see ``patchctl.cli``)."""
