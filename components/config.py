@@ -226,7 +226,30 @@ class ComplianceConfig(Model):
     @field_validator("cloudwatch_log_retention_days")
     @classmethod
     def _cw_retention(cls, value: int) -> int:
-        allowed = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+        allowed = (
+            1,
+            3,
+            5,
+            7,
+            14,
+            30,
+            60,
+            90,
+            120,
+            150,
+            180,
+            365,
+            400,
+            545,
+            731,
+            1096,
+            1827,
+            2192,
+            2557,
+            2922,
+            3288,
+            3653,
+        )
         if value not in allowed:
             raise ValueError(f"{value} is not a CloudWatch Logs retention period ({', '.join(map(str, allowed))})")
         return value
@@ -302,11 +325,19 @@ class CentralConfig(StackConfig):
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.
     regions: list[Region] = Field(default_factory=list)
+    #: Child account ids, for Athena partition projection over the compliance data (an
+    #: account missing here is stored but not queried until it is added).
+    accounts: list[AccountId] = Field(min_length=1)
 
     @field_validator("regions")
     @classmethod
     def _unique_regions(cls, values: list[str]) -> list[str]:
         return _unique(values, "region")
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_accounts(cls, values: list[str]) -> list[str]:
+        return _unique(values, "account")
 
 
 class ChildConfig(StackConfig):
@@ -341,7 +372,9 @@ class ChildConfig(StackConfig):
             raise ValueError("set either org-patching:accounts or org-patching:discover, not both")
         for index, account in enumerate(self.accounts or []):
             if account.id == self.central_account_id:
-                raise _PathError(("accounts", index, "id"), f"{account.id!r} is the central account; it is never a child")
+                raise _PathError(
+                    ("accounts", index, "id"), f"{account.id!r} is the central account; it is never a child"
+                )
         if self.discover and self.central_account_id in self.discover.exclude:
             pass  # harmless: the central account is excluded anyway
         return self
@@ -374,7 +407,9 @@ def _key_path(loc: tuple[str | int, ...]) -> str:
 
 def _first_error(error: ValidationError, source: str | None) -> ConfigError:
     detail = error.errors(include_url=False)[0]
-    loc: tuple[str | int, ...] = tuple(p for p in detail["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    loc: tuple[str | int, ...] = tuple(
+        p for p in detail["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+    )
     context_error = (detail.get("ctx") or {}).get("error")
     if isinstance(context_error, _PathError):
         loc = (*loc, *context_error.path)

@@ -1,0 +1,287 @@
+"""``ComplianceLake``: where every account's patch compliance lands, queryable with Athena.
+
+Resource data sync in every child account/region writes inventory and compliance into the
+inventory bucket; instances write RunPatchBaseline output into the patch-log bucket under
+their own account's prefix; teams' install-override lists live in the patch-lists bucket.
+One customer managed key encrypts all of it. Glue tables use partition projection, so data
+is queryable the moment the sync writes it (the seed's daily crawler left it up to 24 h
+stale and needed a Lambda to delete a clashing column after each crawl).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from .. import naming
+from ..config import ComplianceConfig
+from ..policy_documents import Statement, allow, document, org_principal_condition, to_json
+from ..secure_bucket import SecureBucket, SecureBucketArgs
+from . import compliance_tables
+
+#: Prefix under which resource data sync writes (``<prefix>/AWS:ComplianceItem/...``).
+INVENTORY_PREFIX = "inventory"
+
+
+@dataclass
+class ComplianceLakeArgs:
+    org_id: str
+    account_id: str
+    region: str
+    partition: str
+    config: ComplianceConfig
+    #: Child accounts and regions, for Athena partition projection.
+    accounts: list[str]
+    regions: list[str]
+
+
+class ComplianceLake(pulumi.ComponentResource):
+    key: aws.kms.Key
+    inventory: SecureBucket
+    patch_logs: SecureBucket
+    patch_lists: SecureBucket
+    athena_results: SecureBucket
+    database: aws.glue.CatalogDatabase
+    workgroup: aws.athena.Workgroup
+
+    def __init__(self, name: str, args: ComplianceLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("org-patching:hub:ComplianceLake", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cfg = args.config
+        arn_prefix = f"arn:{args.partition}"
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description="org-patching: compliance data, patch logs and patch lists of the organization",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=to_json(_key_policy(args)),
+            opts=child,
+        )
+        self.key_alias = aws.kms.Alias(
+            f"{name}-key-alias", name="alias/org-patching-compliance", target_key_id=self.key.key_id, opts=child
+        )
+
+        def lake_bucket(suffix: str, expire_days: int, statements_for: object = None) -> SecureBucket:
+            return SecureBucket(
+                f"{name}-{suffix}",
+                SecureBucketArgs(
+                    kms_key_arn=self.key.arn,
+                    archive_after_days=cfg.archive_after_days,
+                    expire_after_days=expire_days,
+                ),
+                statements_for=statements_for,
+                opts=child,
+            )
+
+        org = args.org_id
+        self.inventory = lake_bucket(
+            "inventory",
+            cfg.inventory_retention_days,
+            lambda arn: _resource_data_sync_statements(arn, org, self.key.arn),
+        )
+        self.patch_logs = lake_bucket(
+            "patch-logs", cfg.log_retention_days, lambda arn: _patch_log_statements(arn, org, arn_prefix)
+        )
+        self.patch_lists = lake_bucket(
+            "patch-lists", cfg.log_retention_days, lambda arn: _patch_list_statements(arn, org, arn_prefix)
+        )
+        self.athena_results = lake_bucket("athena-results", 30)
+
+        self.database = aws.glue.CatalogDatabase(
+            f"{name}-database",
+            name=naming.GLUE_DATABASE,
+            description="org-patching: SSM inventory and patch compliance from resource data sync",
+            opts=child,
+        )
+        self.tables: list[aws.glue.CatalogTable] = []
+        for table in compliance_tables.TABLES:
+            # The bucket name is only known after autonaming: build the table's arguments from it.
+            table_args = self.inventory.bucket.bucket.apply(
+                lambda bucket, table=table: compliance_tables.catalog_table_args(
+                    table, naming.GLUE_DATABASE, bucket, INVENTORY_PREFIX, args.accounts, args.regions
+                )
+            )
+            self.tables.append(
+                aws.glue.CatalogTable(
+                    f"{name}-{table.name}",
+                    name=table.name,
+                    database_name=self.database.name,
+                    description=table.description,
+                    table_type="EXTERNAL_TABLE",
+                    parameters=table_args["parameters"],
+                    partition_keys=table_args["partition_keys"],
+                    storage_descriptor=table_args["storage_descriptor"],
+                    opts=child,
+                )
+            )
+
+        self.workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup",
+            name="org-patching",
+            description="org-patching compliance reporting",
+            force_destroy=False,
+            configuration=aws.athena.WorkgroupConfigurationArgs(
+                enforce_workgroup_configuration=True,
+                publish_cloudwatch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=cfg.athena_bytes_scanned_cutoff_mb * 1024 * 1024,
+                result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
+                    output_location=pulumi.Output.concat("s3://", self.athena_results.bucket.bucket, "/results/"),
+                    encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
+                        encryption_option="SSE_KMS", kms_key_arn=self.key.arn
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        self.queries: dict[str, aws.athena.NamedQuery] = {}
+        for query in compliance_tables.named_queries():
+            self.queries[query.name] = aws.athena.NamedQuery(
+                f"{name}-{query.name}",
+                name=query.name,
+                description=query.description,
+                database=self.database.name,
+                workgroup=self.workgroup.name,
+                query=query.sql,
+                opts=child,
+            )
+
+        self.register_outputs(
+            {
+                "keyArn": self.key.arn,
+                "inventoryBucket": self.inventory.bucket.bucket,
+                "patchLogBucket": self.patch_logs.bucket.bucket,
+                "patchListBucket": self.patch_lists.bucket.bucket,
+                "athenaWorkgroup": self.workgroup.name,
+                "glueDatabase": self.database.name,
+            }
+        )
+
+
+def _key_policy(args: ComplianceLakeArgs) -> dict[str, object]:
+    """Who may use the compliance key, and only for what the data flows need."""
+    root = f"arn:{args.partition}:iam::{args.account_id}:root"
+    org = args.org_id
+    return document(
+        {
+            # Key administration stays with the hub account's IAM (AWS's default key policy
+            # statement; without it the key becomes unmanageable). Resource "*" in a key
+            # policy means "this key".
+            "Sid": "HubAccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            # Resource data sync from every account of the organization (and nobody else's).
+            "Sid": "ResourceDataSyncFromOrganization",
+            "Effect": "Allow",
+            "Principal": {"Service": "ssm.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceOrgID": org}},
+        },
+        {
+            # Instance roles write patch logs and read patch lists; only through S3 in the
+            # hub's region, only from the organization.
+            "Sid": "OrganizationUsesKeyThroughS3",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "aws:PrincipalOrgID": org,
+                    "kms:ViaService": f"s3.{args.region}.amazonaws.com",
+                }
+            },
+        },
+        {
+            # CloudWatch Logs in the hub may encrypt the hub's own log groups with this key.
+            "Sid": "HubLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{args.region}.amazonaws.com"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{args.partition}:logs:{args.region}:{args.account_id}:*"
+                }
+            },
+        },
+    )
+
+
+def _resource_data_sync_statements(
+    bucket_arn: pulumi.Output[str], org_id: str, key_arn: pulumi.Output[str]
+) -> list[Statement]:
+    """The bucket policy AWS documents for an organization's resource data sync, org-scoped
+    with ``aws:SourceOrgID`` (the seed had no source condition: any account could write)."""
+    service = {"Service": "ssm.amazonaws.com"}
+    source = {"StringEquals": {"aws:SourceOrgID": org_id}}
+    objects = pulumi.Output.concat(bucket_arn, f"/{INVENTORY_PREFIX}/*/accountid=*/*")
+    return [
+        allow(["s3:GetBucketAcl"], bucket_arn, sid="SSMBucketPermissionsCheck", principal=service, conditions=source),
+        allow(
+            ["s3:PutObject"],
+            objects,
+            sid="SSMBucketDelivery",
+            principal=service,
+            conditions={
+                "StringEquals": {
+                    "aws:SourceOrgID": org_id,
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn,
+                }
+            },
+        ),
+        allow(["s3:PutObjectTagging"], objects, sid="SSMBucketDeliveryTagging", principal=service, conditions=source),
+    ]
+
+
+def _patch_log_statements(bucket_arn: pulumi.Output[str], org_id: str, arn_prefix: str) -> list[Statement]:
+    """Instances of the organization write their patch output under their OWN account's
+    prefix only (the seed let any member overwrite any other account's logs)."""
+    return [
+        allow(
+            ["s3:PutObject"],
+            pulumi.Output.concat(bucket_arn, "/${aws:PrincipalAccount}/*"),
+            sid="OrganizationWritesOwnPrefix",
+            principal={"AWS": "*"},
+            conditions=org_principal_condition(org_id),
+        ),
+        allow(
+            ["s3:GetBucketLocation"],
+            bucket_arn,
+            sid="OrganizationLocatesBucket",
+            principal={"AWS": "*"},
+            conditions=org_principal_condition(org_id),
+        ),
+    ]
+
+
+def _patch_list_statements(bucket_arn: pulumi.Output[str], org_id: str, arn_prefix: str) -> list[Statement]:
+    """Everyone in the organization reads install-override lists; only the override-list
+    Lambda role writes, and only under its own account's prefix."""
+    return [
+        allow(
+            ["s3:GetObject"],
+            pulumi.Output.concat(bucket_arn, "/*"),
+            sid="OrganizationReadsPatchLists",
+            principal={"AWS": "*"},
+            conditions=org_principal_condition(org_id),
+        ),
+        allow(
+            ["s3:PutObject"],
+            pulumi.Output.concat(bucket_arn, "/${aws:PrincipalAccount}/*"),
+            sid="OverrideListFunctionWritesOwnPrefix",
+            principal={"AWS": "*"},
+            conditions={
+                "StringEquals": {"aws:PrincipalOrgID": org_id},
+                "ArnLike": {"aws:PrincipalArn": f"{arn_prefix}:iam::*:role/{naming.OVERRIDE_LIST_ROLE}"},
+            },
+        ),
+    ]

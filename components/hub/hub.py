@@ -1,0 +1,44 @@
+"""``PatchingHub``: everything the central account runs, one box per architecture part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from ..config import CentralConfig
+from .compliance_lake import ComplianceLake, ComplianceLakeArgs
+
+
+@dataclass
+class PatchingHubArgs:
+    config: CentralConfig
+    partition: str = "aws"
+
+
+class PatchingHub(pulumi.ComponentResource):
+    compliance: ComplianceLake
+
+    def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("org-patching:hub:PatchingHub", name, None, opts)
+        cfg = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        self.compliance = ComplianceLake(
+            f"{name}-compliance",
+            ComplianceLakeArgs(
+                org_id=cfg.org_id,
+                account_id=cfg.central_account_id,
+                region=cfg.home_region,
+                partition=args.partition,
+                config=cfg.compliance,
+                accounts=list(cfg.accounts),
+                regions=list(cfg.regions) or [cfg.home_region],
+            ),
+            opts=child,
+        )
+        self.register_outputs({})
+
+    def extra_outputs(self) -> dict[str, Any]:
+        """Stack-output sections of the hub's parts beyond the compliance lake."""
+        return {}
