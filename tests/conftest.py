@@ -1,0 +1,49 @@
+"""Shared pytest fixtures. Several areas add fixtures here: keep each block self-contained and named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+# --- runtime (Lambdas, runbook scripts, moto extensions): moto with several accounts --------------------------
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process, fake credentials, the project's moto extension installed, no retry sleeps."""
+    from moto import mock_aws
+
+    from patchctl import moto_extensions
+    from tests import aws
+
+    for key, value in aws.fake_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    aws.zero_backoff(monkeypatch)
+    aws.guard_injected_requests(monkeypatch)
+    aws.reset_credentials()
+    with mock_aws():
+        moto_extensions.install()
+        yield
+    aws.reset_credentials()
+
+
+# --- program rendering (the offline harness): the example stacks, rendered once per session -----------------
+
+REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def central_config():  # type: ignore[no-untyped-def]
+    from components.config import load_stack_file
+
+    return load_stack_file(REPO_ROOT / "Pulumi.central.yaml")
+
+
+@pytest.fixture(scope="session")
+def central_capture(central_config):  # type: ignore[no-untyped-def]
+    """The example central stack rendered under mocks (shared: rendering is the slow part)."""
+    from patchctl.commands.preview import render_stack
+
+    return render_stack(central_config)
