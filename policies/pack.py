@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+import app_team  # noqa: F401  (registers the app-team policies)
 import guard_rails  # noqa: F401  (registers the guard rails)
 from pulumi_policy import EnforcementLevel, Policy
 from registry import PACK_NAME, REGISTRY, Rule, policies

@@ -61,11 +61,20 @@ class StackView:
         return (node for node in self.nodes if node.type in types)
 
     def referenced(self, node: Node, prop: str, candidates: Iterable[Node], *id_fields: str) -> list[Node] | None:
-        """The candidates ``node.props[prop]`` points at.
+        """The candidates the top-level property ``node.props[prop]`` points at (see :meth:`points_to`)."""
+        value = node.props.get(prop)
+        values = value if isinstance(value, list) else [value]
+        return self.points_to(node, prop, values, candidates, *id_fields)
 
-        Property dependencies first; otherwise match the value against the candidates' ``id``
-        and ``id_fields`` outputs (a value may also be an ARN ending in a name). ``None`` means
-        "cannot tell": the reference is unknown (preview) and there are no dependencies.
+    def points_to(
+        self, node: Node, prop: str, values: Iterable[Any], candidates: Iterable[Node], *id_fields: str
+    ) -> list[Node] | None:
+        """The candidates that ``values`` (read from ``node``'s top-level property ``prop``) reference.
+
+        Property dependencies of ``prop`` first (exact, and known at preview); otherwise match
+        each value against the candidates' ``id`` and ``id_fields`` outputs (a value may also be
+        an ARN ending in ``/<name>``). ``None`` means "cannot tell": a value is unknown and
+        there are no dependencies to go by.
         """
         pool = list(candidates)
         deps = node.resource.property_dependencies.get(prop) or []
@@ -73,21 +82,17 @@ class StackView:
         by_dep = [candidate for candidate in pool if candidate.urn in dep_urns]
         if by_dep:
             return by_dep
-        value = node.props.get(prop)
-        if value is None:
+        wanted: set[str] = set()
+        for value in values:
+            if value is UNKNOWN:
+                return None
+            if isinstance(value, str) and value:
+                wanted.add(value)
+        if not wanted:
             return []
-        if value is UNKNOWN:
-            return None
-        values = (
-            {value}
-            if isinstance(value, str)
-            else {v for v in value if isinstance(v, str)}
-            if isinstance(value, list)
-            else set()
-        )
         matched = []
         for candidate in pool:
             idents = candidate.identifiers(*id_fields)
-            if idents & values or any(v.endswith(("/" + i, ":" + i)) for v in values for i in idents):
+            if idents & wanted or any(v.endswith(("/" + i, ":" + i)) for v in wanted for i in idents):
                 matched.append(candidate)
         return matched
