@@ -272,6 +272,8 @@ class EmergencyConfig(Model):
     target_location_max_concurrency: RateLimit = "10"
     target_location_max_errors: RateLimit = "1"
     approval_timeout_hours: int = Field(default=24, ge=1, le=168)
+    #: How often a running wave's automation is polled (seconds; a request may override it).
+    poll_seconds: int = Field(default=60, ge=0, le=3600)
 
 
 class CatalogConfig(Model):
@@ -367,9 +369,9 @@ class ChildConfig(StackConfig):
     @model_validator(mode="after")
     def _accounts_or_discovery(self) -> ChildConfig:
         if self.accounts is None and self.discover is None:
-            raise ValueError("set org-patching:accounts or org-patching:discover")
+            raise _PathError(("accounts",), "is required (or set org-patching:discover to find accounts)")
         if self.accounts is not None and self.discover is not None:
-            raise ValueError("set either org-patching:accounts or org-patching:discover, not both")
+            raise _PathError(("discover",), "set either org-patching:accounts or org-patching:discover, not both")
         for index, account in enumerate(self.accounts or []):
             if account.id == self.central_account_id:
                 raise _PathError(
