@@ -161,5 +161,5 @@ def test_render_program_runs_a_program_directory(tmp_path: Path) -> None:
     assert capture.outputs == {"greeting": "hello"}
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ProgramError, match="no Pulumi.yaml"):
+    with pytest.raises(ProgramError, match=r"no Pulumi\.yaml"):
         render_program(empty)
