@@ -83,7 +83,11 @@ def run_resource(
         prov,
         dict(config or {}),
     )
-    policy.validate(args, lambda message, _urn=None: messages.append(message))
+
+    def report(message: str, _urn: str | None = None) -> None:
+        messages.append(message)
+
+    policy.validate(args, report)
     return messages
 
 

@@ -269,7 +269,7 @@ def test_instance_from_external_template_needs_its_own_profile() -> None:
 # --- Auto Scaling groups ---------------------------------------------------------------------------
 
 
-def _asg(tags: list, lt_ref: dict | None = None, type_: str = ASG) -> R:
+def _asg(tags: list | str, lt_ref: dict | None = None, type_: str = ASG) -> R:
     props: dict = {"tags": tags, "maxSize": 2.0, "minSize": 1.0}
     if lt_ref is not None:
         props["launchTemplate"] = lt_ref
