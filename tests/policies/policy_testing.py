@@ -46,6 +46,7 @@ class R:
     project: str = "app"
     provider: PolicyProviderResource | None = None
     deps: dict[str, list[str]] = field(default_factory=dict)
+    parent: str | None = None
 
 
 def provider(name: str, props: Mapping[str, Any], project: str = "app") -> PolicyProviderResource:
@@ -122,6 +123,8 @@ def run_stack(name: str, resources: list[R], *, config: Mapping[str, Any] | None
             {},
         )
     for r in resources:
+        if r.parent is not None:
+            built[r.name].parent = built[r.parent]
         for prop, names in r.deps.items():
             built[r.name].property_dependencies[prop] = [built[n] for n in names]
             built[r.name].dependencies.extend(built[n] for n in names)
