@@ -1,0 +1,108 @@
+"""``patchctl report``: the org-wide patch compliance report, from Athena or a local bucket copy.
+
+Real use: ``--athena --workgroup W --database D`` runs the named queries in the workgroup the
+ComplianceLake created (results location, encryption and scan limits come from it). Offline:
+``--source DIR`` runs the same SQL on DuckDB over a copy of the resource data sync bucket
+(``aws s3 sync s3://<bucket> DIR``) or over ``patchctl fleet`` output. Both write the same
+CSV per query, ``report.json`` and a self-contained ``index.html`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from components.naming import GLUE_DATABASE
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "report",
+        help="org-wide patch compliance report (CSV, report.json, index.html) from Athena or a local bucket copy",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    engine = parser.add_mutually_exclusive_group(required=True)
+    engine.add_argument("--athena", action="store_true", help="run the named queries on Amazon Athena")
+    engine.add_argument("--source", type=Path, metavar="DIR", help="local copy of the resource data sync bucket")
+    parser.add_argument("--workgroup", help="Athena workgroup (with --athena)")
+    parser.add_argument("--database", help=f"Glue database (with --athena; the hub's is {GLUE_DATABASE})")
+    parser.add_argument("--region", help="region of the Athena workgroup (default: the AWS config chain)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write the report")
+    parser.add_argument(
+        "--sla-days", type=int, metavar="N", help="SLA in days for the breach list (default: the SQL's 30)"
+    )
+    parser.add_argument(
+        "--json-rows", type=int, default=None, metavar="N", help="rows per query kept in report.json (CSV has all)"
+    )
+    return parser
+
+
+def _bad(message: str) -> int:
+    print(f"patchctl report: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def run(args: argparse.Namespace) -> int:
+    from patchctl.report.build import build_report
+    from patchctl.report.errors import QueryFailed, ReportError
+    from patchctl.report.queries import DEFAULT_JSON_ROWS, report_queries
+
+    if args.sla_days is not None and not 1 <= args.sla_days <= 3650:
+        return _bad(f"--sla-days {args.sla_days}: must be 1..3650")
+    json_rows = DEFAULT_JSON_ROWS if args.json_rows is None else args.json_rows
+    if json_rows < 0:
+        return _bad(f"--json-rows {json_rows}: must be 0 or more")
+    if args.out.exists() and not args.out.is_dir():
+        return _bad(f"--out {args.out}: exists and is not a directory")
+    queries = report_queries(args.sla_days)
+    try:
+        if args.athena:
+            if not args.workgroup or not args.database:
+                missing = " and ".join(
+                    name
+                    for name, value in (("--workgroup", args.workgroup), ("--database", args.database))
+                    if not value
+                )
+                return _bad(f"--athena needs {missing}")
+            runner, source = _athena_runner(args)
+        else:
+            if args.workgroup or args.database or args.region:
+                return _bad("--workgroup/--database/--region only apply with --athena")
+            from patchctl.report.duck import DuckDBSource
+
+            runner = DuckDBSource(args.source, queries=queries)
+            source = str(args.source)
+        document = build_report(runner, queries, args.out, source=source, sla_days=args.sla_days, json_rows=json_rows)
+    except ReportError as exc:
+        return _bad(str(exc))
+    except QueryFailed as exc:
+        print(f"patchctl report: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    summary = document["summary"]
+    print(
+        f"report: {len(queries)} queries; instances={summary['instances']} compliant={summary['compliant']} "
+        f"non_compliant={summary['non_compliant']} -> {args.out / 'index.html'}"
+    )
+    return EXIT_OK
+
+
+def _athena_runner(args: argparse.Namespace) -> tuple[Any, str]:
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from patchctl.report.athena import AthenaRunner
+    from patchctl.report.errors import ReportError
+
+    try:
+        client = boto3.client("athena", region_name=args.region) if args.region else boto3.client("athena")
+    except BotoCoreError as exc:
+        raise ReportError(f"--athena: {exc}") from exc
+    region = client.meta.region_name
+    return AthenaRunner(client, args.workgroup, args.database), f"Athena {args.workgroup}/{args.database} ({region})"

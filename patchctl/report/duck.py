@@ -1,0 +1,225 @@
+"""DuckDB over a local copy of the resource data sync bucket, with views named like the Glue tables.
+
+Why: the same SQL the ComplianceLake deploys to Athena runs here, unchanged but for sqlglot's
+Trino-to-DuckDB transpilation, so tests and the offline report prove the named queries. The
+views read the sync's files with Hive partitioning from the path, exactly the columns the Glue
+tables declare (``components.hub.compliance_tables``), every value as a string like the SerDe.
+
+Difference from Athena, on purpose: DuckDB matches JSON keys case-sensitively, so each column
+reads the key the sync writes (``resourceId`` for ``resourceid``); the OpenX SerDe on Athena
+is case-insensitive. Large sources are loaded once into tables (``materialize``) so a dozen
+queries do not each re-read every file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from components.hub.compliance_tables import PARTITION_KEYS, TABLES, ComplianceTable, NamedQuery
+
+from .errors import QueryFailed, ReportError
+from .queries import QueryResult, json_value, to_duckdb
+
+_ANCHOR = "AWS:InstanceInformation"
+
+
+def find_sync_root(source: Path) -> Path:
+    """The directory holding ``AWS:InstanceInformation/`` (``source`` itself or below, up to 3 levels).
+
+    ``--source`` may be the bucket copy's root (with the sync's prefix inside) or the prefix.
+    """
+    if not source.exists():
+        raise ReportError(f"--source {source}: no such directory")
+    if not source.is_dir():
+        raise ReportError(f"--source {source}: not a directory")
+    if (source / _ANCHOR).is_dir():
+        return source
+    candidates = sorted(
+        {
+            path.parent
+            for pattern in ("*/" + _ANCHOR, "*/*/" + _ANCHOR, "*/*/*/" + _ANCHOR)
+            for path in source.glob(pattern)
+        }
+    )
+    if not candidates:
+        raise ReportError(
+            f"--source {source}: no {_ANCHOR}/ directory (is this a copy of the resource data sync bucket?)"
+        )
+    if len(candidates) > 1:
+        found = ", ".join(str(path) for path in candidates)
+        raise ReportError(f"--source {source}: several resource data sync prefixes ({found}); pass one of them")
+    return candidates[0]
+
+
+def _glob(root: Path, table: ComplianceTable) -> str:
+    segments = "/".join(f"{key.name}=*" for key in PARTITION_KEYS)
+    return (root / table.type_name).as_posix() + f"/{segments}/*.json"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def referenced_columns(queries: Iterable[NamedQuery]) -> set[str]:
+    """Every column name the queries mention (lower case): what a load needs to read."""
+    names: set[str] = set()
+    for query in queries:
+        for column in sqlglot.parse_one(query.sql, read="trino").find_all(exp.Column):
+            names.add(column.name.lower())
+    return names
+
+
+def _stage(source_root: Path, staging_root: Path, table: ComplianceTable) -> int:
+    """Concatenate one type's files per partition directory; returns the number of files read.
+
+    Why: DuckDB's JSON reader pays about a millisecond per file, and the sync writes one file
+    per instance (100,000 instances = 400,000 files). One file per (account, region) keeps the
+    Hive layout, the lines and their bytes, and makes loading as fast as the parsing.
+    """
+    count = 0
+    top = source_root / table.type_name
+    for account in os.scandir(top):
+        if not account.is_dir():
+            continue
+        for region in os.scandir(account.path):
+            if not region.is_dir():
+                continue
+            for resource_type in os.scandir(region.path):
+                if not resource_type.is_dir():
+                    continue
+                target = staging_root / table.type_name / account.name / region.name / resource_type.name
+                target.mkdir(parents=True, exist_ok=True)
+                with open(target / "part.json", "wb") as out:
+                    for entry in os.scandir(resource_type.path):
+                        if not entry.name.endswith(".json") or not entry.is_file():
+                            continue
+                        with open(entry.path, "rb") as handle:
+                            data = handle.read()
+                        out.write(data)
+                        if data and not data.endswith(b"\n"):
+                            out.write(b"\n")
+                        count += 1
+    return count
+
+
+def _view_sql(root: Path, table: ComplianceTable, has_files: bool, wanted: set[str] | None = None) -> str:
+    columns = [column for column in table.columns if wanted is None or column.name in wanted]
+    if not columns:
+        columns = [table.columns[0]]
+    table = ComplianceTable(table.name, table.type_name, tuple(columns), table.description)
+    names = [column.name for column in table.columns] + [key.name for key in PARTITION_KEYS]
+    if not has_files:
+        # No file of this type yet (e.g. no patch scan anywhere): an empty table, same columns.
+        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {name}" for name in names)
+        return f"SELECT {nulls} WHERE false"
+    json_columns = ", ".join(f"{_quote(column.json_key)}: 'VARCHAR'" for column in table.columns)
+    hive_types = ", ".join(f"{_quote(key.name)}: 'VARCHAR'" for key in PARTITION_KEYS)
+    selected = ", ".join(
+        [f'"{column.json_key}" AS {column.name}' for column in table.columns] + [key.name for key in PARTITION_KEYS]
+    )
+    return (
+        f"SELECT {selected} FROM read_json({_quote(_glob(root, table))}, format = 'newline_delimited', "
+        f"columns = {{{json_columns}}}, hive_partitioning = true, hive_types = {{{hive_types}}}, "
+        f"ignore_errors = true)"
+    )
+
+
+class DuckDBSource:
+    """A DuckDB connection with one relation per Glue table over ``source``.
+
+    ``materialize`` (default): stage the files (see :func:`_stage`) and load them into tables
+    once; otherwise create views that read the files on every query (small sources, tests of
+    the views themselves). ``queries``: load only the columns they reference (faster on big
+    fleets); default: every Glue column.
+    """
+
+    def __init__(
+        self,
+        source: Path,
+        *,
+        materialize: bool = True,
+        queries: Sequence[NamedQuery] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.root = find_sync_root(source)
+        self.connection = duckdb.connect(database=":memory:")
+        self.connection.execute("SET enable_progress_bar = false")
+        if threads:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        wanted = referenced_columns(queries) if queries is not None else None
+        self.load_seconds = 0.0
+        self.files_read = 0
+        self.rows_loaded: dict[str, int] = {}
+        started = time.perf_counter()
+        staging = Path(tempfile.mkdtemp(prefix="patchctl-report-")) if materialize else None
+        try:
+            for table in TABLES:
+                has_files = any((self.root / table.type_name).glob("*/*/*/*.json"))
+                if table.type_name == _ANCHOR and not has_files:
+                    raise ReportError(f"--source {source}: {_ANCHOR}/ holds no <instance-id>.json file (empty copy?)")
+                if staging is None:
+                    self.connection.execute(f"CREATE VIEW {table.name} AS {_view_sql(self.root, table, has_files)}")
+                    continue
+                if has_files:
+                    self.files_read += _stage(self.root, staging, table)
+                select = _view_sql(staging, table, has_files, wanted)
+                self.connection.execute(f"CREATE TABLE {table.name} AS {select}")
+                row = self.connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()
+                self.rows_loaded[table.name] = int(row[0]) if row else 0
+        except BaseException:
+            self.connection.close()
+            raise
+        finally:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+        self.load_seconds = time.perf_counter() - started
+
+    def run(self, query: NamedQuery, csv_path: Path | None = None, max_rows: int | None = None) -> QueryResult:
+        """Transpile and run one named query; write every row to ``csv_path`` if given.
+
+        The result goes to a temporary table first, so the query runs once and ``seconds``
+        is the engine's time (not Python's row conversion); DuckDB writes the CSV itself.
+        """
+        try:
+            sql = to_duckdb(query.sql)
+        except Exception as exc:  # sqlglot raises several types; all mean "not valid Trino"
+            raise QueryFailed(query.name, f"sqlglot could not transpile it: {exc}") from exc
+        try:
+            started = time.perf_counter()
+            self.connection.execute(f"CREATE OR REPLACE TEMP TABLE _result AS {sql}")
+            seconds = time.perf_counter() - started
+            count_row = self.connection.execute("SELECT count(*) FROM _result").fetchone()
+            row_count = int(count_row[0]) if count_row else 0
+            if csv_path is not None:
+                self.connection.execute(f"COPY _result TO {_quote(str(csv_path))} (HEADER, DELIMITER ',')")
+            limit = "" if max_rows is None else f" LIMIT {int(max_rows)}"
+            cursor = self.connection.execute(f"SELECT * FROM _result{limit}")
+            rows = cursor.fetchall()
+            columns = [item[0] for item in cursor.description or []]
+        except duckdb.Error as exc:
+            raise QueryFailed(query.name, f"DuckDB: {str(exc).splitlines()[0]}") from exc
+        finally:
+            self.connection.execute("DROP TABLE IF EXISTS _result")
+        return QueryResult(
+            name=query.name,
+            description=query.description,
+            columns=columns,
+            rows=[[json_value(value) for value in row] for row in rows],
+            row_count=row_count,
+            seconds=seconds,
+        )
+
+    def run_all(self, queries: Iterable[NamedQuery]) -> list[QueryResult]:
+        return [self.run(query) for query in queries]
+
+    def close(self) -> None:
+        self.connection.close()
