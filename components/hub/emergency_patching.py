@@ -1,0 +1,386 @@
+"""``EmergencyPatching``: push a zero-day patch to the organization in controlled waves.
+
+The seed looped over every account inside one 60-second Lambda (assume-role + invoke per
+account, serially). Here Step Functions orchestrates and SSM Automation is the distributed
+engine: each wave is ONE ``StartAutomationExecution`` per runbook whose ``TargetLocations``
+name the accounts/OUs × Regions, with SSM's own rate control
+(``TargetLocationMaxConcurrency``/``TargetLocationMaxErrors``). The central API calls per wave
+therefore do not grow with the number of accounts (see ``bench/bench_emergency.py``).
+
+Flow (``emergency_patching.asl.json``, beside this file): validate the request (a tiny Lambda,
+``lambda_src/emergency_validate``: a bad field fails the execution with error ``InvalidInput``
+naming the field, before anything starts) → per wave: optional human approval (SNS message
+with the task token; approvers answer ``aws stepfunctions send-task-success|send-task-failure
+--task-token ...`` — no public approval endpoint to secure) → start the runbooks → poll
+``GetAutomationExecution`` until terminal → stop the rollout when a wave is not ``Success``
+(SSM ends it ``Failed`` when a target location exceeded its error threshold) → summary
+output and an EventBridge event (source ``org-patching``, detail-type
+``Emergency Patching Rollout Finished``) on the default bus.
+
+What the runbooks must accept (the spoke's ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG``; for a
+multi-account automation the runbook must also exist in the hub account's home Region, where
+SSM reads it before running it in each target location):
+
+* standalone: ``AutomationAssumeRole``, ``Environment`` (patch group / wave), ``Operation``,
+  ``RebootOption``, ``InstallOverrideList``, ``MaxConcurrency``, ``MaxErrors``;
+* ASG: ``AutomationAssumeRole``, ``Environment``, ``Operation``, ``InstallOverrideList``,
+  ``RetainHealthyPercentage``, ``RefreshAsgInstances``.
+
+Who may start or approve: grant ``states:StartExecution`` on ``state_machine.arn`` and
+``states:SendTaskSuccess``/``states:SendTaskFailure`` to the operators' roles (identity
+policies in the org's SSO permission sets; not created here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .. import naming
+from ..config import CentralConfig
+from ..policy_documents import allow, document, to_json
+
+ASL_FILE = Path(__file__).with_name("emergency_patching.asl.json")
+VALIDATE_SOURCE = Path(__file__).parents[2] / "lambda_src" / "emergency_validate" / "app.py"
+#: Placeholders of the ASL file, filled from Outputs by :func:`render_definition`.
+PLACEHOLDERS = ("Partition", "ValidateFunctionArn", "ApprovalTopicArn", "EventSource")
+DETAIL_TYPE = "Emergency Patching Rollout Finished"
+
+
+def render_definition(values: Mapping[str, str], template: str | None = None) -> str:
+    """The ASL with every ``${Name}`` replaced; unknown or missing placeholders are errors.
+
+    Tests render the same file with moto's ARNs, so what runs on the interpreter is exactly
+    what is deployed.
+    """
+    text = ASL_FILE.read_text() if template is None else template
+    missing = [name for name in PLACEHOLDERS if name not in values]
+    if missing:
+        raise ValueError(f"emergency_patching.asl.json: no value for ${{{missing[0]}}}")
+    for name in PLACEHOLDERS:
+        text = text.replace("${" + name + "}", values[name])
+    if "${" in text:
+        start = text.index("${")
+        raise ValueError(f"emergency_patching.asl.json: unknown placeholder {text[start : text.index('}', start) + 1]}")
+    json.loads(text)  # a substitution must never break the JSON
+    return text
+
+
+def validate_environment(
+    cfg: CentralConfig, administration_role_arn: str, approval_timeout_seconds: int | None = None
+) -> dict[str, str]:
+    """Environment variables of the validation Lambda (its configuration contract)."""
+    emergency = cfg.emergency
+    return {
+        "DEFAULT_WAVES": ",".join(emergency.waves),
+        "APPROVAL_BEFORE": ",".join(emergency.approval_before),
+        "DEFAULT_REGIONS": ",".join(cfg.regions or [cfg.home_region]),
+        "MAX_CONCURRENCY": emergency.max_concurrency,
+        "MAX_ERRORS": emergency.max_errors,
+        "TARGET_LOCATION_MAX_CONCURRENCY": emergency.target_location_max_concurrency,
+        "TARGET_LOCATION_MAX_ERRORS": emergency.target_location_max_errors,
+        "POLL_SECONDS": str(emergency.poll_seconds),
+        "APPROVAL_TIMEOUT_SECONDS": str(approval_timeout_seconds or emergency.approval_timeout_hours * 3600),
+        "EXECUTION_ROLE_NAME": naming.AUTOMATION_EXECUTION_ROLE,
+        "ADMINISTRATION_ROLE_ARN": administration_role_arn,
+        "RUNBOOK_STANDALONE": naming.RUNBOOK_STANDALONE,
+        "RUNBOOK_ASG": naming.RUNBOOK_ASG,
+    }
+
+
+@dataclass
+class EmergencyPatchingArgs:
+    """The hub account's provider comes through ``opts`` (parent or ``providers``)."""
+
+    config: CentralConfig
+    partition: str = "aws"
+    #: CMK for the approval topic (the ComplianceLake key works: its key policy delegates to
+    #: the hub account's IAM). ``None``: the AWS managed key ``alias/aws/sns``.
+    topic_kms_key_arn: pulumi.Input[str] | None = None
+    #: CMK for the log groups; its key policy must allow ``logs.<region>.amazonaws.com``
+    #: (the ComplianceLake key does not). ``None``: CloudWatch Logs' own encryption.
+    log_kms_key_arn: pulumi.Input[str] | None = None
+
+
+class EmergencyPatching(pulumi.ComponentResource):
+    administration_role: aws.iam.Role
+    administration_policy: aws.iam.RolePolicy
+    approval_topic: aws.sns.Topic
+    approver_subscriptions: list[aws.sns.TopicSubscription]
+    validate_role: aws.iam.Role
+    validate_log_group: aws.cloudwatch.LogGroup
+    validate_function: aws.lambda_.Function
+    log_group: aws.cloudwatch.LogGroup
+    role: aws.iam.Role
+    role_policy: aws.iam.RolePolicy
+    state_machine: aws.sfn.StateMachine
+
+    def __init__(self, name: str, args: EmergencyPatchingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("org-patching:hub:EmergencyPatching", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cfg = args.config
+        partition, account, region = args.partition, cfg.central_account_id, cfg.home_region
+        arn = f"arn:{partition}"
+        retention = cfg.compliance.cloudwatch_log_retention_days
+
+        # --- SSM Automation administration role (multi-account automations start here) ------
+        self.administration_role = aws.iam.Role(
+            f"{name}-automation-administration",
+            name=naming.AUTOMATION_ADMINISTRATION_ROLE,
+            description="org-patching: SSM Automation fans emergency runbooks out to the organization",
+            assume_role_policy=to_json(
+                document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ssm.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": account},
+                            "ArnLike": {"aws:SourceArn": f"{arn}:ssm:*:{account}:automation-execution/*"},
+                        },
+                    }
+                )
+            ),
+            opts=child,
+        )
+        self.administration_policy = aws.iam.RolePolicy(
+            f"{name}-automation-administration",
+            role=self.administration_role.id,
+            policy=to_json(
+                document(
+                    # The account part is "*" because the targets are every account of the
+                    # organization (listed per execution, or expanded from OUs by SSM); the
+                    # aws:ResourceOrgID condition keeps it to roles inside our organization.
+                    allow(
+                        ["sts:AssumeRole"],
+                        [f"{arn}:iam::*:role/{naming.AUTOMATION_EXECUTION_ROLE}"],
+                        sid="AssumeExecutionRoleInOrganization",
+                        conditions={"StringEquals": {"aws:ResourceOrgID": cfg.org_id}},
+                    ),
+                    # OU targets: SSM expands them with this call. Organizations' list actions
+                    # have no resource-level permissions, hence "*".
+                    allow(["organizations:ListAccountsForParent"], "*", sid="ExpandOrganizationalUnits"),
+                )
+            ),
+            opts=child,
+        )
+
+        # --- approval topic ---------------------------------------------------------------
+        self.approval_topic = aws.sns.Topic(
+            f"{name}-approval",
+            display_name="org-patching emergency approvals",
+            kms_master_key_id=args.topic_kms_key_arn or "alias/aws/sns",
+            opts=child,
+        )
+        self.approver_subscriptions = [
+            aws.sns.TopicSubscription(
+                f"{name}-approver-{index}",
+                topic=self.approval_topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child,
+            )
+            for index, email in enumerate(cfg.emergency.approvers)
+        ]
+
+        # --- validation Lambda ------------------------------------------------------------
+        self.validate_role = aws.iam.Role(
+            f"{name}-validate",
+            description="org-patching: emergency request validation (logs only)",
+            assume_role_policy=to_json(
+                document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                    }
+                )
+            ),
+            opts=child,
+        )
+        self.validate_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-validate",
+            name=f"/aws/lambda/{naming.PREFIX}-emergency-validate",
+            retention_in_days=retention,
+            kms_key_id=args.log_kms_key_arn,
+            opts=child,
+        )
+        self.validate_log_policy = aws.iam.RolePolicy(
+            f"{name}-validate-logs",
+            role=self.validate_role.id,
+            policy=to_json(
+                document(
+                    allow(
+                        ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        [pulumi.Output.concat(self.validate_log_group.arn, ":*")],
+                    )
+                )
+            ),
+            opts=child,
+        )
+        self.validate_function = aws.lambda_.Function(
+            f"{name}-validate",
+            name=f"{naming.PREFIX}-emergency-validate",
+            description="org-patching: validate an emergency patching request and plan its waves",
+            runtime="python3.12",
+            architectures=["arm64"],
+            handler="app.handler",
+            timeout=10,
+            memory_size=128,
+            role=self.validate_role.arn,
+            code=pulumi.AssetArchive({"app.py": pulumi.FileAsset(str(VALIDATE_SOURCE))}),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables=self.administration_role.arn.apply(lambda admin: validate_environment(cfg, admin))
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=self.validate_log_group.name
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.validate_log_policy]),
+        )
+
+        # --- state machine ----------------------------------------------------------------
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-state-machine",
+            name=f"/aws/vendedlogs/states/{naming.EMERGENCY_STATE_MACHINE}",
+            retention_in_days=retention,
+            kms_key_id=args.log_kms_key_arn,
+            opts=child,
+        )
+        machine_arn = f"{arn}:states:{region}:{account}:stateMachine:{naming.EMERGENCY_STATE_MACHINE}"
+        self.role = aws.iam.Role(
+            f"{name}-state-machine",
+            description="org-patching: the emergency patching state machine",
+            assume_role_policy=to_json(
+                document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "states.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": account},
+                            "ArnLike": {"aws:SourceArn": machine_arn},
+                        },
+                    }
+                )
+            ),
+            opts=child,
+        )
+        self.role_policy = aws.iam.RolePolicy(
+            f"{name}-state-machine",
+            role=self.role.id,
+            policy=to_json(self._machine_policy(args, arn, account, region)),
+            opts=child,
+        )
+        definition = pulumi.Output.all(self.validate_function.arn, self.approval_topic.arn).apply(
+            lambda values: render_definition(
+                {
+                    "Partition": partition,
+                    "ValidateFunctionArn": values[0],
+                    "ApprovalTopicArn": values[1],
+                    "EventSource": naming.EVENT_SOURCE,
+                }
+            )
+        )
+        self.state_machine = aws.sfn.StateMachine(
+            f"{name}-state-machine",
+            name=naming.EMERGENCY_STATE_MACHINE,
+            type="STANDARD",
+            role_arn=self.role.arn,
+            definition=definition,
+            logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+                level="ALL",
+                include_execution_data=True,
+                log_destination=pulumi.Output.concat(self.log_group.arn, ":*"),
+            ),
+            tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
+        )
+
+        self.register_outputs(
+            {
+                "stateMachineArn": self.state_machine.arn,
+                "approvalTopicArn": self.approval_topic.arn,
+                "administrationRoleArn": self.administration_role.arn,
+                "logGroupName": self.log_group.name,
+            }
+        )
+
+    def _machine_policy(self, args: EmergencyPatchingArgs, arn: str, account: str, region: str) -> dict[str, Any]:
+        statements = [
+            allow(
+                ["lambda:InvokeFunction"],
+                [self.validate_function.arn, pulumi.Output.concat(self.validate_function.arn, ":*")],
+                sid="Validate",
+            ),
+            allow(
+                ["ssm:StartAutomationExecution"],
+                [
+                    f"{arn}:ssm:{region}:{account}:automation-definition/{naming.RUNBOOK_STANDALONE}:*",
+                    f"{arn}:ssm:{region}:{account}:automation-definition/{naming.RUNBOOK_ASG}:*",
+                ],
+                sid="StartRunbooks",
+            ),
+            # Execution ids are generated by SSM at start, so the executions can only be named
+            # by pattern (this account and Region only).
+            allow(
+                ["ssm:GetAutomationExecution", "ssm:AddTagsToResource"],
+                [f"{arn}:ssm:{region}:{account}:automation-execution/*"],
+                sid="FollowExecutions",
+            ),
+            allow(
+                ["iam:PassRole"],
+                [self.administration_role.arn],
+                sid="PassAdministrationRoleToSsm",
+                conditions={"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+            ),
+            allow(["sns:Publish"], [self.approval_topic.arn], sid="AskApprovers"),
+            allow(
+                ["events:PutEvents"],
+                [f"{arn}:events:{region}:{account}:event-bus/default"],
+                sid="AnnounceResult",
+                conditions={"StringEquals": {"events:source": naming.EVENT_SOURCE}},
+            ),
+            # CloudWatch Logs log delivery and X-Ray accept no resource-level permissions
+            # (AWS documents "*" for both in the Step Functions logging/tracing guides).
+            allow(
+                [
+                    "logs:CreateLogDelivery",
+                    "logs:GetLogDelivery",
+                    "logs:UpdateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:DescribeResourcePolicies",
+                    "logs:DescribeLogGroups",
+                ],
+                "*",
+                sid="VendedLogDelivery",
+            ),
+            allow(
+                [
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                ],
+                "*",
+                sid="Tracing",
+            ),
+        ]
+        if args.topic_kms_key_arn is not None:
+            statements.append(
+                allow(
+                    ["kms:GenerateDataKey", "kms:Decrypt"],
+                    [args.topic_kms_key_arn],
+                    sid="PublishToEncryptedTopic",
+                    conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
+                )
+            )
+        return document(*statements)

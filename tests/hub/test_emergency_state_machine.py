@@ -1,0 +1,444 @@
+"""The emergency-patching ASL file, executed on moto's Step Functions interpreter.
+
+What runs is exactly what is deployed: ``render_definition`` fills the same placeholders the
+component fills, the validation Lambda's real ``handler`` runs in-process, and every
+``aws-sdk:ssm:*`` task goes through the project's SSM Automation extension (TargetLocations
+bookkeeping, rate control, failure injection). Waits use ``poll_seconds: 0``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+
+from components import naming
+from components.config import CentralConfig
+from components.hub.emergency_patching import DETAIL_TYPE, VALIDATE_SOURCE, render_definition, validate_environment
+from patchctl.moto_extensions import ssm_automation
+
+HUB = "123456789012"  # moto runs aws-sdk tasks as its default account
+REGION = "us-east-1"
+ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
+REGIONS = ["us-east-1", "eu-west-1"]
+
+STANDALONE_PARAMETERS = {
+    "AutomationAssumeRole": {"type": "String"},
+    "Environment": {"type": "String", "allowedValues": ["Dev", "Test", "Prod", "Default"]},
+    "Operation": {"type": "String", "allowedValues": ["Scan", "Install"]},
+    "RebootOption": {"type": "String", "allowedValues": ["RebootIfNeeded", "NoReboot"]},
+    "InstallOverrideList": {"type": "String", "default": ""},
+    "MaxConcurrency": {"type": "String", "default": "10%"},
+    "MaxErrors": {"type": "String", "default": "10%"},
+}
+ASG_PARAMETERS = {
+    "AutomationAssumeRole": {"type": "String"},
+    "Environment": {"type": "String"},
+    "Operation": {"type": "String"},
+    "InstallOverrideList": {"type": "String", "default": ""},
+    "RetainHealthyPercentage": {"type": "String", "allowedPattern": "^([0-9]|[1-9][0-9]|100)$"},
+    "RefreshAsgInstances": {"type": "String", "allowedValues": ["Yes", "No"]},
+}
+
+
+def _runbook(parameters: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "schemaVersion": "0.3",
+            "assumeRole": "{{ AutomationAssumeRole }}",
+            "parameters": parameters,
+            "mainSteps": [{"name": "patch", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}],
+        }
+    )
+
+
+def _run_validate_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    """moto's LambdaFunction._invoke_lambda, replaced: run the real handler with the function's env."""
+    spec = importlib.util.spec_from_file_location("emergency_validate_app", VALIDATE_SOURCE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(spec.name, None)
+    payload = json.loads(event) if isinstance(event, str | bytes) else event
+    with mock.patch.dict(os.environ, dict(self.environment_vars)):
+        try:
+            return json.dumps(module.handler(payload, None)), False, ""
+        except Exception as error:  # the Lambda runtime's error shape
+            return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
+
+
+@dataclass
+class Hub:
+    sfn: Any
+    ssm: Any
+    sqs: Any
+    machine_arn: str
+    approvals_queue: str
+    events_queue: str
+    approval_topic: str
+
+    def start(self, request: dict[str, Any]) -> str:
+        # an explicit name: moto names every unnamed execution "None", so a second one would clash
+        return self.sfn.start_execution(
+            stateMachineArn=self.machine_arn, name=f"test-{uuid.uuid4()}", input=json.dumps(request)
+        )["executionArn"]
+
+    def finish(self, execution: str, on_approval: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Wait for the execution (it runs on moto's thread), answering approval requests."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for message in self.sqs.receive_message(QueueUrl=self.approvals_queue, WaitTimeSeconds=0).get(
+                "Messages", []
+            ):
+                body = json.loads(json.loads(message["Body"])["Message"])
+                self.sqs.delete_message(QueueUrl=self.approvals_queue, ReceiptHandle=message["ReceiptHandle"])
+                assert on_approval is not None, f"unexpected approval request: {body}"
+                on_approval(body)
+            described = self.sfn.describe_execution(executionArn=execution)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.05)
+        raise AssertionError("the execution did not finish within 30 s")
+
+    def events(self) -> list[dict[str, Any]]:
+        messages = self.sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    def automations(self) -> list[dict[str, Any]]:
+        return list(ssm_automation.executions_in(HUB, REGION))
+
+    def history(self, execution: str) -> list[dict[str, Any]]:
+        return self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+    from moto import mock_aws
+    from moto.awslambda.models import LambdaFunction
+
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", _run_validate_in_process)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        ssm_automation.install()
+        yield _build_hub()
+
+
+def _build_hub() -> Hub:
+    cfg = CentralConfig(
+        stack="central",
+        org_id="o-abcdefghij",
+        central_account_id=HUB,
+        home_region=REGION,
+        regions=REGIONS,
+        accounts=ACCOUNTS,
+    )
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="validate", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    admin = iam.create_role(RoleName=naming.AUTOMATION_ADMINISTRATION_ROLE, AssumeRolePolicyDocument="{}")["Role"][
+        "Arn"
+    ]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(VALIDATE_SOURCE, "app.py")
+    function = boto3.client("lambda").create_function(
+        FunctionName="org-patching-emergency-validate",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": archive.getvalue()},
+        Environment={"Variables": validate_environment(cfg, admin)},
+    )["FunctionArn"]
+    ssm = boto3.client("ssm")
+    for name, parameters in ((naming.RUNBOOK_STANDALONE, STANDALONE_PARAMETERS), (naming.RUNBOOK_ASG, ASG_PARAMETERS)):
+        ssm.create_document(Name=name, Content=_runbook(parameters), DocumentType="Automation", DocumentFormat="JSON")
+
+    sqs = boto3.client("sqs")
+
+    def queue(name: str) -> tuple[str, str]:
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    approvals_url, approvals_arn = queue("approvals")
+    events_url, events_arn = queue("events")
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="approvals")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=approvals_arn)
+    events = boto3.client("events")
+    events.put_rule(Name="emergency-finished", EventPattern=json.dumps({"source": [naming.EVENT_SOURCE]}))
+    events.put_targets(Rule="emergency-finished", Targets=[{"Id": "sqs", "Arn": events_arn}])
+
+    sfn = boto3.client("stepfunctions")
+    definition = render_definition(
+        {
+            "Partition": "aws",
+            "ValidateFunctionArn": function,
+            "ApprovalTopicArn": topic,
+            "EventSource": naming.EVENT_SOURCE,
+        }
+    )
+    machine = sfn.create_state_machine(
+        name=naming.EMERGENCY_STATE_MACHINE,
+        roleArn=f"arn:aws:iam::{HUB}:role/sfn",
+        definition=definition,
+        type="STANDARD",
+    )["stateMachineArn"]
+    return Hub(sfn, ssm, sqs, machine, approvals_url, events_url, topic)
+
+
+def request(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "patching_operation": "Install",
+        "operation_post_patching": "RebootIfNeeded",
+        "include_asg": "Yes",
+        "retain_healthy_percentage": "90",
+        "refresh_asg_instances": "Yes",
+        "run_patch_baseline_install_override_list": "",
+        "targets": {"accounts": ACCOUNTS, "regions": REGIONS},
+        "target_location_max_concurrency": "2",
+        "target_location_max_errors": "0",
+        "poll_seconds": 0,
+    }
+    base.update(overrides)
+    return base
+
+
+def approve(hub: Hub, seen: list[str]) -> Callable[[dict[str, Any]], None]:
+    def answer(body: dict[str, Any]) -> None:
+        seen.append(body["wave"])
+        assert body["task_token"] in body["approve"]  # the message carries the command to run
+        hub.sfn.send_task_success(taskToken=body["task_token"], output="true")
+
+    return answer
+
+
+# --------------------------------------------------------------------------- happy path
+
+
+def test_three_waves_run_in_order_after_prod_approval(hub: Hub) -> None:
+    approvals: list[str] = []
+    execution = hub.start(request())
+    result = hub.finish(execution, approve(hub, approvals))
+
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    summary = json.loads(result["output"])
+    assert summary["status"] == "Succeeded"
+    assert [w["wave"] for w in summary["waves"]] == ["Dev", "Test", "Prod"]
+    assert approvals == ["Prod"]  # the configured default: approval before Prod only
+
+    parents = [a for a in hub.automations() if "ParentAutomationExecutionId" not in a]
+    # one StartAutomationExecution per runbook and wave, whatever the number of accounts
+    assert len(parents) == 6
+    by_env: dict[str, set[str]] = {}
+    for parent in parents:
+        by_env.setdefault(parent["Parameters"]["Environment"][0], set()).add(parent["DocumentName"])
+        assert parent["AutomationExecutionStatus"] == "Success"
+        [location] = parent["TargetLocations"]
+        assert location["Accounts"] == ACCOUNTS
+        assert location["Regions"] == REGIONS
+        assert location["ExecutionRoleName"] == naming.AUTOMATION_EXECUTION_ROLE
+        assert parent["ProgressCounters"]["TotalSteps"] == 6  # 3 accounts x 2 Regions
+        assert parent["Parameters"]["AutomationAssumeRole"][0].endswith(
+            f":role/{naming.AUTOMATION_ADMINISTRATION_ROLE}"
+        )
+    assert by_env == {env: {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG} for env in ("Dev", "Test", "Prod")}
+    # the children really ran in each target account and Region
+    for account in ACCOUNTS:
+        for region in REGIONS:
+            children = list(ssm_automation.executions_in(account, region))
+            assert len(children) == 6 and all(c["AutomationExecutionStatus"] == "Success" for c in children)
+
+    # rate control: 6 locations at 2 at a time -> the machine polled more than once per automation
+    polls = [
+        e
+        for e in hub.history(execution)
+        if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"] == "getAutomationExecution"
+    ]
+    assert len(polls) == 6 * 3
+
+    [event] = hub.events()
+    assert event["source"] == naming.EVENT_SOURCE
+    assert event["detail-type"] == DETAIL_TYPE
+    assert event["detail"]["status"] == "Succeeded"
+    assert [w["wave"] for w in event["detail"]["waves"]] == ["Dev", "Test", "Prod"]
+
+
+def test_standalone_only_when_asgs_are_not_included(hub: Hub) -> None:
+    result = hub.finish(hub.start(request(include_asg="No", waves=["Dev"])))
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert {a["DocumentName"] for a in hub.automations() if "ParentAutomationExecutionId" not in a} == {
+        naming.RUNBOOK_STANDALONE
+    }
+
+
+# --------------------------------------------------------------------------- approval rejected
+
+
+def test_rejected_approval_stops_before_prod(hub: Hub) -> None:
+    def reject(body: dict[str, Any]) -> None:
+        assert body["wave"] == "Prod"
+        hub.sfn.send_task_failure(taskToken=body["task_token"], error="Rejected", cause="CAB said no")
+
+    result = hub.finish(hub.start(request()), reject)
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "ApprovalRejected"
+    summary = json.loads(result["cause"])
+    assert summary["stopped_at_wave"] == "Prod"
+    assert summary["approval_error"] == "Rejected"
+    assert "approval_cause" in summary  # moto 5.2 drops send_task_failure's cause; AWS passes it through
+    assert [w["wave"] for w in summary["waves"]] == ["Dev", "Test"]
+    environments = {a["Parameters"]["Environment"][0] for a in hub.automations()}
+    assert environments == {"Dev", "Test"}  # nothing was started for Prod
+    [event] = hub.events()
+    assert event["detail"]["status"] == "ApprovalRejected"
+
+
+def test_request_can_add_an_approval_but_not_remove_the_configured_one(hub: Hub) -> None:
+    approvals: list[str] = []
+    result = hub.finish(
+        hub.start(request(approval={"required_before": ["Dev"]}, include_asg="No")), approve(hub, approvals)
+    )
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert approvals == ["Dev", "Prod"]
+
+
+# --------------------------------------------------------------------------- error threshold
+
+
+def test_wave_over_its_error_threshold_stops_later_waves(hub: Hub) -> None:
+    # Test wave: two target locations fail where one is tolerated
+    with ssm_automation.fail_locations(("222222222222", "eu-west-1"), ("333333333333", "us-east-1")):
+        execution = hub.start(request(include_asg="No", target_location_max_errors="1", waves=["Dev", "Test", "Prod"]))
+        # Dev fails too (same accounts), so the rollout stops after Dev: Test and Prod never start
+        result = hub.finish(execution)
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "WaveErrorThresholdExceeded"
+    summary = json.loads(result["cause"])
+    assert summary["stopped_at_wave"] == "Dev"
+    [dev] = summary["waves"]
+    [automation] = dev["automations"]
+    assert automation["status"] == "Failed"
+    assert automation["counters"]["FailedSteps"] == 2
+    parents = [a for a in hub.automations() if "ParentAutomationExecutionId" not in a]
+    assert [p["Parameters"]["Environment"][0] for p in parents] == ["Dev"]
+    [event] = hub.events()
+    assert event["detail"]["status"] == "WaveErrorThresholdExceeded"
+
+
+def test_errors_within_the_threshold_let_the_rollout_continue(hub: Hub) -> None:
+    with ssm_automation.fail_locations(("222222222222", "eu-west-1")):
+        result = hub.finish(hub.start(request(include_asg="No", target_location_max_errors="1", waves=["Dev", "Test"])))
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    waves = json.loads(result["output"])["waves"]
+    assert [w["automations"][0]["counters"]["FailedSteps"] for w in waves] == [1, 1]
+
+
+def test_a_wave_that_cannot_start_stops_the_rollout(hub: Hub) -> None:
+    hub.ssm.delete_document(Name=naming.RUNBOOK_ASG)
+    result = hub.finish(hub.start(request(waves=["Dev", "Test"])))
+    assert result["status"] == "FAILED"
+    assert result["error"] == "WaveErrorThresholdExceeded"
+    summary = json.loads(result["cause"])
+    statuses = {a["document"]: a["status"] for a in summary["waves"][0]["automations"]}
+    assert statuses == {naming.RUNBOOK_STANDALONE: "Success", naming.RUNBOOK_ASG: "StartFailed"}
+
+
+# --------------------------------------------------------------------------- invalid input
+
+
+#: (change to a valid request, field the error must name, words of the reason)
+INVALID = [
+    ({"patching_operation": "Patch"}, "patching_operation", "is not one of Scan, Install"),
+    ({"operation_post_patching": "Always"}, "operation_post_patching", "is not one of"),
+    ({"include_asg": "maybe"}, "include_asg", "is not Yes or No"),
+    ({"retain_healthy_percentage": "150"}, "retain_healthy_percentage", "0-100"),
+    ({"refresh_asg_instances": 3}, "refresh_asg_instances", "is not Yes or No"),
+    ({"run_patch_baseline_install_override_list": "ftp://x"}, "run_patch_baseline_install_override_list", "https"),
+    ({"targets": {"accounts": ["12345"], "regions": REGIONS}}, "targets.accounts[0]", "12-digit"),
+    ({"targets": {"organizational_units": ["ou-bad"], "regions": REGIONS}}, "targets.organizational_units[0]", "OU"),
+    ({"targets": {"accounts": ACCOUNTS, "regions": ["moon-1"]}}, "targets.regions[0]", "Region"),
+    ({"targets": {"regions": REGIONS}}, "targets", "at least one account"),
+    ({"waves": ["Dev", "Staging"]}, "waves[1]", "is not one of"),
+    ({"env": "Dev", "waves": ["Dev"]}, "waves", "either 'env'"),
+    ({"max_errors": "200%"}, "max_errors", "count"),
+    ({"target_location_max_concurrency": "0"}, "target_location_max_concurrency", "count"),
+    ({"approval": {"required_before": ["QA"]}}, "approval.required_before[0]", "is not one of"),
+    ({"poll_seconds": -1}, "poll_seconds", "0-3600"),
+    ({"pach_operation": "Install"}, "pach_operation", "not a known field"),
+]
+
+
+def test_invalid_input_fails_at_once_naming_the_field(hub: Hub) -> None:
+    # All bad requests on one emulator, one after the other (the in-process Lambda runner
+    # patches os.environ, so executions must not overlap).
+    for change, field, why in INVALID:
+        execution = hub.start(request(**change))
+        result = hub.finish(execution)
+        assert result["status"] == "FAILED", field
+        assert result["error"] == "InvalidInput", (field, result.get("cause"))
+        assert result["cause"].startswith(f"{field}: "), result["cause"]
+        assert why in result["cause"], result["cause"]
+        states = [
+            e["stateEnteredEventDetails"]["name"] for e in hub.history(execution) if "stateEnteredEventDetails" in e
+        ]
+        assert states == ["ValidateInput", "ExplainRejection", "InputRejected"]
+    assert hub.automations() == []  # nothing started
+    assert hub.events() == []  # and nothing announced: the rollout never began
+
+
+def test_seed_payload_with_env_runs_one_wave(hub: Hub) -> None:
+    seed = {
+        "env": "Test",
+        "include_asg": "Yes",
+        "retain_healthy_percentage": "90",
+        "refresh_asg_instances": "Yes",
+        "patching_operation": "Install",
+        "operation_post_patching": "RebootIfNeeded",
+        "run_patch_baseline_install_override_list": "",
+        "targets": {"accounts": ACCOUNTS[:1]},
+        "poll_seconds": 0,
+    }
+    result = hub.finish(hub.start(seed))
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    [wave] = json.loads(result["output"])["waves"]
+    assert wave["wave"] == "Test"
+    # regions default to the configured ones
+    parent = next(a for a in hub.automations() if "ParentAutomationExecutionId" not in a)
+    assert parent["TargetLocations"][0]["Regions"] == REGIONS
+
+
+def test_definition_placeholders_are_all_filled() -> None:
+    text = render_definition(
+        {"Partition": "aws-us-gov", "ValidateFunctionArn": "fn", "ApprovalTopicArn": "topic", "EventSource": "src"}
+    )
+    assert "${" not in text and "arn:aws-us-gov:states:::aws-sdk:ssm:startAutomationExecution" in text
+    with pytest.raises(ValueError, match="ApprovalTopicArn"):
+        render_definition({"Partition": "aws", "ValidateFunctionArn": "fn", "EventSource": "src"})
+    with pytest.raises(ValueError, match=r"\$\{Other\}"):
+        render_definition(
+            {"Partition": "aws", "ValidateFunctionArn": "f", "ApprovalTopicArn": "t", "EventSource": "s"},
+            template='{"a": "${Other}"}',
+        )
