@@ -1,0 +1,367 @@
+"""Typed, validated configuration of the admin program (``org-patching-admin:`` namespace).
+
+The admin program writes Pulumi Cloud objects that decide who can change the organization's
+patching: which repository and branch a deployment runs, which AWS role it assumes, and when
+drift is detected or remediated. A typo there fails silently in the cloud (a schedule that
+never fires, a deployment that cannot assume its role), so every value is checked here, before
+anything is registered, and a bad one stops the run with one line naming the key.
+
+Schedules here are Pulumi Cloud's: standard 5-field cron (``MIN HOUR DOM MON DOW``, UTC),
+not the AWS ``cron(...)`` form the patching program uses; an AWS-style expression is rejected
+with a message that says so, because the two are easy to mix up in this repository.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "org-patching-admin"
+
+StackKind = Literal["central", "child"]
+
+_ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_PROJECT = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_STACK = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9_.-]{1,100}$")
+_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Static AWS credentials in a deployment's environment would bypass OIDC and live forever in
+#: Pulumi Cloud; the role ARN is the only supported way in.
+_FORBIDDEN_ENV = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+#: (name, low, high, names) of the five fields; day-of-week 7 is Sunday, as in most crons.
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day-of-month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 0, 7, _DAYS),
+)
+
+
+class AdminConfigError(Exception):
+    """The admin stack's config is invalid: ``key`` is the full key path."""
+
+    def __init__(self, key: str, problem: str, source: str | None = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{key}: {problem}")
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def _cron_value(token: str, low: int, high: int, names: tuple[str, ...]) -> int | None:
+    if token.upper() in names:
+        return names.index(token.upper()) + (1 if names is _MONTHS else 0)
+    if token.isdigit() and low <= int(token) <= high:
+        return int(token)
+    return None
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why ``expression`` is not a 5-field cron Pulumi Cloud accepts, or ``None`` if it is.
+
+    Supports ``*``, lists, ranges, steps and month/day names; rejects the AWS forms
+    (``cron(...)``, ``rate(...)``, six fields, ``?``) with a hint.
+    """
+    text = expression.strip()
+    if text.startswith(("cron(", "rate(", "at(")):
+        return "Pulumi Cloud schedules are 5-field cron (MIN HOUR DOM MON DOW, UTC), not AWS cron(...)/rate(...)"
+    fields = text.split()
+    if len(fields) != 5:
+        return f"needs 5 fields (MIN HOUR DOM MON DOW), got {len(fields)}"
+    for value, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for part in value.split(","):
+            base, slash, step = part.partition("/")
+            if slash and not (step.isdigit() and int(step) > 0):
+                return f"{name} step {step!r} is not a positive number"
+            if base == "*":
+                continue
+            if base == "?":
+                return f"{name}: '?' is AWS cron syntax; use '*'"
+            bounds = base.split("-")
+            parsed = [_cron_value(b, low, high, names) for b in bounds]
+            if len(bounds) > 2 or any(p is None for p in parsed):
+                allowed = f"{low}-{high}" + (f" or {','.join(names)}" if names else "")
+                return f"{name} {part!r} is out of range ({allowed})"
+            if len(parsed) == 2 and parsed[0] is not None and parsed[1] is not None and parsed[0] > parsed[1]:
+                return f"{name} range {base!r} runs backwards"
+    return None
+
+
+def duration_seconds(value: str) -> int | None:
+    """``1h``, ``45m``, ``1h30m`` (a Go duration, as Pulumi's OIDC settings take) → seconds."""
+    match = _DURATION.match(value)
+    if not value or not match:
+        return None
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _cron(value: str) -> str:
+    problem = cron_problem(value)
+    if problem:
+        raise ValueError(f"{value!r} is not a valid schedule: {problem}")
+    return " ".join(value.split())
+
+
+def _role_arn(value: str) -> str:
+    if not _ROLE_ARN.match(value):
+        raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+    return value
+
+
+def _duration(value: str) -> str:
+    seconds = duration_seconds(value)
+    # AssumeRoleWithWebIdentity accepts 15 minutes to 12 hours (the role's maximum may be lower).
+    if seconds is None:
+        raise ValueError(f"{value!r} is not a duration such as 1h, 45m or 1h30m")
+    if not 900 <= seconds <= 43_200:
+        raise ValueError(f"{value!r} is outside what AWS STS accepts (15m to 12h)")
+    return value
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise ValueError(f"{value!r} is not a valid {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _environment(values: dict[str, str]) -> dict[str, str]:
+    for name in values:
+        if not _ENV_NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid environment variable name")
+        if name in _FORBIDDEN_ENV:
+            raise ValueError(f"{name} must not be set: deployments reach AWS only through the OIDC role (awsRoleArn)")
+    return values
+
+
+Cron = Annotated[str, AfterValidator(_cron)]
+RoleArn = Annotated[str, AfterValidator(_role_arn)]
+Duration = Annotated[str, AfterValidator(_duration)]
+Environment = Annotated[dict[str, str], AfterValidator(_environment)]
+
+
+class Model(BaseModel):
+    """camelCase keys as in Pulumi config, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- models
+
+
+class SourceConfig(Model):
+    """Where deployments take the program from: a GitHub repository through the Pulumi GitHub app.
+
+    ``deployCommits`` / ``previewPullRequests`` default to off: the repository's own workflows
+    run ``pulumi up`` in order (central before child) and the policy previews; Pulumi's
+    push-to-deploy would deploy each stack on its own, in no order, and race them.
+    """
+
+    repository: Annotated[str, _pattern(_REPOSITORY, "GitHub repository (owner/name)")]
+    branch: str = Field(default="main", min_length=1)
+    repo_dir: str = "."
+    deploy_commits: bool = False
+    preview_pull_requests: bool = False
+    #: Paths that trigger push-to-deploy (only used when deployCommits is on).
+    paths: list[str] = Field(default_factory=list)
+
+    @field_validator("repo_dir")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith("/") or ".." in Path(value).parts:
+            raise ValueError(f"{value!r} must be a path inside the repository (relative, no '..')")
+        return value
+
+    @property
+    def git_branch(self) -> str:
+        """The branch as a full ref, the form the deployments API stores."""
+        return self.branch if self.branch.startswith("refs/") else f"refs/heads/{self.branch}"
+
+
+class StackDeploymentConfig(Model):
+    """One stack of the patching program: how it is deployed and how drift is watched."""
+
+    #: Which half of the program the stack builds; derived from the name when omitted
+    #: (``central`` → central, anything else → child, so shards such as ``child-eu`` work).
+    kind: StackKind | None = None
+    aws_role_arn: RoleArn
+    session_name: Annotated[str, _pattern(_SESSION_NAME, "STS session name")] | None = None
+    session_duration: Duration = "1h"
+    drift_schedule: Cron = "0 */6 * * *"
+    auto_remediate: bool = False
+    #: Scheduled ``pulumi up`` so accounts that appear in the organization (``discover``) are
+    #: enrolled without a person: what StackSet auto-deployment did for the seed. Child only.
+    enroll_schedule: Cron | None = None
+    environment_variables: Environment = Field(default_factory=dict)
+
+
+class AdminConfig(Model):
+    """The whole admin stack."""
+
+    organization: Annotated[str, _pattern(_ORG, "Pulumi organization name")]
+    project: Annotated[str, _pattern(_PROJECT, "Pulumi project name")] = "org-patching"
+    source: SourceConfig
+    pre_run_commands: list[str] = Field(default_factory=lambda: ["make setup"])
+    #: ``make setup`` installs the pinned dependencies itself; Deployments' own install would
+    #: do it a second time, unpinned dev extras aside.
+    skip_install_dependencies: bool = True
+    environment_variables: Environment = Field(default_factory=dict)
+    stacks: dict[str, StackDeploymentConfig] = Field(min_length=1)
+
+    @field_validator("pre_run_commands")
+    @classmethod
+    def _commands(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.strip():
+                raise ValueError("a pre-run command cannot be empty")
+        return values
+
+    @field_validator("stacks")
+    @classmethod
+    def _stack_names(cls, values: dict[str, StackDeploymentConfig]) -> dict[str, StackDeploymentConfig]:
+        for name in values:
+            if not _STACK.match(name):
+                raise ValueError(f"{name!r} is not a valid stack name")
+        return values
+
+    @model_validator(mode="after")
+    def _roles(self) -> AdminConfig:
+        kinds = {name: self.kind_of(name) for name in self.stacks}
+        centrals = [name for name, kind in kinds.items() if kind == "central"]
+        if len(centrals) != 1:
+            raise _PathError(("stacks",), f"exactly one central stack is needed (found {len(centrals)})")
+        if not any(kind == "child" for kind in kinds.values()):
+            raise _PathError(("stacks",), "at least one child stack is needed")
+        for name, stack in self.stacks.items():
+            if stack.enroll_schedule and kinds[name] == "central":
+                raise _PathError(
+                    ("stacks", name, "enrollSchedule"), "only child stacks enroll accounts; the central stack has none"
+                )
+        return self
+
+    def kind_of(self, stack: str) -> StackKind:
+        declared = self.stacks[stack].kind
+        if declared is not None:
+            return declared
+        return "central" if stack == "central" else "child"
+
+    def session_name_of(self, stack: str) -> str:
+        """Distinct per stack, so CloudTrail tells which deployment did what."""
+        return self.stacks[stack].session_name or f"pulumi-deployments-{stack}"[:64]
+
+    def environment_of(self, stack: str) -> dict[str, str]:
+        return {**self.environment_variables, **self.stacks[stack].environment_variables}
+
+    def ordered_stacks(self) -> list[str]:
+        """Central first (the child stacks read its outputs), then the children by name."""
+        return sorted(self.stacks, key=lambda name: (self.kind_of(name) != "central", name))
+
+
+class _PathError(ValueError):
+    """A model-level error that knows which nested key it is about."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _key_path(loc: tuple[str | int, ...]) -> str:
+    path = f"{NAMESPACE}:"
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += part if index == 0 else f".{part}"
+    return path
+
+
+def _first_error(error: ValidationError, source: str | None) -> AdminConfigError:
+    detail = error.errors(include_url=False)[0]
+    loc: tuple[str | int, ...] = tuple(
+        p for p in detail["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+    )
+    context_error = (detail.get("ctx") or {}).get("error")
+    if isinstance(context_error, _PathError):
+        loc = (*loc, *context_error.path)
+        message = str(context_error)
+    else:
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = f"unknown key (value {detail['input']!r})"
+        elif detail["type"] == "missing":
+            message = "is required"
+        elif detail["type"] not in ("value_error", "assertion_error"):
+            message = f"{message} (got {detail['input']!r})"
+    return AdminConfigError(_key_path(loc) if loc else NAMESPACE, message, source)
+
+
+def _decode(value: Any) -> Any:
+    """The engine hands structured config over as JSON text; YAML files as objects."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def parse_config(raw: Mapping[str, Any], source: str | None = None) -> AdminConfig:
+    """Validate a flat ``{"org-patching-admin:key": value}`` mapping (other namespaces ignored)."""
+    values = {
+        key: _decode(value)
+        for full_key, value in raw.items()
+        for namespace, _, key in [full_key.partition(":")]
+        if namespace == NAMESPACE
+    }
+    try:
+        return AdminConfig.model_validate(values)
+    except ValidationError as error:
+        raise _first_error(error, source) from None
+
+
+def load_stack_file(path: str | Path) -> AdminConfig:
+    """Read ``Pulumi.<stack>.yaml`` (its ``config:`` section) and validate it."""
+    file = Path(path)
+    try:
+        document = yaml.safe_load(file.read_text()) or {}
+    except FileNotFoundError:
+        raise AdminConfigError("config file", "does not exist", str(file)) from None
+    except yaml.YAMLError as error:
+        raise AdminConfigError("config file", f"is not valid YAML ({str(error).splitlines()[0]})", str(file)) from None
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise AdminConfigError("config", "the file must have a 'config:' mapping", str(file))
+    return parse_config(document.get("config") or {}, source=str(file))
+
+
+def load_from_engine() -> AdminConfig:
+    """The configuration of the admin stack being deployed (inside ``pulumi up``/``preview``)."""
+    import pulumi.runtime.config as runtime_config
+
+    # CONFIG is a ContextVar holding the dict the engine set (pulumi 3.2xx); the environment
+    # variable form is what a program started outside the language host sees.
+    raw = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    return parse_config(raw, source="stack config")

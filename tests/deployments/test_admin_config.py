@@ -1,0 +1,181 @@
+"""The admin program's config: the example parses, and every bad value stops with one line
+naming the key (unknown keys, AWS-style or out-of-range cron, bad role ARNs, a second central
+stack, enrollment on the central stack, static AWS credentials)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ADMIN_DIR = Path(__file__).resolve().parents[2] / "deployments"
+sys.path.insert(0, str(ADMIN_DIR))
+
+from org_patching_admin.config import (  # noqa: E402
+    AdminConfigError,
+    cron_problem,
+    duration_seconds,
+    load_stack_file,
+    parse_config,
+)
+
+ROLE = "arn:aws:iam::111111111111:role/pulumi-deployments"
+
+
+def minimal(**overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "org-patching-admin:organization": "acme",
+        "org-patching-admin:source": {"repository": "acme/org-patching"},
+        "org-patching-admin:stacks": {"central": {"awsRoleArn": ROLE}, "child": {"awsRoleArn": ROLE}},
+    }
+    config.update({f"org-patching-admin:{k}": v for k, v in overrides.items()})
+    return config
+
+
+def error_of(config: dict[str, Any]) -> str:
+    with pytest.raises(AdminConfigError) as caught:
+        parse_config(config, source="Pulumi.admin.yaml")
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_example_stack_file_parses_with_both_stacks() -> None:
+    cfg = load_stack_file(ADMIN_DIR / "Pulumi.admin.yaml")
+    assert cfg.ordered_stacks() == ["central", "child"]
+    assert cfg.kind_of("central") == "central" and cfg.kind_of("child") == "child"
+    assert cfg.stacks["child"].enroll_schedule == "0 3 * * *"
+    assert cfg.stacks["child"].auto_remediate is True and cfg.stacks["central"].auto_remediate is False
+    assert cfg.pre_run_commands == ["make setup"]
+
+
+def test_defaults_are_safe() -> None:
+    cfg = parse_config(minimal())
+    assert cfg.project == "org-patching"
+    assert cfg.source.deploy_commits is False and cfg.source.preview_pull_requests is False
+    assert cfg.source.git_branch == "refs/heads/main"
+    assert cfg.stacks["central"].auto_remediate is False
+    assert cfg.stacks["child"].enroll_schedule is None
+    assert cfg.session_name_of("child") == "pulumi-deployments-child"
+
+
+def test_shards_are_children_central_first() -> None:
+    stacks = {
+        "child-eu": {"awsRoleArn": ROLE},
+        "hub": {"awsRoleArn": ROLE, "kind": "central"},
+        "child-us": {"awsRoleArn": ROLE, "enrollSchedule": "15 2 * * MON-FRI"},
+    }
+    cfg = parse_config(minimal(stacks=stacks))
+    assert cfg.ordered_stacks() == ["hub", "child-eu", "child-us"]
+    assert [cfg.kind_of(s) for s in cfg.ordered_stacks()] == ["central", "child", "child"]
+
+
+def test_engine_form_json_text_is_decoded() -> None:
+    raw = {k: __import__("json").dumps(v) if isinstance(v, dict) else v for k, v in minimal().items()}
+    assert parse_config(raw).stacks["central"].aws_role_arn == ROLE
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"sourcee": {}}, "org-patching-admin:sourcee", "unknown key"),
+        (
+            {"stacks": {"central": {"awsRoleArn": ROLE, "driftSchedul": "0 * * * *"}, "child": {"awsRoleArn": ROLE}}},
+            "org-patching-admin:stacks.central.driftSchedul",
+            "unknown key",
+        ),
+        (
+            {"stacks": {"central": {"awsRoleArn": ROLE}, "child": {"awsRoleArn": ROLE, "driftSchedule": "0 25 * * *"}}},
+            "org-patching-admin:stacks.child.driftSchedule",
+            "hour '25' is out of range",
+        ),
+        (
+            {
+                "stacks": {
+                    "central": {"awsRoleArn": ROLE},
+                    "child": {"awsRoleArn": ROLE, "enrollSchedule": "cron(0 3 * * ? *)"},
+                }
+            },
+            "org-patching-admin:stacks.child.enrollSchedule",
+            "not AWS cron",
+        ),
+        (
+            {"stacks": {"central": {"awsRoleArn": "arn:aws:iam::1111:role/x"}, "child": {"awsRoleArn": ROLE}}},
+            "org-patching-admin:stacks.central.awsRoleArn",
+            "not an IAM role ARN",
+        ),
+        (
+            {"stacks": {"central": {"awsRoleArn": ROLE, "sessionDuration": "13h"}, "child": {"awsRoleArn": ROLE}}},
+            "org-patching-admin:stacks.central.sessionDuration",
+            "15m to 12h",
+        ),
+        (
+            {"stacks": {"central": {"awsRoleArn": ROLE, "enrollSchedule": "0 3 * * *"}, "child": {"awsRoleArn": ROLE}}},
+            "org-patching-admin:stacks.central.enrollSchedule",
+            "only child stacks",
+        ),
+        (
+            {"stacks": {"central": {"awsRoleArn": ROLE}, "hub": {"awsRoleArn": ROLE, "kind": "central"}}},
+            "org-patching-admin:stacks",
+            "exactly one central stack",
+        ),
+        ({"stacks": {"central": {"awsRoleArn": ROLE}}}, "org-patching-admin:stacks", "at least one child"),
+        (
+            {"environmentVariables": {"AWS_SECRET_ACCESS_KEY": "x"}},
+            "org-patching-admin:environmentVariables",
+            "OIDC role",
+        ),
+        ({"source": {"repository": "not a repo"}}, "org-patching-admin:source.repository", "owner/name"),
+        ({"source": {"repository": "a/b", "repoDir": "../x"}}, "org-patching-admin:source.repoDir", "inside"),
+        ({"organization": None}, "org-patching-admin:organization", "got None"),
+    ],
+)
+def test_bad_values_name_their_key(overrides: dict[str, Any], key: str, fragment: str) -> None:
+    message = error_of(minimal(**overrides))
+    assert message.startswith(f"Pulumi.admin.yaml: {key}: "), message
+    assert fragment in message
+
+
+def test_missing_required_key() -> None:
+    config = minimal()
+    del config["org-patching-admin:source"]
+    assert error_of(config) == "Pulumi.admin.yaml: org-patching-admin:source: is required"
+
+
+def test_other_namespaces_are_ignored() -> None:
+    assert parse_config({**minimal(), "pulumiservice:accessToken": "x", "aws:region": "us-east-1"})
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["0 */6 * * *", "30 2 * * MON-FRI", "0 0 1,15 * *", "*/15 * * JAN,JUL SUN", "0 3 * * 7", "5 4 * * 0-6"],
+)
+def test_valid_crons(expression: str) -> None:
+    assert cron_problem(expression) is None
+
+
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("0 */6 * *", "needs 5 fields"),
+        ("0 0 * * * *", "needs 5 fields"),
+        ("60 * * * *", "minute '60'"),
+        ("0 0 0 * *", "day-of-month '0'"),
+        ("0 0 ? * MON", "'?' is AWS cron syntax"),
+        ("0 0 * * FRI-MON", "runs backwards"),
+        ("*/0 * * * *", "step '0'"),
+        ("rate(1 day)", "not AWS cron"),
+    ],
+)
+def test_invalid_crons(expression: str, fragment: str) -> None:
+    problem = cron_problem(expression)
+    assert problem is not None and fragment in problem
+
+
+def test_durations() -> None:
+    assert duration_seconds("1h30m") == 5400
+    assert duration_seconds("45m") == 2700
+    assert duration_seconds("") is None
+    assert duration_seconds("1 hour") is None
