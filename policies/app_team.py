@@ -39,7 +39,7 @@ from pulumi_policy import (
 )
 from registry import resource_policy, stack_policy
 from settings import PROFILE_SCHEMA, TAG_SCHEMA, TagSettings
-from stackview import Node, StackView
+from stackview import Node, Pool, StackView
 
 EC2_INSTANCE: Final = "aws:ec2/instance:Instance"
 SPOT_REQUEST: Final = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
@@ -397,11 +397,13 @@ class Fleet:
     """The stack's EC2 capacity and who manages it, joined once per stack policy."""
 
     view: StackView
-    templates: list[Node]
-    asgs: list[Node]
+    templates: Pool
+    asgs: Pool
     instances: list[Node]
-    #: template URN -> instances / ASGs launched from it (None entries: reference unknown)
+    #: template URN -> instances / ASGs launched from it
     template_users: dict[str, list[Node]]
+    #: instance URN -> the templates in this stack it is launched from
+    instance_templates: dict[str, list[Node]]
     #: ASG URN -> its templates; None: at least one reference can't be resolved yet
     asg_templates: dict[str, list[Node] | None]
     #: URNs of templates/ASGs EKS or ECS manages, with the reason
@@ -413,17 +415,18 @@ _TEMPLATE_IDS: Final = ("name", "arn", "launchTemplateId", "launchTemplateName")
 
 def build_fleet(args: StackValidationArgs) -> Fleet:
     view = StackView(args.resources)
-    templates = list(view.of_type(*LAUNCH_TEMPLATE_TYPES))
-    asgs = list(view.of_type(*ASG_TYPES))
+    templates = view.pool(*LAUNCH_TEMPLATE_TYPES, ids=_TEMPLATE_IDS)
+    asgs = view.pool(*ASG_TYPES, ids=("arn", "name"))
     instances = list(view.of_type(*INSTANCE_TYPES))
     users: dict[str, list[Node]] = {template.urn: [] for template in templates}
+    instance_templates: dict[str, list[Node]] = {}
     asg_templates: dict[str, list[Node] | None] = {}
     managed: dict[str, str] = {}
 
     for asg in asgs:
         found: list[Node] | None = []
         for prop, ref in asg_template_refs(asg.type, asg.props):
-            hits = view.points_to(asg, prop, [ref], templates, *_TEMPLATE_IDS)
+            hits = view.points_to(asg, prop, [ref], templates)
             if hits is None or found is None:
                 found = None
                 continue
@@ -433,20 +436,19 @@ def build_fleet(args: StackValidationArgs) -> Fleet:
             users[template.urn].append(asg)
     for instance in instances:
         refs = instance_template_refs(instance.type, instance.props)
-        hits = view.points_to(instance, "launchTemplate", refs, templates, *_TEMPLATE_IDS) if refs else []
+        hits = view.points_to(instance, "launchTemplate", refs, templates) if refs else []
+        instance_templates[instance.urn] = hits or []
         for template in hits or []:
             users[template.urn].append(instance)
 
     for group in view.of_type(*EKS_NODE_GROUP_TYPES):
         spec = group.props.get("launchTemplate")
         refs = [spec] if spec is UNKNOWN else [_get(spec, "id"), _get(spec, "name")]
-        for template in (
-            view.points_to(group, "launchTemplate", [r for r in refs if r is not None], templates, *_TEMPLATE_IDS) or []
-        ):
+        for template in view.points_to(group, "launchTemplate", [r for r in refs if r is not None], templates) or []:
             managed[template.urn] = f"managed: launch template of EKS node group '{group.name}'"
     for provider in view.of_type(*ECS_CAPACITY_PROVIDER_TYPES):
         arn = _get(provider.props, "autoScalingGroupProvider", "autoScalingGroupArn")
-        for asg in view.points_to(provider, "autoScalingGroupProvider", [arn], asgs, "arn", "name") or []:
+        for asg in view.points_to(provider, "autoScalingGroupProvider", [arn], asgs) or []:
             managed[asg.urn] = f"managed: Auto Scaling group of ECS capacity provider '{provider.name}'"
     for asg in asgs:
         everything, _ = asg_tags(asg.props)
@@ -457,7 +459,7 @@ def build_fleet(args: StackValidationArgs) -> Fleet:
         if asg.urn in managed:
             for template in asg_templates.get(asg.urn) or []:
                 managed.setdefault(template.urn, f"{managed[asg.urn]} (via Auto Scaling group '{asg.name}')")
-    return Fleet(view, templates, asgs, instances, users, asg_templates, managed)
+    return Fleet(view, templates, asgs, instances, users, instance_templates, asg_templates, managed)
 
 
 def _template_skip(template: Node, fleet: Fleet, settings: TagSettings) -> bool:
@@ -545,8 +547,7 @@ def launch_template_instance_profile(args: StackValidationArgs, report: ReportVi
         refs = instance_template_refs(instance.type, instance.props)
         if not refs or instance.props.get("iamInstanceProfile"):
             continue
-        templates = [t for t in fleet.templates if instance in fleet.template_users[t.urn]]
-        if templates or UNKNOWN in refs:
+        if fleet.instance_templates.get(instance.urn) or UNKNOWN in refs:
             continue  # the template is here (judged above) or can't be resolved yet
         tags = judge_tags(instance_tags(instance.type, instance.props, instance.resource.provider), settings)
         if not tags.skip:
@@ -633,60 +634,70 @@ class RoleGrants:
     documents: list[Any]
 
 
-#: type -> (prop naming the role(s), role id fields, prop with policy ARN(s), prop with a document)
-_ROLE_LINKS: Final[dict[str, tuple[str, tuple[str, ...], str | None, str | None]]] = {
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("role", ("name", "arn"), "policyArn", None),
-    "aws:iam/policyAttachment:PolicyAttachment": ("roles", ("name", "arn"), "policyArn", None),
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (
-        "roleName",
-        ("name",),
-        "policyArns",
-        None,
-    ),
-    "aws:iam/rolePolicy:RolePolicy": ("role", ("name", "arn"), None, "policy"),
-    "aws-native:iam:RolePolicy": ("roleName", ("roleName", "arn"), None, "policyDocument"),
-    "aws-native:iam:ManagedPolicy": ("roles", ("roleName", "arn"), None, "policyDocument"),
+#: type -> (prop naming the role(s), prop with policy ARN(s), prop with a document)
+_ROLE_LINKS: Final[dict[str, tuple[str, str | None, str | None]]] = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("role", "policyArn", None),
+    "aws:iam/policyAttachment:PolicyAttachment": ("roles", "policyArn", None),
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": ("roleName", "policyArns", None),
+    "aws:iam/rolePolicy:RolePolicy": ("role", None, "policy"),
+    "aws-native:iam:RolePolicy": ("roleName", None, "policyDocument"),
+    "aws-native:iam:ManagedPolicy": ("roles", None, "policyDocument"),
 }
+_ROLE_IDS: Final = ("name", "roleName", "arn")
 
 
-def _role_grants(view: StackView, role: Node) -> RoleGrants:
-    grants = RoleGrants([], [])
-    grants.policy_arns.extend(_list(role.props.get("managedPolicyArns")))
+def _own_grants(role: Node) -> RoleGrants:
+    grants = RoleGrants(list(_list(role.props.get("managedPolicyArns"))), [])
     for inline in _list(role.props.get("inlinePolicies")) + _list(role.props.get("policies")):
         if inline is UNKNOWN:
             grants.documents.append(UNKNOWN)
         elif isinstance(inline, Mapping):
             grants.documents.append(inline.get("policy", inline.get("policyDocument")))
-    roles = [role]
+    return grants
+
+
+def role_grants(view: StackView) -> dict[str, RoleGrants]:
+    """What is attached to each role of the stack, in one pass over the stack.
+
+    An attachment whose role can't be resolved yet (unknown at preview) counts for every role:
+    it might be theirs, and a policy must not fail a role on a guess.
+    """
+    roles = view.pool(*ROLE_TYPES, ids=_ROLE_IDS)
+    grants = {role.urn: _own_grants(role) for role in roles}
+    unresolved = RoleGrants([], [])
     for node in view.nodes:
         link = _ROLE_LINKS.get(node.type)
         if link is None:
             continue
-        ref_prop, role_ids, arn_prop, document_prop = link
-        if view.referenced(node, ref_prop, roles, *role_ids) == []:
-            continue  # attached to another role (None: can't tell yet, count it)
-        if arn_prop:
-            grants.policy_arns.extend(_list(node.props.get(arn_prop)))
-        if document_prop:
-            grants.documents.append(node.props.get(document_prop))
+        ref_prop, arn_prop, document_prop = link
+        targets = view.referenced(node, ref_prop, roles)
+        for target in [unresolved] if targets is None else [grants[role.urn] for role in targets]:
+            if arn_prop:
+                target.policy_arns.extend(_list(node.props.get(arn_prop)))
+            if document_prop:
+                target.documents.append(node.props.get(document_prop))
+    for role_grants_ in grants.values():
+        role_grants_.policy_arns.extend(unresolved.policy_arns)
+        role_grants_.documents.extend(unresolved.documents)
     return grants
 
 
-def role_can_patch(view: StackView, role: Node) -> tuple[bool | None, list[str]]:
+def role_can_patch(view: StackView, grants: RoleGrants) -> tuple[bool | None, list[str]]:
     """(True/False, missing actions); None when unknowns leave it open."""
-    grants = _role_grants(view, role)
     documents = list(grants.documents)
     undecided = False
-    managed = list(view.of_type(*MANAGED_POLICY_TYPES))
+    managed = view.pool(*MANAGED_POLICY_TYPES, ids=("arn",))
     for arn in grants.policy_arns:
         if arn is UNKNOWN or is_unknown(arn):
             undecided = True
             continue
-        if isinstance(arn, str) and arn.endswith(f":iam::aws:policy/{SSM_CORE_POLICY}"):
+        if not isinstance(arn, str):
+            continue
+        if arn.endswith(f":iam::aws:policy/{SSM_CORE_POLICY}"):
             return True, []
-        for policy in managed:
-            if isinstance(arn, str) and arn in policy.identifiers("arn"):
-                documents.append(policy.props.get("policy", policy.props.get("policyDocument")))
+        documents.extend(
+            policy.props.get("policy", policy.props.get("policyDocument")) for policy in managed.lookup(arn)
+        )
     granted, unknown = granted_actions(documents)
     missing = [action for action in SSM_PATCH_ACTIONS if action not in granted]
     if not missing:
@@ -710,33 +721,34 @@ def instance_profile_can_patch(args: StackValidationArgs, report: ReportViolatio
     """Only profiles created in this stack and used by an EC2 workload here are judged: a
     profile from elsewhere (by name) is that stack's business."""
     view = StackView(args.resources)
-    profiles = list(view.of_type(*INSTANCE_PROFILE_TYPES))
+    profiles = view.pool(*INSTANCE_PROFILE_TYPES, ids=("name", "arn", "instanceProfileName"))
     if not profiles:
         return
-    roles = list(view.of_type(*ROLE_TYPES))
+    roles = view.pool(*ROLE_TYPES, ids=_ROLE_IDS)
     users: dict[str, list[Node]] = {}
     for node in view.nodes:
         if node.type in INSTANCE_TYPES:
-            hits = view.referenced(node, "iamInstanceProfile", profiles, "name", "arn", "instanceProfileName")
+            hits = view.referenced(node, "iamInstanceProfile", profiles)
         elif node.type in LAUNCH_TEMPLATE_TYPES:
             prop = "launchTemplateData" if node.type == NATIVE_LAUNCH_TEMPLATE else "iamInstanceProfile"
             value = template_profile(node.type, node.props)
-            hits = view.points_to(node, prop, [value] if value else [], profiles, "name", "arn", "instanceProfileName")
+            hits = view.points_to(node, prop, [value] if value else [], profiles)
         else:
             continue
         for profile in hits or []:
             users.setdefault(profile.urn, []).append(node)
+    if not users:
+        return
+    grants = role_grants(view)
     for profile in profiles:
         if profile.urn not in users:
             continue
-        if profile.type == "aws-native:iam:InstanceProfile":
-            found = view.referenced(profile, "roles", roles, "roleName", "arn")
-        else:
-            found = view.referenced(profile, "role", roles, "name", "arn")
+        prop = "roles" if profile.type == "aws-native:iam:InstanceProfile" else "role"
+        found = view.referenced(profile, prop, roles)
         if not found:
             continue  # no role, an unknown one, or a role from another stack
         for role in found:
-            verdict, missing = role_can_patch(view, role)
+            verdict, missing = role_can_patch(view, grants[role.urn])
             if verdict is False:
                 used_by = ", ".join(f"'{user.name}'" for user in users[profile.urn])
                 report(

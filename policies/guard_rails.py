@@ -114,31 +114,30 @@ def _denies_insecure_transport(document: Any) -> bool:
 def s3_bucket_encrypted_private(args: StackValidationArgs, report: ReportViolation) -> None:
     """Joins each bucket with its companion resources (pulumi-aws 7 splits them)."""
     view = StackView(args.resources)
-    buckets = list(view.of_type(*BUCKET_TYPES))
+    buckets = view.pool(*BUCKET_TYPES, ids=("bucket", "arn"))
     if not buckets:
         return
-    ids = ("bucket", "arn")
     sse: dict[str, list[Any]] = {b.urn: _inline_sse(b) for b in buckets}
     pab: dict[str, list[Node]] = {b.urn: [] for b in buckets}
     tls: dict[str, list[Any]] = {b.urn: [] for b in buckets}
     blind = {"sse": False, "pab": False, "tls": False}
 
     for node in view.of_type(*SSE_TYPES):
-        targets = view.referenced(node, "bucket", buckets, *ids)
+        targets = view.referenced(node, "bucket", buckets)
         if targets is None:
             blind["sse"] = True
             continue
         for target in targets:
             sse[target.urn].extend(_sse_algorithms(node.props))
     for node in view.of_type(PAB_TYPE):
-        targets = view.referenced(node, "bucket", buckets, *ids)
+        targets = view.referenced(node, "bucket", buckets)
         if targets is None:
             blind["pab"] = True
             continue
         for target in targets:
             pab[target.urn].append(node)
     for node in view.of_type(BUCKET_POLICY_TYPE):
-        targets = view.referenced(node, "bucket", buckets, *ids)
+        targets = view.referenced(node, "bucket", buckets)
         if targets is None:
             blind["tls"] = True
             continue
@@ -428,7 +427,7 @@ def lambda_runtime_allowed(args: ResourceValidationArgs, report: ReportViolation
 )
 def lambda_log_retention(args: StackValidationArgs, report: ReportViolation) -> None:
     view = StackView(args.resources)
-    groups = list(view.of_type(*LOG_GROUP_TYPES))
+    groups = view.pool(*LOG_GROUP_TYPES, ids=("name", "logGroupName", "arn"))
     for group in groups:
         retention = group.props.get("retentionInDays")
         if retention is UNKNOWN:
@@ -444,7 +443,7 @@ def lambda_log_retention(args: StackValidationArgs, report: ReportViolation) -> 
         wanted = [target] if isinstance(target, str) and target else []
         if isinstance(name, str):
             wanted.append(f"/aws/lambda/{name}")
-        found = view.points_to(function, "loggingConfig", wanted, groups, "name", "logGroupName", "arn")
+        found = view.points_to(function, "loggingConfig", wanted, groups)
         if found or found is None or names_unknown:
             continue
         report(

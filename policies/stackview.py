@@ -16,7 +16,7 @@ from props import UNKNOWN, is_unknown, plain
 from pulumi_policy import PolicyResource
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
     """A stack resource with its props already converted to plain data."""
 
@@ -45,12 +45,46 @@ class Node:
         return found
 
 
+class Pool:
+    """Candidates of one kind, indexed by URN and by the values that reference them.
+
+    Built once per stack policy run, so a join costs a dictionary lookup per reference instead
+    of a scan of every candidate (stacks have thousands of resources).
+    """
+
+    def __init__(self, nodes: Iterable[Node], id_fields: tuple[str, ...]) -> None:
+        self.nodes = list(nodes)
+        self.by_urn = {node.urn: node for node in self.nodes}
+        self.index: dict[str, list[Node]] = {}
+        for node in self.nodes:
+            for ident in node.identifiers(*id_fields):
+                self.index.setdefault(ident, []).append(node)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes)
+
+    def lookup(self, value: str) -> list[Node]:
+        """Nodes with ``value`` as an identifier, or whose identifier ends ``value`` after a
+        ``/`` or ``:`` (an ARN naming a name: ``arn:...:instance-profile/app`` -> ``app``)."""
+        found = list(self.index.get(value, ()))
+        for position, char in enumerate(value):
+            if char in "/:":
+                for node in self.index.get(value[position + 1 :], ()):
+                    if node not in found:
+                        found.append(node)
+        return found
+
+
 class StackView:
     """Index of a stack's resources by type and URN."""
 
     def __init__(self, resources: Iterable[PolicyResource]) -> None:
         self.nodes: list[Node] = []
         self.by_urn: dict[str, Node] = {}
+        self._pools: dict[tuple[tuple[str, ...], tuple[str, ...]], Pool] = {}
         for resource in resources:
             props = plain(resource.props)
             node = Node(resource, props if isinstance(props, dict) else {})
@@ -60,39 +94,35 @@ class StackView:
     def of_type(self, *types: str) -> Iterator[Node]:
         return (node for node in self.nodes if node.type in types)
 
-    def referenced(self, node: Node, prop: str, candidates: Iterable[Node], *id_fields: str) -> list[Node] | None:
-        """The candidates the top-level property ``node.props[prop]`` points at (see :meth:`points_to`)."""
+    def pool(self, *types: str, ids: tuple[str, ...]) -> Pool:
+        """The resources of ``types``, indexed by ``id`` and ``ids`` (cached)."""
+        key = (types, ids)
+        if key not in self._pools:
+            self._pools[key] = Pool(self.of_type(*types), ids)
+        return self._pools[key]
+
+    def referenced(self, node: Node, prop: str, pool: Pool) -> list[Node] | None:
+        """The pool members the top-level property ``node.props[prop]`` points at (see :meth:`points_to`)."""
         value = node.props.get(prop)
         values = value if isinstance(value, list) else [value]
-        return self.points_to(node, prop, values, candidates, *id_fields)
+        return self.points_to(node, prop, values, pool)
 
-    def points_to(
-        self, node: Node, prop: str, values: Iterable[Any], candidates: Iterable[Node], *id_fields: str
-    ) -> list[Node] | None:
-        """The candidates that ``values`` (read from ``node``'s top-level property ``prop``) reference.
+    def points_to(self, node: Node, prop: str, values: Iterable[Any], pool: Pool) -> list[Node] | None:
+        """The pool members that ``values`` (read from ``node``'s top-level property ``prop``) reference.
 
         Property dependencies of ``prop`` first (exact, and known at preview); otherwise match
-        each value against the candidates' ``id`` and ``id_fields`` outputs (a value may also be
-        an ARN ending in ``/<name>``). ``None`` means "cannot tell": a value is unknown and
-        there are no dependencies to go by.
+        each value against the members' ``id`` and id fields (a value may also be an ARN ending
+        in ``/<name>``). ``None`` means "cannot tell": a value is unknown and there are no
+        dependencies to go by.
         """
-        pool = list(candidates)
         deps = node.resource.property_dependencies.get(prop) or []
-        dep_urns = {dep.urn for dep in deps}
-        by_dep = [candidate for candidate in pool if candidate.urn in dep_urns]
+        by_dep = [pool.by_urn[dep.urn] for dep in deps if dep.urn in pool.by_urn]
         if by_dep:
             return by_dep
-        wanted: set[str] = set()
+        matched: list[Node] = []
         for value in values:
             if value is UNKNOWN:
                 return None
             if isinstance(value, str) and value:
-                wanted.add(value)
-        if not wanted:
-            return []
-        matched = []
-        for candidate in pool:
-            idents = candidate.identifiers(*id_fields)
-            if idents & wanted or any(v.endswith(("/" + i, ":" + i)) for v in wanted for i in idents):
-                matched.append(candidate)
+                matched.extend(hit for hit in pool.lookup(value) if hit not in matched)
         return matched
