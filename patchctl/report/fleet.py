@@ -216,6 +216,7 @@ class FleetFigures:
     per_environment: dict[str, Counts] = field(default_factory=dict)
     per_platform: dict[str, Counts] = field(default_factory=dict)
     terminated_ids: set[str] = field(default_factory=set)
+    instance_ids: set[str] = field(default_factory=set)
 
     @property
     def stale(self) -> int:
@@ -239,6 +240,7 @@ class FleetFigures:
         self.sla_breach_ids |= other.sla_breach_ids
         self.missing_urgent_ids |= other.missing_urgent_ids
         self.terminated_ids |= other.terminated_ids
+        self.instance_ids |= other.instance_ids
         self.missing_critical_age.update(other.missing_critical_age)
         for mine, theirs in (
             (self.per_account, other.per_account),
@@ -453,6 +455,7 @@ def _one_instance(
         figures.terminated_ids.add(iid)
         return
     figures.instances += 1
+    figures.instance_ids.add(iid)
     if status == "COMPLIANT":
         figures.compliant += 1
     elif status == "NON_COMPLIANT":
