@@ -22,9 +22,9 @@ Behaviour taken from the SSM API reference, with the parts an emulator has to in
   ``IncludeChildOrganizationUnits``; ``ExcludeAccounts`` removes accounts). Children live in
   the target account and Region (visible there with ``ParentAutomationExecutionId``); the
   parent, in the caller's account, has one step per child.
-* **Time.** Nothing runs in the background: every read of a parent
-  (Get/Describe*) advances it by one batch per target location, the batch size being
-  ``TargetLocationMaxConcurrency`` (a count, or a percentage of that location's targets,
+* **Time.** Nothing runs in the background: every ``GetAutomationExecution`` or
+  ``DescribeAutomationStepExecutions`` of a parent advances it by one batch per target
+  location, the batch size being ``TargetLocationMaxConcurrency`` (a count, or a percentage of that location's targets,
   at least 1). So a poller sees ``InProgress`` before the terminal state, exactly as many
   times as rate control implies.
 * **Errors.** A child fails only when a test asks for it (:func:`fail_locations`). When the
@@ -283,7 +283,7 @@ def _expand_accounts(caller: str, spec: dict[str, Any]) -> list[str]:
             raise _SsmError("InvalidTarget", f"Organizational unit {entry} does not exist.") from None
         while parents:
             parent = parents.pop(0)
-            accounts.extend(a.id for a in backend.list_accounts_for_parent(parent))
+            accounts.extend(a.id for a in backend.accounts if a.parent_id == parent)
             if include_children:
                 parents.extend(ou.id for ou in backend.ou if ou.parent_id == parent)
     excluded = set(spec.get("ExcludeAccounts") or [])
@@ -586,8 +586,6 @@ def describe_automation_executions(self: SimpleSystemManagerResponse) -> ActionR
     size = int(self._get_param("MaxResults") or 50)
     with _LOCK:
         executions = list(_store(self.current_account, self.region).values())
-        for execution in executions:
-            _advance(execution)
         for item in filters:
             key, values = item.get("Key"), item.get("Values") or []
             executions = [e for e in executions if _matches(e, key, values)]
@@ -653,8 +651,11 @@ def executions_in(account: str, region: str) -> Iterable[dict[str, Any]]:
 
 def install() -> None:
     """Patch moto's SSM response class (idempotent)."""
-    SimpleSystemManagerResponse.start_automation_execution = start_automation_execution  # type: ignore[method-assign]
-    SimpleSystemManagerResponse.get_automation_execution = get_automation_execution  # type: ignore[method-assign]
-    SimpleSystemManagerResponse.describe_automation_executions = describe_automation_executions  # type: ignore[method-assign]
-    SimpleSystemManagerResponse.describe_automation_step_executions = describe_automation_step_executions  # type: ignore[method-assign]
-    SimpleSystemManagerResponse.stop_automation_execution = stop_automation_execution  # type: ignore[method-assign]
+    for method in (
+        start_automation_execution,
+        get_automation_execution,
+        describe_automation_executions,
+        describe_automation_step_executions,
+        stop_automation_execution,
+    ):
+        setattr(SimpleSystemManagerResponse, method.__name__, method)
