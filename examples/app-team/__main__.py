@@ -1,0 +1,164 @@
+"""An app team's workload, patched by org-patching: one EC2 instance and one Auto Scaling group.
+
+What makes them patchable (and lets them pass the org-patching policy pack):
+
+* an ``environment`` tag (Dev, Test or Prod) on the instance, in the launch template's
+  ``instance`` tag specification and propagated by the ASG: org-patching derives the
+  ``Patch Group`` and ``maintenance_window`` tags from it and writes them itself;
+* the instance profile org-patching created in this account (read from the child stack's
+  outputs), whose role lets SSM in.
+
+org-patching owns ``Patch Group`` and ``maintenance_window``: the provider ignores them, so its
+tag remediation never shows up as drift here. The window that will patch these machines is
+exported so the team can see it (a team gets its own ``<Env>_maintenance_window`` by launching
+the Service Catalog product; until then the default window patches it).
+
+The child stack's outputs (``schemas/child-outputs.schema.json`` in org-patching) are read
+defensively: if the stack is not deployed yet, or an output is missing (an older
+``outputsVersion``), the documented defaults below are used and the export
+``childOutputsUsed`` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+#: Created by org-patching in every enrolled account (README, "Stack outputs").
+DEFAULT_INSTANCE_PROFILE = "InstanceProfileforPatching"
+#: The window every enrolled account/region has.
+DEFAULT_WINDOW = "Default_maintenance_window"
+ENVIRONMENTS = ("Dev", "Test", "Prod")
+#: Tags org-patching writes and owns.
+MANAGED_TAGS = ["Patch Group", "maintenance_window"]
+
+config = pulumi.Config()
+environment = config.require("environment")
+if environment not in ENVIRONMENTS:
+    raise ValueError(f"app-team-example:environment: {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
+account_id = config.require("accountId")
+child = pulumi.StackReference(config.require("childStack"))
+
+
+REGION = aws.config.region or "eu-west-1"
+
+
+def _lookup(outputs: Mapping[str, Any], *path: str) -> Any:
+    value: Any = outputs
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def instance_profile_of(outputs: Mapping[str, Any]) -> str:
+    """This account's patching instance profile (``accounts.<id>.instanceProfile.name``)."""
+    value = _lookup(outputs, "accounts", account_id, "instanceProfile", "name")
+    return value if isinstance(value, str) and value else DEFAULT_INSTANCE_PROFILE
+
+
+def windows_here(outputs: Mapping[str, Any]) -> list[str]:
+    """Names of the maintenance windows org-patching runs in this account and region."""
+    windows = _lookup(outputs, "accounts", account_id, "regions", REGION, "maintenanceWindows")
+    return sorted(windows) if isinstance(windows, Mapping) and windows else [DEFAULT_WINDOW]
+
+
+def window_for(outputs: Mapping[str, Any]) -> str:
+    """The window that patches ``environment`` here: the team's own ``<Env>_maintenance_window``
+    if it exists in this account/region (Service Catalog product), else the default one."""
+    own = f"{environment}_maintenance_window"
+    return own if own in windows_here(outputs) else DEFAULT_WINDOW
+
+
+def child_outputs() -> pulumi.Output[dict[str, Any]]:
+    """The child stack outputs we read (``schemas/child-outputs.schema.json``); absent ones are left out."""
+    names = ("outputsVersion", "accounts", "tagContract")
+
+    def collect(values: list[Any]) -> dict[str, Any]:
+        found = {name: value for name, value in zip(names, values, strict=True) if value is not None}
+        version = str(found.get("outputsVersion", "1.0"))
+        if not version.startswith("1."):
+            pulumi.log.warn(f"child stack outputsVersion {version}: this program was written for 1.x; check the README")
+        return found
+
+    return pulumi.Output.all(*(child.get_output(name) for name in names)).apply(collect)
+
+
+outputs = child_outputs()
+profile_name = outputs.apply(instance_profile_of)
+window = outputs.apply(window_for)
+
+provider = aws.Provider(
+    account_id,
+    region=REGION,
+    allowed_account_ids=[account_id],
+    ignore_tags=aws.ProviderIgnoreTagsArgs(keys=MANAGED_TAGS),
+)
+opts = pulumi.ResourceOptions(provider=provider)
+invoke = pulumi.InvokeOptions(provider=provider)
+
+ami = aws.ec2.get_ami_output(
+    most_recent=True,
+    owners=["amazon"],
+    filters=[aws.ec2.GetAmiFilterArgs(name="name", values=["al2023-ami-*-x86_64"])],
+    opts=invoke,
+)
+vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
+subnets = aws.ec2.get_subnets_output(
+    filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id])],
+    opts=invoke,
+)
+workload_tags = {"environment": environment, "team": "payments"}
+
+web = aws.ec2.Instance(
+    "web",
+    ami=ami.id,
+    instance_type="t3.micro",
+    subnet_id=subnets.ids[0],
+    iam_instance_profile=profile_name,
+    metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required"),
+    tags={**workload_tags, "Name": "web"},
+    opts=opts,
+)
+
+template = aws.ec2.LaunchTemplate(
+    "workers",
+    image_id=ami.id,
+    instance_type="t3.small",
+    iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(name=profile_name),
+    metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(http_tokens="required"),
+    # Tags every instance the group launches carries from its first second (before the ASG's
+    # own propagated tags are applied).
+    tag_specifications=[
+        aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags={**workload_tags, "Name": "worker"}),
+        aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="volume", tags=workload_tags),
+    ],
+    tags=workload_tags,
+    opts=opts,
+)
+
+workers = aws.autoscaling.Group(
+    "workers",
+    min_size=1,
+    max_size=3,
+    desired_capacity=1,
+    vpc_zone_identifiers=subnets.ids,
+    launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=template.id, version="$Latest"),
+    # org-patching patches the group (AMI rebake + instance refresh), found by these tags.
+    tags=[
+        aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True)
+        for key, value in workload_tags.items()
+    ],
+    opts=opts,
+)
+
+pulumi.export("instanceId", web.id)
+pulumi.export("autoScalingGroup", workers.name)
+pulumi.export("instanceProfile", profile_name)
+pulumi.export("maintenanceWindow", window)
+pulumi.export("maintenanceWindowsHere", outputs.apply(windows_here))
+pulumi.export("childOutputsUsed", outputs.apply(lambda found: sorted(found)))
