@@ -44,13 +44,31 @@ def fake_env() -> dict[str, str]:
 
 
 _CREDENTIALS: dict[str, dict[str, str]] = {}
+_SESSIONS: dict[tuple[str, str], boto3.session.Session] = {}
+_LOADER: Any = None
+
+
+def _botocore_session() -> Any:
+    """A botocore session sharing ONE model loader: loading ec2's service model costs ~50 ms per session."""
+    global _LOADER
+    import botocore.loaders
+    import botocore.session
+
+    if _LOADER is None:
+        _LOADER = botocore.loaders.create_loader()
+    core = botocore.session.Session()
+    core.register_component("data_loader", _LOADER)
+    return core
 
 
 def credentials(account: str) -> dict[str, str]:
     """Credentials moto maps to ``account`` (assume_role once per account and mock)."""
     if account not in _CREDENTIALS:
         sts = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+            botocore_session=_botocore_session(),
         ).client("sts")
         creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="org-patching-test")[
             "Credentials"
@@ -64,19 +82,23 @@ def credentials(account: str) -> dict[str, str]:
 
 
 def reset_credentials() -> None:
-    """Forget assumed credentials (moto forgets them when its mock stops)."""
+    """Forget assumed credentials and sessions (moto forgets them when its mock stops)."""
     _CREDENTIALS.clear()
+    _SESSIONS.clear()
 
 
 def session(account: str, region: str) -> boto3.session.Session:
-    """A session whose calls land in ``account``/``region``."""
-    creds = credentials(account)
-    return boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region,
-    )
+    """A session whose calls land in ``account``/``region`` (cached per test)."""
+    if (account, region) not in _SESSIONS:
+        creds = credentials(account)
+        _SESSIONS[(account, region)] = boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=region,
+            botocore_session=_botocore_session(),
+        )
+    return _SESSIONS[(account, region)]
 
 
 @contextmanager
@@ -96,7 +118,7 @@ def as_account(account: str, region: str) -> Iterator[boto3.session.Session]:
         }
     )
     boto3.DEFAULT_SESSION = None
-    boto3.setup_default_session()
+    boto3.setup_default_session(botocore_session=_botocore_session())
     try:
         assert boto3.DEFAULT_SESSION is not None
         yield boto3.DEFAULT_SESSION
@@ -259,6 +281,12 @@ def instance_tags(sess: boto3.session.Session, instance_id: str) -> dict[str, st
     """Current tags of one instance."""
     reservations = sess.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"]
     return tags_of(reservations[0]["Instances"][0].get("Tags"))
+
+
+def instances_tags(sess: boto3.session.Session, instance_ids: list[str]) -> dict[str, dict[str, str]]:
+    """Current tags of many instances in one call."""
+    reservations = sess.client("ec2").describe_instances(InstanceIds=instance_ids)["Reservations"]
+    return {i["InstanceId"]: tags_of(i.get("Tags")) for r in reservations for i in r["Instances"]}
 
 
 def create_launch_template(

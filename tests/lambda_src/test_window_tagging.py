@@ -1,0 +1,225 @@
+"""Window tagging custom resource on moto, answering a real local HTTP server like CloudFormation's ResponseURL."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import tag_contract
+
+from tests import aws
+
+app = importlib.import_module("lambda_src.window_tagging.app")
+
+PG, MW = tag_contract.PATCH_GROUP_TAG, tag_contract.MAINTENANCE_WINDOW_TAG
+
+
+class CloudFormation:
+    """A loopback HTTP server that records the PUTs a custom resource sends to its ResponseURL."""
+
+    def __init__(self) -> None:
+        self.responses: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                length = int(self.headers["Content-Length"])
+                outer.responses.append(json.loads(self.rfile.read(length)))
+                outer.headers.append(dict(self.headers))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/cfn-response?X-Amz-Signature=abc"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cfn() -> Iterator[CloudFormation]:
+    server = CloudFormation()
+    yield server
+    server.close()
+
+
+def event(cfn: CloudFormation, request_type: str, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "RequestType": request_type,
+        "ResponseURL": cfn.url,
+        "StackId": "arn:aws:cloudformation:us-east-1:111111111111:stack/SC-111111111111-pp-abc/1234",
+        "RequestId": "req-1",
+        "LogicalResourceId": "EC2Tagging",
+        "ResourceType": "Custom::EC2Tagging",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", **props},
+        **extra,
+    }
+
+
+def props(env: str = "Prod", include_asg: str = "Yes", window: str | None = None) -> dict[str, str]:
+    return {"Environment": env, "WindowName": window or f"{env}_maintenance_window", "IncludeASG": include_asg}
+
+
+def run(cfn: CloudFormation, account: str, region: str, evt: dict[str, Any]) -> dict[str, Any]:
+    with aws.as_account(account, region):
+        app.handler(evt, None)
+    return cfn.responses[-1]
+
+
+def test_create_then_delete_moves_the_environment_and_back_in_every_account_and_region(
+    moto_aws: None, cfn: CloudFormation
+) -> None:
+    for account in aws.ACCOUNTS:
+        for region in aws.REGIONS:
+            sess = aws.session(account, region)
+            default = {PG: "Prod", MW: "Default_maintenance_window"}
+            running = aws.run_instances(sess, {"environment": "prod", **default}, count=3)
+            stopped = aws.run_instances(sess, {"environment": " PROD "})
+            sess.client("ec2").stop_instances(InstanceIds=stopped)
+            dev = aws.run_instances(sess, {"environment": "Dev", PG: "Dev", MW: "Default_maintenance_window"})
+            exempt = aws.run_instances(sess, {"environment": "Prod", "install_patch": "no"})
+            eks = aws.run_instances(sess, {"environment": "Prod", "eks:cluster-name": "c"})
+            aws.create_asg(sess, "prod-asg", {"environment": "Prod", **default}, desired=1)
+            aws.create_asg(sess, "ecs-asg", {"environment": "Prod", "AmazonECSManaged": ""}, desired=0)
+
+            created = run(cfn, account, region, event(cfn, "Create", props()))
+            assert created["Status"] == "SUCCESS", created
+            assert created["Data"]["InstancesTagged"] == 4 and created["Data"]["AsgsTagged"] == 1
+            current = aws.instances_tags(sess, running + stopped)
+            for instance_id in running + stopped:
+                tags = current[instance_id]
+                assert tags[MW] == "Prod_maintenance_window" and tags[PG] == "Prod"
+                assert tags["environment"] in ("prod", " PROD ")  # never rewritten
+            assert aws.instance_tags(sess, dev[0])[MW] == "Default_maintenance_window"
+            assert MW not in aws.instance_tags(sess, exempt[0]) and MW not in aws.instance_tags(sess, eks[0])
+            assert aws.asg_tags(sess, "prod-asg")[MW] == "Prod_maintenance_window"
+            assert MW not in aws.asg_tags(sess, "ecs-asg")
+            # the ASG's members are patched through the ASG: never retagged here
+            members = sess.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["prod-asg"])
+            member = members["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+            assert aws.instance_tags(sess, member).get(MW) == "Default_maintenance_window"  # propagated at launch
+
+            physical = created["PhysicalResourceId"]
+            deleted = run(cfn, account, region, event(cfn, "Delete", props(), PhysicalResourceId=physical))
+            assert deleted["Status"] == "SUCCESS" and deleted["PhysicalResourceId"] == physical
+            assert {t[MW] for t in aws.instances_tags(sess, running + stopped).values()} == {
+                "Default_maintenance_window"
+            }
+            assert aws.asg_tags(sess, "prod-asg")[MW] == "Default_maintenance_window"
+    assert len({r["PhysicalResourceId"] for r in cfn.responses}) == 1
+    assert cfn.headers[0]["Content-Type"] == ""
+
+
+def test_update_to_another_environment_moves_both_and_keeps_the_physical_id(
+    moto_aws: None, cfn: CloudFormation
+) -> None:
+    account, region = aws.ACCOUNTS[1], aws.REGIONS[0]
+    sess = aws.session(account, region)
+    test_ids = aws.run_instances(sess, {"environment": "Test"}, count=2)
+    prod_ids = aws.run_instances(sess, {"environment": "Prod"}, count=2)
+    aws.create_asg(sess, "test-asg", {"environment": "Test"}, desired=0)
+    created = run(cfn, account, region, event(cfn, "Create", props("Test", "No")))
+    assert created["Data"]["AsgsTagged"] == 0 and MW not in aws.asg_tags(sess, "test-asg")  # IncludeASG=No
+    assert all(aws.instance_tags(sess, i)[MW] == "Test_maintenance_window" for i in test_ids)
+    updated = run(
+        cfn,
+        account,
+        region,
+        event(
+            cfn,
+            "Update",
+            props("Prod"),
+            PhysicalResourceId=created["PhysicalResourceId"],
+            OldResourceProperties=props("Test", "No"),
+        ),
+    )
+    assert updated["Status"] == "SUCCESS" and updated["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert all(aws.instance_tags(sess, i)[MW] == "Default_maintenance_window" for i in test_ids)
+    assert all(aws.instance_tags(sess, i)[MW] == "Prod_maintenance_window" for i in prod_ids)
+
+
+def test_a_second_create_writes_nothing(moto_aws: None, cfn: CloudFormation) -> None:
+    account, region = aws.ACCOUNTS[0], aws.REGIONS[1]
+    sess = aws.session(account, region)
+    aws.run_instances(sess, {"environment": "Dev"}, count=5)
+    run(cfn, account, region, event(cfn, "Create", props("Dev")))
+    counter = aws.CallCounter()
+    with aws.as_account(account, region) as default:
+        counter.attach(default.events)
+        app.handler(event(cfn, "Create", props("Dev")), None)
+    assert counter.writes() == 0 and cfn.responses[-1]["Data"]["InstancesTagged"] == 0
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ({"Environment": "Production", "WindowName": "Prod_maintenance_window"}, "Environment: 'Production'"),
+        ({"Environment": "", "WindowName": "Prod_maintenance_window"}, "Environment: ''"),
+        ({"WindowName": "Prod_maintenance_window"}, "Environment: None"),
+        ({"Environment": "Prod", "WindowName": "Dev_maintenance_window"}, "WindowName"),
+        ({"Environment": "Prod", "IncludeASG": "maybe"}, "IncludeASG"),
+    ],
+)
+def test_bad_properties_fail_the_stack_with_a_reason_and_write_nothing(
+    moto_aws: None, cfn: CloudFormation, properties: dict[str, str], message: str
+) -> None:
+    account, region = aws.ACCOUNTS[2], aws.REGIONS[0]
+    instance = aws.run_instances(aws.session(account, region), {"environment": "Prod"})[0]
+    counter = aws.CallCounter()
+    with aws.as_account(account, region) as default:
+        counter.attach(default.events)
+        app.handler(event(cfn, "Create", properties), None)
+    response = cfn.responses[-1]
+    assert response["Status"] == "FAILED" and message in response["Reason"], response
+    assert counter.total == 0
+    assert MW not in aws.instance_tags(aws.session(account, region), instance)
+    # deleting the failed resource must succeed (nothing to undo), or the stack could never be removed
+    with aws.as_account(account, region):
+        app.handler(event(cfn, "Delete", properties, PhysicalResourceId=response["PhysicalResourceId"]), None)
+    assert cfn.responses[-1]["Status"] == "SUCCESS"
+
+
+def test_failures_are_answered_create_fails_delete_succeeds(moto_aws: None, cfn: CloudFormation) -> None:
+    account, region = aws.ACCOUNTS[0], aws.REGIONS[0]
+    aws.run_instances(aws.session(account, region), {"environment": "Test"})
+    with aws.as_account(account, region) as default:
+        aws.deny(default.events, ("CreateTags",))
+        app.handler(event(cfn, "Create", props("Test")), None)
+        app.handler(event(cfn, "Delete", props("Test"), PhysicalResourceId="pid"), None)
+    create, delete = cfn.responses[-2:]
+    assert create["Status"] == "FAILED" and "UnauthorizedOperation" in create["Reason"]
+    assert create["Data"]["Errors"] == 1
+    assert delete["Status"] == "SUCCESS" and delete["Data"]["Errors"] == 1
+    # an unexpected crash (here: describe denied) is answered too
+    with aws.as_account(account, region) as default:
+        aws.deny(default.events, ("DescribeMaintenanceWindows",), service="ssm")
+        app.handler(event(cfn, "Create", props("Test")), None)
+    assert cfn.responses[-1]["Status"] == "FAILED" and "AccessDenied" in cfn.responses[-1]["Reason"]
+    # an unknown request type as well
+    with aws.as_account(account, region):
+        app.handler(event(cfn, "Replace", props("Test")), None)
+    assert cfn.responses[-1]["Status"] == "FAILED" and "RequestType" in cfn.responses[-1]["Reason"]
+    assert len(json.dumps(cfn.responses[-1])) < 4096
+
+
+def test_unreachable_response_url_does_not_raise(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "SEND_RETRY_DELAY", 0)
+    with aws.as_account(aws.ACCOUNTS[0], aws.REGIONS[0]):
+        body = app.handler({"RequestType": "Create", "ResponseURL": "http://127.0.0.1:9/x"}, None)
+    assert body["Status"] == "FAILED"
