@@ -21,10 +21,12 @@ What the runbooks must accept (the spoke's ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`
 multi-account automation the runbook must also exist in the hub account's home Region, where
 SSM reads it before running it in each target location):
 
-* standalone: ``AutomationAssumeRole``, ``Environment`` (patch group / wave), ``Operation``,
-  ``RebootOption``, ``InstallOverrideList``, ``MaxConcurrency``, ``MaxErrors``;
-* ASG: ``AutomationAssumeRole``, ``Environment``, ``Operation``, ``InstallOverrideList``,
-  ``RetainHealthyPercentage``, ``RefreshAsgInstances``.
+* standalone: ``AutomationAssumeRole``, ``TargetKey``/``TargetValue`` (which resources, e.g.
+  ``tag:Patch Group`` = the wave; the catalog's windows pass ``tag:maintenance_window`` = the
+  window's name), ``Operation``, ``RebootOption``, ``InstallOverrideList``,
+  ``MaxConcurrency``, ``MaxErrors``;
+* ASG: ``AutomationAssumeRole``, ``TargetKey``, ``TargetValue``, ``Operation``,
+  ``InstallOverrideList``, ``RetainHealthyPercentage``, ``RefreshAsgInstances``.
 
 Who may start or approve: grant ``states:StartExecution`` on ``state_machine.arn`` and
 ``states:SendTaskSuccess``/``states:SendTaskFailure`` to the operators' roles (identity

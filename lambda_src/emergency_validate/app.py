@@ -42,6 +42,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ENVIRONMENTS = ("Dev", "Test", "Prod", "Default")
+#: A wave patches every instance (and ASG) of its patch group, whichever window it is in.
+#: (The tag key is the tag contract's ``PATCH_GROUP_TAG``; this file is deployed alone.)
+PATCH_GROUP_TARGET = "tag:Patch Group"
 #: SSM's limits for one StartAutomationExecution (TargetLocation.Accounts and TargetLocations).
 ACCOUNTS_PER_LOCATION = 50
 MAX_LOCATIONS = 100
@@ -289,7 +292,8 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
                 "DocumentName": settings.runbook_standalone,
                 "Parameters": {
                     **common,
-                    "Environment": [wave],
+                    "TargetKey": [PATCH_GROUP_TARGET],
+                    "TargetValue": [wave],
                     "RebootOption": [reboot],
                     "MaxConcurrency": [concurrency],
                     "MaxErrors": [errors],
@@ -302,7 +306,8 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
                     "DocumentName": settings.runbook_asg,
                     "Parameters": {
                         **common,
-                        "Environment": [wave],
+                        "TargetKey": [PATCH_GROUP_TARGET],
+                        "TargetValue": [wave],
                         "RetainHealthyPercentage": [str(healthy)],
                         "RefreshAsgInstances": [refresh],
                     },

@@ -36,7 +36,8 @@ REGIONS = ["us-east-1", "eu-west-1"]
 
 STANDALONE_PARAMETERS = {
     "AutomationAssumeRole": {"type": "String"},
-    "Environment": {"type": "String", "allowedValues": ["Dev", "Test", "Prod", "Default"]},
+    "TargetKey": {"type": "String", "allowedValues": ["tag:Patch Group", "tag:maintenance_window"]},
+    "TargetValue": {"type": "String"},
     "Operation": {"type": "String", "allowedValues": ["Scan", "Install"]},
     "RebootOption": {"type": "String", "allowedValues": ["RebootIfNeeded", "NoReboot"]},
     "InstallOverrideList": {"type": "String", "default": ""},
@@ -45,7 +46,8 @@ STANDALONE_PARAMETERS = {
 }
 ASG_PARAMETERS = {
     "AutomationAssumeRole": {"type": "String"},
-    "Environment": {"type": "String"},
+    "TargetKey": {"type": "String"},
+    "TargetValue": {"type": "String"},
     "Operation": {"type": "String"},
     "InstallOverrideList": {"type": "String", "default": ""},
     "RetainHealthyPercentage": {"type": "String", "allowedPattern": "^([0-9]|[1-9][0-9]|100)$"},
@@ -252,7 +254,7 @@ def test_three_waves_run_in_order_after_prod_approval(hub: Hub) -> None:
     assert len(parents) == 6
     by_env: dict[str, set[str]] = {}
     for parent in parents:
-        by_env.setdefault(parent["Parameters"]["Environment"][0], set()).add(parent["DocumentName"])
+        by_env.setdefault(parent["Parameters"]["TargetValue"][0], set()).add(parent["DocumentName"])
         assert parent["AutomationExecutionStatus"] == "Success"
         [location] = parent["TargetLocations"]
         assert location["Accounts"] == ACCOUNTS
@@ -309,7 +311,7 @@ def test_rejected_approval_stops_before_prod(hub: Hub) -> None:
     assert summary["approval_error"] == "Rejected"
     assert "approval_cause" in summary  # moto 5.2 drops send_task_failure's cause; AWS passes it through
     assert [w["wave"] for w in summary["waves"]] == ["Dev", "Test"]
-    environments = {a["Parameters"]["Environment"][0] for a in hub.automations()}
+    environments = {a["Parameters"]["TargetValue"][0] for a in hub.automations()}
     assert environments == {"Dev", "Test"}  # nothing was started for Prod
     [event] = hub.events()
     assert event["detail"]["status"] == "ApprovalRejected"
@@ -343,7 +345,7 @@ def test_wave_over_its_error_threshold_stops_later_waves(hub: Hub) -> None:
     assert automation["status"] == "Failed"
     assert automation["counters"]["FailedSteps"] == 2
     parents = [a for a in hub.automations() if "ParentAutomationExecutionId" not in a]
-    assert [p["Parameters"]["Environment"][0] for p in parents] == ["Dev"]
+    assert [p["Parameters"]["TargetValue"][0] for p in parents] == ["Dev"]
     [event] = hub.events()
     assert event["detail"]["status"] == "WaveErrorThresholdExceeded"
 

@@ -1,0 +1,234 @@
+"""``SelfServiceCatalog``: app teams pick their own patching window, without a ticket.
+
+A portfolio with one product, "Patching maintenance window", whose CloudFormation template
+(``maintenance_window_product.yaml``, beside this file) creates ``<Env>_maintenance_window``
+with its target and AUTOMATION tasks and calls the window-tagging Lambda through a custom
+resource. What the seed left to the console is declared here: the launch constraint, the
+TagOptions, the share to the organization (or OUs) with principal sharing, and the
+principal association by name pattern.
+
+The template reaches Service Catalog through an artifacts bucket in the hub (SSE-KMS with the
+given key, TLS-only, public access blocked, versioned). Service Catalog reads the template
+with the credentials of whoever creates or updates the product (the hub's deploy role); the
+bucket policy additionally lets principals of the organization read the templates only, so a
+member-account admin can inspect or re-import a version. The object key carries the
+template's content hash, so every change is a new object and a new provisioning artifact.
+
+What every child account must provide (created by the spoke's ``AccountBaseline``):
+
+``CATALOG_LAUNCH_ROLE`` (``org-patching-catalog-launch``), the launch constraint's
+``LocalRoleName``. Service Catalog assumes it in the launching account, so end users need no
+SSM or Lambda rights. Trust: ``servicecatalog.amazonaws.com`` with
+``aws:SourceAccount`` = that account. Permissions (resource ARNs in that account, any Region
+the product is launched in)::
+
+    cloudformation:CreateStack, DeleteStack, UpdateStack, DescribeStacks, DescribeStackEvents,
+      GetTemplateSummary, SetStackPolicy, ValidateTemplate   on arn:*:cloudformation:*:<acct>:stack/SC-*
+    ssm:CreateMaintenanceWindow, UpdateMaintenanceWindow, DeleteMaintenanceWindow,
+      GetMaintenanceWindow, RegisterTargetWithMaintenanceWindow,
+      DeregisterTargetFromMaintenanceWindow, UpdateMaintenanceWindowTarget,
+      RegisterTaskWithMaintenanceWindow, DeregisterTaskFromMaintenanceWindow,
+      UpdateMaintenanceWindowTask, GetMaintenanceWindowTask, AddTagsToResource,
+      RemoveTagsFromResource                                 on arn:*:ssm:*:<acct>:maintenancewindow/*
+    ssm:DescribeMaintenanceWindows, DescribeMaintenanceWindowTargets,
+      DescribeMaintenanceWindowTasks                         on * (list actions; no resource ARNs)
+    iam:PassRole on arn:*:iam::<acct>:role/org-patching-maintenance-window
+      (condition iam:PassedToService = ssm.amazonaws.com)
+    lambda:InvokeFunction on arn:*:lambda:*:<acct>:function:org-patching-window-tagging
+
+(The artifacts bucket policy and the key already admit the organization's principals, so no
+S3/KMS statement is needed in the launch role should CloudFormation fetch the template with it.)
+
+The window tasks also need ``MAINTENANCE_WINDOW_ROLE`` (trusted by ``ssm.amazonaws.com``) and
+the runbooks ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`` taking ``TargetKey``/``TargetValue``
+(``tag:maintenance_window`` = the window name) — the same parameter contract the emergency
+rollout uses; and ``WINDOW_TAGGING_FUNCTION`` must handle the custom resource's
+``Environment``, ``WindowName`` and ``IncludeASG`` properties (Create/Update/Delete).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from .. import naming
+from ..config import CentralConfig
+from ..policy_documents import allow
+from ..secure_bucket import SecureBucket, SecureBucketArgs
+
+TEMPLATE_FILE = Path(__file__).with_name("maintenance_window_product.yaml")
+TEMPLATE_PREFIX = "service-catalog/maintenance-window"
+PRODUCT_NAME = "Patching maintenance window"
+#: TagOptions applied to every provisioned window stack (key -> allowed values).
+TAG_OPTIONS: dict[str, tuple[str, ...]] = {"managed-by": ("org-patching-catalog",)}
+
+
+def template_key(text: str | None = None) -> str:
+    """Object key of the current template: content-addressed, so a change is a new version."""
+    body = TEMPLATE_FILE.read_text() if text is None else text
+    return f"{TEMPLATE_PREFIX}/{hashlib.sha256(body.encode()).hexdigest()[:16]}.yaml"
+
+
+@dataclass
+class SelfServiceCatalogArgs:
+    """The hub account's provider comes through ``opts`` (parent or ``providers``)."""
+
+    config: CentralConfig
+    #: KMS key of the artifacts bucket (the ComplianceLake key: its policy lets the
+    #: organization decrypt through S3).
+    kms_key_arn: pulumi.Input[str]
+    partition: str = "aws"
+
+
+class SelfServiceCatalog(pulumi.ComponentResource):
+    artifacts: SecureBucket
+    template: aws.s3.BucketObjectv2
+    portfolio: aws.servicecatalog.Portfolio
+    product: aws.servicecatalog.Product
+    association: aws.servicecatalog.ProductPortfolioAssociation
+    launch_constraint: aws.servicecatalog.Constraint
+    tag_options: list[aws.servicecatalog.TagOption]
+    tag_option_associations: list[aws.servicecatalog.TagOptionResourceAssociation]
+    shares: list[aws.servicecatalog.PortfolioShare]
+    principal_associations: list[aws.servicecatalog.PrincipalPortfolioAssociation]
+
+    def __init__(self, name: str, args: SelfServiceCatalogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("org-patching:hub:SelfServiceCatalog", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cfg = args.config
+        org = cfg.org_id
+        key = template_key()
+
+        self.artifacts = SecureBucket(
+            f"{name}-artifacts",
+            SecureBucketArgs(
+                kms_key_arn=args.kms_key_arn,
+                archive_after_days=0,
+                # Templates are tiny and referenced by provisioning artifacts for years.
+                expire_after_days=3650,
+            ),
+            statements_for=lambda bucket_arn: [
+                allow(
+                    ["s3:GetObject"],
+                    [pulumi.Output.concat(bucket_arn, f"/{TEMPLATE_PREFIX}/*")],
+                    sid="OrganizationReadsProductTemplates",
+                    principal={"AWS": "*"},
+                    conditions={"StringEquals": {"aws:PrincipalOrgID": org}},
+                )
+            ],
+            opts=child,
+        )
+        self.template = aws.s3.BucketObjectv2(
+            f"{name}-template",
+            bucket=self.artifacts.bucket.id,
+            key=key,
+            source=pulumi.FileAsset(str(TEMPLATE_FILE)),
+            content_type="application/x-yaml",
+            server_side_encryption="aws:kms",
+            kms_key_id=args.kms_key_arn,
+            bucket_key_enabled=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.artifacts]),
+        )
+        template_url = pulumi.Output.concat(
+            "https://", self.artifacts.bucket.bucket_regional_domain_name, "/", self.template.key
+        )
+
+        self.portfolio = aws.servicecatalog.Portfolio(
+            f"{name}-portfolio",
+            name="Patching",
+            description="org-patching: self-service patching for the organization's accounts",
+            provider_name="Cloud platform team (org-patching)",
+            opts=child,
+        )
+        self.product = aws.servicecatalog.Product(
+            f"{name}-product",
+            name=PRODUCT_NAME,
+            owner="Cloud platform team (org-patching)",
+            description=(
+                "A maintenance window for one environment of this account and Region, with its "
+                "targets and patching tasks; tags the environment's instances with the window."
+            ),
+            type="CLOUD_FORMATION_TEMPLATE",
+            provisioning_artifact_parameters=aws.servicecatalog.ProductProvisioningArtifactParametersArgs(
+                name=key.rsplit("/", 1)[1].removesuffix(".yaml"),
+                description="Template version (content hash of maintenance_window_product.yaml)",
+                type="CLOUD_FORMATION_TEMPLATE",
+                template_url=template_url,
+            ),
+            opts=child,
+        )
+        self.association = aws.servicecatalog.ProductPortfolioAssociation(
+            f"{name}-product-association",
+            portfolio_id=self.portfolio.id,
+            product_id=self.product.id,
+            opts=child,
+        )
+        self.launch_constraint = aws.servicecatalog.Constraint(
+            f"{name}-launch-constraint",
+            description="Launch with the org-patching role of the launching account (users need no SSM rights)",
+            portfolio_id=self.portfolio.id,
+            product_id=self.product.id,
+            type="LAUNCH",
+            parameters=json.dumps({"LocalRoleName": naming.CATALOG_LAUNCH_ROLE}),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.association]),
+        )
+
+        self.tag_options = []
+        self.tag_option_associations = []
+        for tag_key, values in TAG_OPTIONS.items():
+            for value in values:
+                option = aws.servicecatalog.TagOption(
+                    f"{name}-tag-{tag_key}-{value}", key=tag_key, value=value, active=True, opts=child
+                )
+                self.tag_options.append(option)
+                self.tag_option_associations.append(
+                    aws.servicecatalog.TagOptionResourceAssociation(
+                        f"{name}-tag-{tag_key}-{value}",
+                        resource_id=self.portfolio.id,
+                        tag_option_id=option.id,
+                        opts=child,
+                    )
+                )
+
+        share_targets: list[tuple[str, str]] = []
+        if cfg.catalog.share_with_organization:
+            share_targets.append(("ORGANIZATION", org))
+        share_targets += [("ORGANIZATIONAL_UNIT", ou) for ou in cfg.catalog.share_with_ous]
+        self.shares = [
+            aws.servicecatalog.PortfolioShare(
+                f"{name}-share-{principal}",
+                portfolio_id=self.portfolio.id,
+                type=share_type,
+                principal_id=principal,
+                share_principals=True,
+                share_tag_options=True,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.launch_constraint]),
+            )
+            for share_type, principal in share_targets
+        ]
+        # IAM_PATTERN: the account part of the ARN is empty on purpose, so the role name
+        # matches in every account the portfolio is shared with (Service Catalog's format).
+        self.principal_associations = [
+            aws.servicecatalog.PrincipalPortfolioAssociation(
+                f"{name}-principal-{role}",
+                portfolio_id=self.portfolio.id,
+                principal_arn=f"arn:{args.partition}:iam:::role/{role}",
+                principal_type="IAM_PATTERN",
+                opts=child,
+            )
+            for role in cfg.catalog.principal_role_names
+        ]
+
+        self.register_outputs(
+            {
+                "portfolioId": self.portfolio.id,
+                "productId": self.product.id,
+                "templateUrl": template_url,
+                "artifactsBucket": self.artifacts.bucket.bucket,
+            }
+        )

@@ -1,0 +1,198 @@
+"""The Service Catalog product template: cfn-lint clean, and its schedule/cutoff logic is right.
+
+The schedule is computed only in the template (Mappings + Fn::Sub). The test evaluates the
+template's own expressions with a tiny evaluator for exactly the intrinsics the template uses
+(Ref, Fn::Sub, Fn::FindInMap, Fn::If, Fn::Equals), so nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from cfnlint.decode import decode_str
+
+from components import naming
+from components.hub.self_service_catalog import TEMPLATE_FILE
+from components.schedules import schedule_problem
+
+TEXT = Path(TEMPLATE_FILE).read_text()
+TEMPLATE, _ = decode_str(TEXT)
+PSEUDO = {
+    "AWS::Partition": "aws-cn",
+    "AWS::Region": "cn-north-1",
+    "AWS::AccountId": "111122223333",
+    "AWS::StackName": "SC-111122223333-pp-abc",
+}
+
+
+class Evaluator:
+    """Resolve the template's intrinsics for one set of parameter values (CloudFormation's rules)."""
+
+    def __init__(self, parameters: dict[str, Any]) -> None:
+        declared = TEMPLATE["Parameters"]
+        unknown = set(parameters) - set(declared)
+        assert not unknown, unknown
+        self.values: dict[str, Any] = {name: spec.get("Default") for name, spec in declared.items()}
+        self.values.update(parameters)
+        for name, spec in declared.items():
+            value = self.values[name]
+            assert value is not None, f"{name} has no default"
+            if "AllowedValues" in spec:
+                assert str(value) in [str(v) for v in spec["AllowedValues"]], (name, value)
+            if "MinValue" in spec:
+                assert spec["MinValue"] <= int(value) <= spec["MaxValue"], (name, value)
+            if "AllowedPattern" in spec:
+                assert re.fullmatch(spec["AllowedPattern"], str(value)), (name, value)
+            self.values[name] = str(value)  # CloudFormation hands every parameter over as a string
+        self.values.update(PSEUDO)
+
+    def condition(self, name: str) -> bool:
+        return bool(self.eval(TEMPLATE["Conditions"][name]))
+
+    def eval(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.eval(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if len(node) != 1:
+            return {key: self.eval(value) for key, value in node.items()}
+        [(key, value)] = node.items()
+        if key == "Ref":
+            return self.values.get(value, f"<id of {value}>")
+        if key == "Fn::Sub":
+            text, variables = (value, {}) if isinstance(value, str) else (value[0], self.eval(value[1]))
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str({**self.values, **variables}[m[1]]), text)
+        if key == "Fn::FindInMap":
+            table, top, second = self.eval(value)
+            return TEMPLATE["Mappings"][table][top][second]
+        if key == "Fn::If":
+            name, when_true, when_false = value
+            return self.eval(when_true if self.condition(name) else when_false)
+        if key == "Fn::Equals":
+            left, right = self.eval(value)
+            return str(left) == str(right)
+        if key.startswith("Fn::"):
+            raise AssertionError(f"the evaluator does not know {key}: extend it when the template uses it")
+        return {key: self.eval(value)}
+
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: self.eval(resource.get("Properties", {}))
+            for name, resource in TEMPLATE["Resources"].items()
+            if "Condition" not in resource or self.condition(resource["Condition"])
+        }
+
+
+def test_cfn_lint_finds_nothing_not_even_informational() -> None:
+    matches = lint(TEXT, config=ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches] == []
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        ({}, "cron(0 5 ? * FRI *)"),  # the defaults: weekly, Friday 05:00 UTC
+        ({"PatchingWindowStartTime": 0, "PatchingWindowWeekday": "Sunday"}, "cron(0 0 ? * SUN *)"),
+        ({"PatchingFrequency": "Monthly-2nd", "PatchingWindowWeekday": "Tuesday"}, "cron(0 5 ? * TUE#2 *)"),
+        (
+            {"PatchingFrequency": "Monthly-4th", "PatchingWindowWeekday": "Saturday", "PatchingWindowStartTime": 23},
+            "cron(0 23 ? * SAT#4 *)",
+        ),
+        ({"PatchingFrequency": "Monthly-1st", "PatchingWindowWeekday": "Monday"}, "cron(0 5 ? * MON#1 *)"),
+    ],
+)
+def test_parameters_become_the_expected_schedule(parameters: dict[str, Any], expected: str) -> None:
+    evaluator = Evaluator({"Environment": "Dev", **parameters})
+    window = evaluator.resources()["MaintenanceWindow"]
+    assert window["Schedule"] == expected
+    assert evaluator.eval(TEMPLATE["Outputs"]["Schedule"]["Value"]) == expected
+    assert window["ScheduleTimezone"] == "UTC"
+
+
+def test_every_combination_is_a_valid_schedule_at_the_chosen_hour_and_day() -> None:
+    spec = TEMPLATE["Parameters"]
+    days = {"Monday": "MON", "Tuesday": "TUE", "Wednesday": "WED", "Thursday": "THU", "Friday": "FRI"}
+    days |= {"Saturday": "SAT", "Sunday": "SUN"}
+    for frequency, weekday, hour in itertools.product(
+        spec["PatchingFrequency"]["AllowedValues"], spec["PatchingWindowWeekday"]["AllowedValues"], range(24)
+    ):
+        schedule = Evaluator(
+            {
+                "Environment": "Prod",
+                "PatchingFrequency": frequency,
+                "PatchingWindowWeekday": weekday,
+                "PatchingWindowStartTime": hour,
+            }
+        ).resources()["MaintenanceWindow"]["Schedule"]
+        assert schedule_problem(schedule) is None, schedule
+        minute, hours, day_of_month, _, day_of_week, _ = schedule[5:-1].split()
+        assert (minute, hours, day_of_month) == ("0", str(hour), "?")
+        nth = "" if frequency == "Weekly" else "#" + frequency[-3]
+        assert day_of_week == days[weekday] + nth
+
+
+@pytest.mark.parametrize("duration", range(1, 25))
+def test_cutoff_is_always_smaller_than_the_duration(duration: int) -> None:
+    window = Evaluator({"Environment": "Test", "PatchingWindowDuration": duration}).resources()["MaintenanceWindow"]
+    assert int(window["Duration"]) == duration
+    assert 0 <= window["Cutoff"] < duration
+
+
+def test_window_targets_tasks_and_tagging_use_the_shared_names() -> None:
+    resources = Evaluator({"Environment": "Prod", "IncludeASG": "Yes", "PatchingOperation": "Scan"}).resources()
+    window = resources["MaintenanceWindow"]
+    assert window["Name"] == "Prod_maintenance_window"
+    assert resources["WindowTarget"]["Targets"] == [
+        {"Key": "tag:maintenance_window", "Values": ["Prod_maintenance_window"]}
+    ]
+    role = f"arn:aws-cn:iam::111122223333:role/{naming.MAINTENANCE_WINDOW_ROLE}"
+    standalone, asg = resources["PatchInstancesTask"], resources["PatchAutoScalingGroupsTask"]
+    assert (standalone["TaskArn"], asg["TaskArn"]) == (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
+    for task in (standalone, asg):
+        assert task["TaskType"] == "AUTOMATION"
+        assert task["ServiceRoleArn"] == role
+        parameters = task["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"]
+        assert parameters["TargetKey"] == ["tag:maintenance_window"]
+        assert parameters["TargetValue"] == ["Prod_maintenance_window"]
+        assert parameters["Operation"] == ["Scan"]
+    assert standalone["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"][
+        "MaxConcurrency"
+    ] == ["10%"]
+    tagging = resources["WindowTagging"]
+    assert tagging == {
+        "ServiceToken": f"arn:aws-cn:lambda:cn-north-1:111122223333:function:{naming.WINDOW_TAGGING_FUNCTION}",
+        "Environment": "Prod",
+        "WindowName": "Prod_maintenance_window",
+        "IncludeASG": "Yes",
+    }
+
+
+def test_asg_task_only_when_asgs_are_included() -> None:
+    assert "PatchAutoScalingGroupsTask" not in Evaluator({"Environment": "Dev"}).resources()
+    assert "PatchAutoScalingGroupsTask" in Evaluator({"Environment": "Dev", "IncludeASG": "Yes"}).resources()
+
+
+def test_no_partition_is_hard_coded_and_every_parameter_is_constrained() -> None:
+    assert "arn:aws:" not in TEXT
+    for name, spec in TEMPLATE["Parameters"].items():
+        assert {"AllowedValues", "AllowedPattern", "MinValue"} & set(spec), f"{name} is not constrained"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"Environment": "Staging"},
+        {"Environment": "Dev", "PatchingWindowStartTime": 24},
+        {"Environment": "Dev", "PatchingWindowDuration": 0},
+        {"Environment": "Dev", "MaxErrors": "101%"},
+        {"Environment": "Dev", "PatchingFrequency": "14"},
+    ],
+)
+def test_out_of_range_parameters_are_rejected_by_their_constraints(bad: dict[str, Any]) -> None:
+    with pytest.raises(AssertionError):
+        Evaluator(bad)
