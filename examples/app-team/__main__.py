@@ -109,7 +109,7 @@ ami = aws.ec2.get_ami_output(
 )
 vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
 subnets = aws.ec2.get_subnets_output(
-    filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id])],
+    filters=vpc.id.apply(lambda vpc_id: [aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc_id])]),
     opts=invoke,
 )
 workload_tags = {"environment": environment, "team": "payments"}
