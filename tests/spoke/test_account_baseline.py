@@ -1,0 +1,145 @@
+"""AccountBaseline's IAM: names, trust and least privilege, on the rendered documents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import naming
+from components.spoke.account_baseline import EVENT_FORWARDING_ROLE
+
+ACCOUNT = "222222222222"
+
+#: Statements allowed to use Resource "*", each commented in account_baseline.py with why.
+STAR_SIDS = {
+    "ReadCommandResults",
+    "DescribeForRebake",
+    "ReadFleet",
+    "ReadMissingPatches",
+    "DescribeWindows",
+    "ReadProductTemplate",
+}
+
+
+def roles(capture: Any, account: str = ACCOUNT) -> dict[str, Any]:
+    return {r.inputs["name"]: r for r in capture.of_type("aws:iam/role:Role") if capture.account_of(r) == account}
+
+
+def policy(role: Any) -> dict[str, Any]:
+    (inline,) = role.inputs["inlinePolicies"]
+    return dict(json.loads(inline["policy"]))
+
+
+def statements(role: Any) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in policy(role)["Statement"]}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_roles_once_per_account(child_capture: Any) -> None:
+    for account in ("222222222222", "333333333333"):
+        assert sorted(roles(child_capture, account)) == sorted(
+            [
+                naming.INSTANCE_ROLE,
+                naming.AUTOMATION_EXECUTION_ROLE,
+                naming.MAINTENANCE_WINDOW_ROLE,
+                naming.TAG_REMEDIATION_ROLE,
+                naming.WINDOW_TAGGING_ROLE,
+                naming.OVERRIDE_LIST_ROLE,
+                naming.CATALOG_LAUNCH_ROLE,
+                EVENT_FORWARDING_ROLE,
+            ]
+        )
+    profiles = child_capture.of_type("aws:iam/instanceProfile:InstanceProfile")
+    assert {p.inputs["name"] for p in profiles} == {naming.INSTANCE_PROFILE}
+    assert len(profiles) == 2
+
+
+def test_instance_role_writes_only_its_own_prefix(child_capture: Any, central_capture: Any) -> None:
+    compliance = central_capture.outputs["compliance"]
+    role = roles(child_capture)[naming.INSTANCE_ROLE]
+    found = statements(role)
+    assert found["WritePatchLogsUnderOwnAccount"]["Resource"] == [
+        f"arn:aws:s3:::{compliance['patchLogBucket']}/{ACCOUNT}/*"
+    ]
+    assert found["ReadPatchLists"]["Resource"] == [f"arn:aws:s3:::{compliance['patchListBucket']}/*"]
+    assert found["UseHubKeyThroughS3"]["Resource"] == [compliance["keyArn"]]
+    attachments = [
+        a
+        for a in child_capture.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if child_capture.account_of(a) == ACCOUNT
+    ]
+    assert [a.inputs["policyArn"] for a in attachments] == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+
+
+def test_execution_role_trusts_the_hub_role_in_the_org_and_ssm_here(child_capture: Any) -> None:
+    role = roles(child_capture)[naming.AUTOMATION_EXECUTION_ROLE]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    hub = next(s for s in trust if "AWS" in s["Principal"])
+    assert hub["Principal"]["AWS"] == f"arn:aws:iam::111111111111:role/{naming.AUTOMATION_ADMINISTRATION_ROLE}"
+    assert hub["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorg01"}}
+    ssm = next(s for s in trust if "Service" in s["Principal"])
+    assert ssm["Principal"]["Service"] == "ssm.amazonaws.com"
+    assert ssm["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_passrole_only_named_roles_to_one_service(child_capture: Any) -> None:
+    expected = {
+        naming.AUTOMATION_EXECUTION_ROLE: (naming.INSTANCE_ROLE, "ec2.amazonaws.com"),
+        naming.MAINTENANCE_WINDOW_ROLE: (naming.AUTOMATION_EXECUTION_ROLE, "ssm.amazonaws.com"),
+        naming.CATALOG_LAUNCH_ROLE: (naming.MAINTENANCE_WINDOW_ROLE, "ssm.amazonaws.com"),
+    }
+    for name, role in roles(child_capture).items():
+        passes = [s for s in policy(role)["Statement"] if "iam:PassRole" in as_list(s["Action"])]
+        if name not in expected:
+            assert not passes, name
+            continue
+        target, service = expected[name]
+        (statement,) = passes
+        assert statement["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/{target}"]
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": service}}
+
+
+def test_every_star_is_an_explained_statement(child_capture: Any) -> None:
+    for name, role in roles(child_capture).items():
+        for statement in policy(role)["Statement"]:
+            if "*" in as_list(statement["Resource"]):
+                assert statement["Sid"] in STAR_SIDS, f"{name}: {statement['Sid']} uses Resource '*'"
+            assert not any(action.endswith(":*") or action == "*" for action in as_list(statement["Action"])), name
+
+
+def test_tagging_roles_write_only_the_contract_keys(child_capture: Any) -> None:
+    for name in (naming.TAG_REMEDIATION_ROLE, naming.WINDOW_TAGGING_ROLE):
+        found = statements(roles(child_capture)[name])
+        for sid in ("WriteContractTagsOnInstances", "WriteContractTagsOnAsgs"):
+            condition = found[sid]["Condition"]
+            assert condition["ForAllValues:StringEquals"]["aws:TagKeys"] == ["Patch Group", "maintenance_window"]
+            assert condition["Null"] == {"aws:TagKeys": "false"}
+            assert all(f":{ACCOUNT}:" in arn for arn in found[sid]["Resource"])
+
+
+@pytest.mark.parametrize(
+    ("role_name", "service"),
+    [
+        (naming.MAINTENANCE_WINDOW_ROLE, "ssm.amazonaws.com"),
+        (naming.TAG_REMEDIATION_ROLE, "lambda.amazonaws.com"),
+        (naming.WINDOW_TAGGING_ROLE, "lambda.amazonaws.com"),
+        (naming.OVERRIDE_LIST_ROLE, "lambda.amazonaws.com"),
+        (naming.CATALOG_LAUNCH_ROLE, "servicecatalog.amazonaws.com"),
+        (EVENT_FORWARDING_ROLE, "events.amazonaws.com"),
+    ],
+)
+def test_service_roles_are_confused_deputy_safe(child_capture: Any, role_name: str, service: str) -> None:
+    (statement,) = json.loads(roles(child_capture)[role_name].inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": service}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_override_list_writes_only_its_own_prefix(child_capture: Any, central_capture: Any) -> None:
+    bucket = central_capture.outputs["compliance"]["patchListBucket"]
+    found = statements(roles(child_capture)[naming.OVERRIDE_LIST_ROLE])
+    assert found["WriteOwnLists"]["Resource"] == [f"arn:aws:s3:::{bucket}/{ACCOUNT}/*"]

@@ -1,0 +1,70 @@
+"""Every value a baseline uses is one SSM accepts: keys and OSes from botocore's model, values
+from the documented per-OS table, checked on what the program actually renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components import ssm_model
+from components.config import PatchingConfig
+from components.spoke import patch_rules
+
+
+def test_the_table_knows_only_real_operating_systems_and_keys() -> None:
+    assert set(patch_rules.VALID_FILTER_VALUES) <= ssm_model.operating_systems()
+    for keys in patch_rules.VALID_FILTER_VALUES.values():
+        assert set(keys) <= ssm_model.patch_filter_keys()
+    assert set(patch_rules.APPROVAL_FILTERS) == set(patch_rules.VALID_FILTER_VALUES) == set(patch_rules.SHORT_NAMES)
+
+
+def test_every_default_operating_system_has_rules() -> None:
+    required = {"AMAZON_LINUX_2", "AMAZON_LINUX_2023", "REDHAT_ENTERPRISE_LINUX", "UBUNTU", "WINDOWS"}
+    defaults = set(PatchingConfig().operating_systems)
+    assert required <= defaults
+    assert defaults & {"SUSE", "DEBIAN", "ROCKY_LINUX"}
+    assert patch_rules.unsupported(sorted(defaults)) == []
+
+
+@pytest.mark.parametrize("os_name", sorted(patch_rules.APPROVAL_FILTERS))
+def test_rules_use_valid_values(os_name: str) -> None:
+    for key, values in patch_rules.APPROVAL_FILTERS[os_name].items():
+        assert values, f"{os_name} {key}: empty filter"
+        assert set(values) <= patch_rules.VALID_FILTER_VALUES[os_name][key], f"{os_name} {key}"
+
+
+def test_rendered_baselines_are_valid(child_capture: Any, child_config: Any) -> None:
+    levels = ssm_model.compliance_levels()
+    baselines = child_capture.of_type("aws:ssm/patchBaseline:PatchBaseline")
+    assert {b.inputs["operatingSystem"] for b in baselines} == set(child_config.patching.operating_systems)
+    for baseline in baselines:
+        os_name = baseline.inputs["operatingSystem"]
+        assert os_name in ssm_model.operating_systems()
+        assert baseline.inputs["approvedPatchesComplianceLevel"] in levels
+        for rule in baseline.inputs["approvalRules"]:
+            assert rule["complianceLevel"] in levels
+            assert rule["approveAfterDays"] == 7  # the seed's default
+            for patch_filter in rule["patchFilters"]:
+                assert patch_filter["key"] in ssm_model.patch_filter_keys()
+                assert set(patch_filter["values"]) <= patch_rules.VALID_FILTER_VALUES[os_name][patch_filter["key"]]
+
+
+def test_seed_defaults_security_critical_important() -> None:
+    for os_name in ("AMAZON_LINUX_2", "REDHAT_ENTERPRISE_LINUX"):
+        assert patch_rules.APPROVAL_FILTERS[os_name]["SEVERITY"] == ("Critical", "Important")
+        assert "Security" in patch_rules.APPROVAL_FILTERS[os_name]["CLASSIFICATION"]
+    assert patch_rules.APPROVAL_FILTERS["WINDOWS"]["MSRC_SEVERITY"] == ("Critical", "Important")
+
+
+def test_stages() -> None:
+    days = {"dev": 0, "test": 3, "prod": 7, "default": 7}
+    assert [(s.name, s.approve_after_days, s.patch_groups) for s in patch_rules.stages(days, False)] == [
+        ("default", 7, ())
+    ]
+    staged = patch_rules.stages(days, True)
+    assert [(s.name, s.approve_after_days, s.patch_groups) for s in staged] == [
+        ("default", 7, ()),
+        ("dev", 0, ("Dev",)),
+        ("test", 3, ("Test",)),
+    ]

@@ -1,0 +1,103 @@
+"""RegionalSpoke's wiring: tag compliance, event routing, functions and their packaging."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from components import naming
+from components.spoke import functions
+from components.spoke.regional_spoke import compliance_event_pattern, required_tags_parameters, sweep_event
+from components.spoke.tags import contract
+
+ACCOUNT = "222222222222"
+
+
+def in_region(capture: Any, type_: str, region: str, account: str = ACCOUNT) -> list[Any]:
+    return [r for r in capture.of_type(type_) if capture.account_of(r) == account and r.inputs.get("region") == region]
+
+
+def test_config_rule_uses_the_contract(child_capture: Any) -> None:
+    rules = child_capture.of_type("aws:cfg/rule:Rule")
+    assert len(rules) == 4
+    for rule in rules:
+        assert rule.inputs["source"] == {"owner": "AWS", "sourceIdentifier": "REQUIRED_TAGS"}
+        assert rule.inputs["scope"]["complianceResourceTypes"] == [
+            "AWS::EC2::Instance",
+            "AWS::AutoScaling::AutoScalingGroup",
+        ]
+        parameters = json.loads(rule.inputs["inputParameters"])
+        assert parameters == required_tags_parameters()
+        assert parameters["tag1Key"] == contract.MAINTENANCE_WINDOW_TAG
+        assert set(parameters["tag1Value"].split(",")) == set(contract.WINDOW_NAMES)
+        assert set(parameters["tag2Value"].split(",")) == set(contract.PATCH_GROUPS)
+
+
+def test_only_noncompliant_changes_of_our_rule() -> None:
+    pattern = compliance_event_pattern()
+    assert pattern["detail"]["configRuleName"] == [naming.CONFIG_RULE]
+    assert pattern["detail"]["newEvaluationResult"] == {"complianceType": ["NON_COMPLIANT"]}
+
+
+def test_home_region_remediates_other_regions_forward(child_capture: Any) -> None:
+    home = in_region(child_capture, "aws:cloudwatch/eventTarget:EventTarget", "us-east-1")
+    function = next(
+        f
+        for f in in_region(child_capture, "aws:lambda/function:Function", "us-east-1")
+        if f.inputs["name"] == naming.TAG_REMEDIATION_FUNCTION
+    )
+    assert {t.inputs["arn"] for t in home} == {function.outputs["arn"]}
+    sweeps = {json.loads(t.inputs["input"])["region"] for t in home if "input" in t.inputs}
+    assert sweeps == {"us-east-1", "eu-west-1"}
+    assert sweep_event(ACCOUNT, "eu-west-1")["detail-type"] == "Scheduled Event"
+    (forward,) = in_region(child_capture, "aws:cloudwatch/eventTarget:EventTarget", "eu-west-1")
+    assert forward.inputs["arn"] == f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
+    assert forward.inputs["roleArn"].endswith(":role/org-patching-event-forwarding")
+    assert not [
+        f
+        for f in in_region(child_capture, "aws:lambda/function:Function", "eu-west-1")
+        if f.inputs["name"] == naming.TAG_REMEDIATION_FUNCTION
+    ]
+
+
+def test_functions_are_packaged_with_the_contract_and_logged(child_capture: Any) -> None:
+    groups = {
+        (child_capture.account_of(g), g.inputs["region"]): g
+        for g in child_capture.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    for function in child_capture.of_type("aws:lambda/function:Function"):
+        region = function.inputs["region"]
+        assert function.inputs["runtime"] == "python3.12"
+        assert function.inputs["handler"] == "app.handler"
+        assert function.inputs["layers"] == [functions.powertools_layer("aws", region)]
+        assert (
+            f":lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:"
+            in (function.inputs["layers"][0])
+        )
+        group = groups[(child_capture.account_of(function), region)]
+        assert function.inputs["loggingConfig"]["logGroup"] == group.inputs["name"]
+        assert group.inputs["retentionInDays"] > 0
+        variables = function.inputs["environment"]["variables"]
+        assert variables["AWS_ACCOUNT_ID"] == child_capture.account_of(function)
+    archive = functions.archive("tag_remediation")
+    assert {"app.py", "tag_contract.py"} <= set(archive.assets)
+
+
+def test_tag_remediation_has_a_dead_letter_queue(child_capture: Any) -> None:
+    (function,) = [
+        f
+        for f in in_region(child_capture, "aws:lambda/function:Function", "us-east-1")
+        if f.inputs["name"] == naming.TAG_REMEDIATION_FUNCTION
+    ]
+    (queue,) = in_region(child_capture, "aws:sqs/queue:Queue", "us-east-1")
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    assert function.inputs["deadLetterConfig"]["targetArn"] == queue.outputs["arn"]
+
+
+def test_window_tagging_function_in_every_region(child_capture: Any) -> None:
+    found = {
+        (child_capture.account_of(f), f.inputs["region"])
+        for f in child_capture.of_type("aws:lambda/function:Function")
+        if f.inputs["name"] == naming.WINDOW_TAGGING_FUNCTION
+    }
+    assert found == {(a, r) for a in ("222222222222", "333333333333") for r in ("us-east-1", "eu-west-1")}
