@@ -9,19 +9,28 @@ dependencies (exact, and known even at preview), then by value (a name, id or AR
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from props import UNKNOWN, is_unknown, plain
 from pulumi_policy import PolicyResource
 
 
-@dataclass(eq=False)
 class Node:
-    """A stack resource with its props already converted to plain data."""
+    """A stack resource; its props are converted to plain data on first use only (most
+    stack policies look at a few types, and conversion is the expensive part)."""
 
-    resource: PolicyResource
-    props: dict[str, Any]
+    __slots__ = ("_props", "resource")
+
+    def __init__(self, resource: PolicyResource) -> None:
+        self.resource = resource
+        self._props: dict[str, Any] | None = None
+
+    @property
+    def props(self) -> dict[str, Any]:
+        if self._props is None:
+            converted = plain(self.resource.props)
+            self._props = converted if isinstance(converted, dict) else {}
+        return self._props
 
     @property
     def urn(self) -> str:
@@ -86,8 +95,7 @@ class StackView:
         self.by_urn: dict[str, Node] = {}
         self._pools: dict[tuple[tuple[str, ...], tuple[str, ...]], Pool] = {}
         for resource in resources:
-            props = plain(resource.props)
-            node = Node(resource, props if isinstance(props, dict) else {})
+            node = Node(resource)
             self.nodes.append(node)
             self.by_urn[resource.urn] = node
 
