@@ -53,15 +53,16 @@ GUARD_RAILS = (
 )
 
 NOOP_PACK = """
-from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import ResourceValidationPolicy as Resource, StackValidationPolicy as Stack
 
 RESOURCE, STACK = {resource}, {stack}
 PolicyPack(
     name="noop",
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=[
-        *(ResourceValidationPolicy(name=f"r{{i}}", description="-", validate=lambda a, r: None) for i in range(RESOURCE)),
-        *(StackValidationPolicy(name=f"s{{i}}", description="-", validate=lambda a, r: None) for i in range(STACK)),
+        *(Resource(name=f"r{{i}}", description="-", validate=lambda a, r: None) for i in range(RESOURCE)),
+        *(Stack(name=f"s{{i}}", description="-", validate=lambda a, r: None) for i in range(STACK)),
     ],
 )
 """
