@@ -203,7 +203,7 @@ def test_patchctl_invocations_parse_with_the_real_cli() -> None:
             except SystemExit:
                 pytest.fail(f"{where}: patchctl {' '.join(argv)} does not parse")
             seen.add(argv[0])
-    assert seen == {"preview", "summary"}
+    assert seen == {"preview", "admin-preview", "summary"}
 
 
 def test_make_targets_exist() -> None:
@@ -225,6 +225,7 @@ def test_pull_request_runs_lint_tests_and_offline_previews(workflows: dict[str, 
     offline = workflow["jobs"]["offline-preview"]
     script = runs(offline)
     assert "patchctl preview --stack central" in script and "patchctl preview --stack child" in script
+    assert "patchctl admin-preview" in script, "the deployment settings are previewed too"
     summary_step = next(s for s in steps_of(offline) if "patchctl summary" in str(s.get("run", "")))
     assert summary_step["if"] == "always()", "the summary is written even when a preview fails"
     assert "$GITHUB_STEP_SUMMARY" in summary_step["run"]
