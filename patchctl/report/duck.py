@@ -139,7 +139,8 @@ class DuckDBSource:
     ``materialize`` (default): stage the files (see :func:`_stage`) and load them into tables
     once; otherwise create views that read the files on every query (small sources, tests of
     the views themselves). ``queries``: load only the columns they reference (faster on big
-    fleets); default: every Glue column.
+    fleets); default: every Glue column. ``staging_dir``: where the staged copy goes (default:
+    the system temp directory; it is removed as soon as each table is loaded).
     """
 
     def __init__(
@@ -149,6 +150,7 @@ class DuckDBSource:
         materialize: bool = True,
         queries: Sequence[NamedQuery] | None = None,
         threads: int | None = None,
+        staging_dir: Path | None = None,
     ) -> None:
         self.root = find_sync_root(source)
         self.connection = duckdb.connect(database=":memory:")
@@ -160,7 +162,7 @@ class DuckDBSource:
         self.files_read = 0
         self.rows_loaded: dict[str, int] = {}
         started = time.perf_counter()
-        staging = Path(tempfile.mkdtemp(prefix="patchctl-report-")) if materialize else None
+        staging = Path(tempfile.mkdtemp(prefix="patchctl-report-", dir=staging_dir)) if materialize else None
         try:
             for table in TABLES:
                 has_files = any((self.root / table.type_name).glob("*/*/*/*.json"))
@@ -175,6 +177,7 @@ class DuckDBSource:
                 self.connection.execute(f"CREATE TABLE {table.name} AS {select}")
                 row = self.connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()
                 self.rows_loaded[table.name] = int(row[0]) if row else 0
+                shutil.rmtree(staging / table.type_name, ignore_errors=True)  # keep the peak disk use to one type
         except BaseException:
             self.connection.close()
             raise

@@ -272,7 +272,8 @@ class FleetFigures:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-11-23T12:00:00Z``, the sync's format (isoformat is ~10x faster than strftime)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _instance_id(seed: int, index: int) -> str:
