@@ -86,16 +86,21 @@ def test_instance_from_launch_template_defers_to_the_template() -> None:
 @pytest.mark.parametrize(
     "props",
     [
-        {"tags": U},
-        {"tags": {"environment": U}},
-        {"tags": {"Name": "x", "install_patch": U}},
-        {"tags": {"Name": "x"}, "iamInstanceProfile": U},
+        {"tags": U, "iamInstanceProfile": "p"},
+        {"tags": {"environment": U}, "iamInstanceProfile": "p"},
+        {"tags": {"Name": "x", "install_patch": U}, "iamInstanceProfile": "p"},
+        {"tags": {"environment": "Prod"}, "iamInstanceProfile": U},
     ],
 )
 def test_unknowns_at_preview_do_not_crash_or_report(props: dict) -> None:
-    assert run_resource("ec2-instance-patch-tags", INSTANCE, props) == [] or "iamInstanceProfile" in props
+    assert run_resource("ec2-instance-patch-tags", INSTANCE, props) == []
     assert run_resource("ec2-instance-profile", INSTANCE, props) == []
-    assert remediate("ec2-instance-patch-tags", INSTANCE, props) is None
+    assert run_resource("ec2-instance-patch-tags", NATIVE, {**props, "tags": U}) == []
+    fixed = remediate("ec2-instance-patch-tags", INSTANCE, props)
+    if props["iamInstanceProfile"] == U:  # tags are known: remediate them, keep the unknown as an unknown
+        assert fixed is not None and fixed["iamInstanceProfile"] == U and fixed["tags"]["Patch Group"] == "Prod"
+    else:
+        assert fixed is None
 
 
 def test_unknown_unrelated_tag_does_not_hide_a_violation() -> None:
