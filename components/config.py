@@ -479,5 +479,5 @@ def load_from_engine() -> CentralConfig | ChildConfig:
     import pulumi.runtime.config as runtime_config
 
     raw = dict(runtime_config.get_config_env())
-    raw.update(runtime_config.CONFIG)
+    raw.update(runtime_config.CONFIG.get())
     return parse_config(raw, source="stack config")

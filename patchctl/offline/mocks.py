@@ -203,8 +203,11 @@ class AwsMocks(pulumi.runtime.Mocks):
         outputs.setdefault("arn", self._arn(args.typ, account, region, resource_id, outputs))
         outputs.setdefault("id", resource_id)
         default_tags = (_json_or_value(self.provider_inputs(args.provider).get("defaultTags")) or {}).get("tags") or {}
-        if "tags" in outputs or default_tags:
-            outputs["tagsAll"] = {**default_tags, **(outputs.get("tags") or {})}
+        tags = outputs.get("tags")
+        # Most resources take tags as a map; an Auto Scaling group takes a list of
+        # {key, value, propagateAtLaunch} and has no tagsAll.
+        if isinstance(tags, dict) or (tags is None and default_tags):
+            outputs["tagsAll"] = {**default_tags, **(tags or {})}
         if args.typ == "aws:ec2/instance:Instance":
             outputs.setdefault("privateIp", "10.0.0.10")
             outputs.setdefault("instanceState", "running")

@@ -163,3 +163,38 @@ def test_render_program_runs_a_program_directory(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(ProgramError, match=r"no Pulumi\.yaml"):
         render_program(empty)
+
+
+def test_engine_config_is_read_from_the_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``__main__.py`` reads config the way ``pulumi up`` hands it over (PULUMI_CONFIG + runtime)."""
+    import pulumi.runtime.config as runtime_config
+
+    from components.config import ChildConfig, load_from_engine
+
+    raw = yaml_config("Pulumi.child.yaml")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}))
+    token = runtime_config.CONFIG.set({})
+    try:
+        assert isinstance(load_from_engine(), ChildConfig)
+    finally:
+        runtime_config.CONFIG.reset(token)
+
+
+def yaml_config(name: str) -> dict[str, Any]:
+    import yaml
+
+    return dict(yaml.safe_load((Path(__file__).resolve().parents[2] / name).read_text())["config"])
+
+
+def test_asg_list_tags_do_not_break_the_mocks() -> None:
+    def build() -> None:
+        aws.autoscaling.Group(
+            "asg",
+            max_size=1,
+            min_size=1,
+            tags=[aws.autoscaling.GroupTagArgs(key="environment", value="Prod", propagate_at_launch=True)],
+            opts=pulumi.ResourceOptions(provider=account_provider("222222222222")),
+        )
+
+    capture = render(build)
+    assert capture.one("aws:autoscaling/group:Group").outputs["tags"][0]["key"] == "environment"
