@@ -444,13 +444,24 @@ def lambda_log_retention(args: StackValidationArgs, report: ReportViolation) -> 
         if isinstance(name, str):
             wanted.append(f"/aws/lambda/{name}")
         found = view.points_to(function, "loggingConfig", wanted, groups)
-        if found or found is None or names_unknown:
+        if found is None or names_unknown:
+            continue
+        if [group for group in found if _same_place(group, function)]:
             continue
         report(
             f"Lambda function '{function.name}' has no log group in this stack "
             f"({' or '.join(wanted) or 'name unknown'}): its logs would be kept forever.",
             function.urn,
         )
+
+
+def _same_place(a: Node, b: Node) -> bool:
+    """Same provider (account) and same region: log group names repeat in every region."""
+    provider_a, provider_b = a.resource.provider, b.resource.provider
+    if (provider_a.urn if provider_a else None) != (provider_b.urn if provider_b else None):
+        return False
+    region_a, region_b = a.props.get("region"), b.props.get("region")
+    return region_a is UNKNOWN or region_b is UNKNOWN or region_a == region_b
 
 
 def _get_nested(value: Any, *path: str) -> Any:

@@ -200,6 +200,23 @@ def test_lambda_log_retention() -> None:
     assert run_stack("lambda-log-retention", [R(FN, "f", {"name": U}, GR)]) == []
 
 
+def test_lambda_log_group_must_be_in_the_functions_account_and_region() -> None:
+    shared = {"logGroup": "/org-patching/functions"}
+    east = R(FN, "east-fn", {"name": "f", "loggingConfig": shared, "region": "us-east-1"}, GR)
+    west_group = R(
+        LG, "west-logs", {"name": "/org-patching/functions", "retentionInDays": 30.0, "region": "eu-west-1"}, GR
+    )
+    [(name, _)] = run_stack("lambda-log-retention", [east, west_group])
+    assert name == "east-fn"
+    east_group = R(
+        LG, "east-logs", {"name": "/org-patching/functions", "retentionInDays": 30.0, "region": "us-east-1"}, GR
+    )
+    assert run_stack("lambda-log-retention", [east, west_group, east_group]) == []
+    other_account = provider("333333333333", {}, project=GR)
+    east_group.provider = other_account
+    assert len(run_stack("lambda-log-retention", [east, west_group, east_group])) == 1
+
+
 def _spoke(provider_props: dict, provider_name: str = "222222222222") -> list[R]:
     prov = provider(provider_name, provider_props, project=GR)
     return [R("aws:ssm/patchBaseline:PatchBaseline", "baseline", {}, GR, provider=prov)]

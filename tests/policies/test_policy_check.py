@@ -226,3 +226,15 @@ def test_guard_rails_name_each_mistake_in_an_org_patching_stack() -> None:
 
 def test_example_central_stack_has_no_mandatory_violation(central_capture: Capture) -> None:
     assert _evaluate(central_capture) == []
+
+
+def test_example_child_stack_has_no_mandatory_violation_and_guard_rails_run(central_capture: Capture) -> None:
+    from components.config import load_stack_file
+    from patchctl.commands.preview import render_stack
+
+    child = render_stack(load_stack_file(PACK.parent / "Pulumi.child.yaml"), central_capture.outputs)
+    assert _evaluate(child) == []
+    # the guard rails did look: narrowing one of them shows every function of the stack
+    narrowed = _evaluate(child, {"lambda-runtime-allowed": {"runtimes": ["nodejs20.x"]}})
+    functions = child.of_type("aws:lambda/function:Function")
+    assert functions and narrowed == sorted(("lambda-runtime-allowed", f.name) for f in functions)
