@@ -521,7 +521,10 @@ def launch_template_patch_tags(args: StackValidationArgs, report: ReportViolatio
     config={**TAG_SCHEMA, **PROFILE_SCHEMA},
 )
 def launch_template_instance_profile(args: StackValidationArgs, report: ReportViolation) -> None:
-    """An instance launched from the template may set its own profile; ASGs cannot."""
+    """An instance launched from the template may set its own profile; ASGs cannot. A template
+    from another stack is not judged here: the pack judged it in its own stack, where nothing
+    launched it, so it must carry a profile itself (reporting the instance would be a false
+    positive for every team using a shared golden template)."""
     settings = TagSettings.from_config(args.get_config())
     fleet = build_fleet(args)
     for template in fleet.templates:
@@ -542,22 +545,6 @@ def launch_template_instance_profile(args: StackValidationArgs, report: ReportVi
         ):
             continue  # every instance launched from it brings its own profile
         report(profile_message(KIND_LABEL[template.type], template.name, problem, settings), template.urn)
-    # Instances launched from a template with no profile anywhere are reported here, once.
-    for instance in fleet.instances:
-        refs = instance_template_refs(instance.type, instance.props)
-        if not refs or instance.props.get("iamInstanceProfile"):
-            continue
-        if fleet.instance_templates.get(instance.urn) or UNKNOWN in refs:
-            continue  # the template is here (judged above) or can't be resolved yet
-        tags = judge_tags(instance_tags(instance.type, instance.props, instance.resource.provider), settings)
-        if not tags.skip:
-            via = " (its launch template is not in this stack)"
-            report(
-                profile_message(
-                    KIND_LABEL[instance.type], instance.name, "has no IAM instance profile of its own", settings, via
-                ),
-                instance.urn,
-            )
 
 
 @stack_policy(

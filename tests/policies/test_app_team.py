@@ -265,10 +265,12 @@ def test_template_used_by_instances_merges_their_tags() -> None:
     assert len(run_stack("launch-template-instance-profile", [lt, inst])) == 1
 
 
-def test_instance_from_external_template_needs_its_own_profile() -> None:
+def test_instance_from_external_template_is_left_to_that_templates_stack() -> None:
     inst = R(INSTANCE, "web", {"launchTemplate": {"name": "shared"}, "tags": {"environment": "Dev"}})
-    [(name, message)] = run_stack("launch-template-instance-profile", [inst])
-    assert name == "web" and "its launch template is not in this stack" in message
+    assert run_stack("launch-template-instance-profile", [inst]) == []
+    assert run_stack("launch-template-patch-tags", [inst]) == []
+    # the same template seen in its own stack, launched by nothing there, must carry both
+    assert len(run_stack("launch-template-instance-profile", [_lt({"environment": "Dev"}, None, "shared")])) == 1
 
 
 # --- Auto Scaling groups ---------------------------------------------------------------------------
