@@ -399,12 +399,6 @@ class RegionalSpoke(pulumi.ComponentResource):
                 timeout=300,
                 variables={"PATCH_LIST_BUCKET": args.hub.patch_list_bucket},
             )
-        else:
-            pulumi.log.warn(
-                f"{account}/{region}: lambda_src/override_list/app.py is missing; the override-list function "
-                "is not deployed (runbooks run without an InstallOverrideList)",
-                resource=self,
-            )
         assert self.tag_remediation is not None
         aws.lambda_.Permission(
             f"{name}-tag-remediation-events",

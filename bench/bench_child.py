@@ -1,0 +1,165 @@
+"""The child stack's size and render cost.
+
+Prints:
+
+* resources per account-region for 2 accounts x 4 regions (account-level resources counted
+  once and spread over the account's regions), with 6 operating systems (the budget: <= 30,
+  the seed's StackSet: 23 with 4 operating systems) and with the default 8;
+* for a generated 50 accounts x 4 regions config: render seconds per resource, peak memory,
+  and the ratio to the SDK's own per-resource cost (the same number of bare resources under
+  the same harness; target <= 1.2).
+
+Until ``components/spoke/runbooks`` provides ``render_runbook``, a minimal stand-in runbook is
+used so the counts include the two documents and two window tasks per region (said in the output).
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ChildConfig, load_stack_file, parse_config
+from components.spoke import runbook_loader
+from patchctl.commands.preview import render_stack
+from patchctl.offline.mocks import AwsMocks
+from patchctl.offline.render import Capture, render
+
+ROOT = Path(__file__).resolve().parents[1]
+REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"]
+SIX_OS = ["AMAZON_LINUX_2", "AMAZON_LINUX_2023", "REDHAT_ENTERPRISE_LINUX", "UBUNTU", "WINDOWS", "SUSE"]
+BUDGET = 30
+RUNS = 3
+SEED = 23
+
+STAND_IN_RUNBOOK = """\
+schemaVersion: '0.3'
+description: stand-in used by the bench until the real runbook lands
+assumeRole: '{{ AutomationAssumeRole }}'
+parameters:
+  AutomationAssumeRole: {type: String}
+  Operation: {type: String}
+mainSteps:
+  - name: noop
+    action: aws:sleep
+    inputs: {Duration: PT1S}
+"""
+
+
+def ensure_runbooks() -> str:
+    if runbook_loader.load_runbooks():
+        return "real runbooks"
+    runbook_loader.load_runbooks.cache_clear()
+    stand_in = {name: STAND_IN_RUNBOOK for name in runbook_loader.RUNBOOKS}
+    runbook_loader.load_runbooks = lambda: stand_in  # type: ignore[assignment]
+    import components.spoke.program as program
+
+    program.load_runbooks = runbook_loader.load_runbooks  # type: ignore[assignment]
+    return "stand-in runbooks (components/spoke/runbooks has no render_runbook yet)"
+
+
+def child_config(accounts: int, regions: list[str], operating_systems: list[str] | None) -> ChildConfig:
+    values: dict[str, Any] = {
+        "org-patching:stack": "child",
+        "org-patching:orgId": "o-exampleorg01",
+        "org-patching:centralAccountId": "111111111111",
+        "org-patching:homeRegion": regions[0],
+        "org-patching:hubStack": "organization/org-patching/central",
+        "org-patching:regions": regions,
+        "org-patching:accounts": [
+            {"id": f"{200000000000 + index:012d}", "name": f"workload-{index}"} for index in range(accounts)
+        ],
+    }
+    if operating_systems:
+        values["org-patching:patching"] = {"operatingSystems": operating_systems}
+    cfg = parse_config(values)
+    assert isinstance(cfg, ChildConfig)
+    return cfg
+
+
+def aws_resources(capture: Capture) -> list[Any]:
+    return [r for r in capture.resources if r.custom and r.type.startswith("aws:")]
+
+
+def per_account_region(capture: Capture, accounts: int, regions: int) -> tuple[float, Counter[str]]:
+    where: Counter[str] = Counter()
+    for record in aws_resources(capture):
+        region = record.inputs.get("region")
+        where[
+            "account-level (IAM)" if region is None else ("home region" if region == REGIONS[0] else "other region")
+        ] += 1
+    total = sum(where.values())
+    return total / (accounts * regions), where
+
+
+def bare(count: int) -> Capture:
+    def build() -> None:
+        provider = aws.Provider("bare", region="us-east-1")
+        for index in range(count - 2):  # the stack and the provider are resources too
+            aws.ssm.Parameter(f"p{index}", type="String", value="v", opts=pulumi.ResourceOptions(provider=provider))
+
+    return render(build, mocks=AwsMocks())
+
+
+def main() -> None:
+    source = ensure_runbooks()
+    central = load_stack_file(ROOT / "Pulumi.central.yaml")
+    hub = render_stack(central).outputs
+    print(f"runbooks: {source}")
+    print(f"resources per account-region (2 accounts x {len(REGIONS)} regions; budget {BUDGET}, seed {SEED}):")
+    for label, systems in (("6 operating systems", SIX_OS), ("default 8 operating systems", None)):
+        cfg = child_config(2, REGIONS, systems)
+        capture = render_stack(cfg, hub)
+        ratio, where = per_account_region(capture, 2, len(REGIONS))
+        detail = ", ".join(f"{k} {v / 2:g}" for k, v in sorted(where.items()))
+        verdict = "within budget" if ratio <= BUDGET else "OVER BUDGET"
+        print(f"  {label:28s} {ratio:6.2f}  ({verdict}; per account: {detail})")
+
+    # Scale: the whole 50 x 4 render once (wall and CPU time, peak memory of the process).
+    cfg = child_config(50, REGIONS, SIX_OS)
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    capture = render_stack(cfg, hub)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    count = len(capture.resources)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    del capture
+    print(f"50 accounts x {len(REGIONS)} regions, 6 operating systems: {count} resources")
+    print(f"  render              {wall:6.1f} s wall, {cpu:6.1f} s CPU ({cpu / count:.5f} s CPU/resource)")
+    print(f"  peak memory         {peak_mb:6.0f} MB (whole process)")
+
+    # Ratio: CPU time (other processes on the machine do not count), alternating runs, medians.
+    program_runs: list[float] = []
+    bare_runs: list[float] = []
+    small = child_config(10, REGIONS, SIX_OS)
+    size = 0
+    for _ in range(RUNS):
+        gc.collect()
+        cpu = time.process_time()
+        size = len(render_stack(small, hub).resources)
+        program_runs.append((time.process_time() - cpu) / size)
+        gc.collect()
+        cpu = time.process_time()
+        bare_size = len(bare(size).resources)
+        bare_runs.append((time.process_time() - cpu) / bare_size)
+    program_cost, bare_cost = statistics.median(program_runs), statistics.median(bare_runs)
+    print(
+        f"ratio over {RUNS} alternating renders of {size} resources (10 accounts x {len(REGIONS)} regions), CPU time:"
+    )
+    print(f"  program             {program_cost:.5f} s/resource")
+    print(f"  SDK bare resources  {bare_cost:.5f} s/resource")
+    print(f"  ratio program/SDK   {program_cost / bare_cost:6.2f} (target <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()
