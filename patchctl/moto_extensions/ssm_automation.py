@@ -22,9 +22,10 @@ Behaviour taken from the SSM API reference, with the parts an emulator has to in
   ``IncludeChildOrganizationUnits``; ``ExcludeAccounts`` removes accounts). Children live in
   the target account and Region (visible there with ``ParentAutomationExecutionId``); the
   parent, in the caller's account, has one step per child.
-* **Time.** Nothing runs in the background: every ``GetAutomationExecution`` or
-  ``DescribeAutomationStepExecutions`` of a parent advances it by one batch per target
-  location, the batch size being ``TargetLocationMaxConcurrency`` (a count, or a percentage of that location's targets,
+* **Time.** Nothing runs in the background: every read that returns a parent
+  (``GetAutomationExecution``, ``DescribeAutomationStepExecutions``, or
+  ``DescribeAutomationExecutions`` when the filters select it) advances it by one batch per
+  target location, the batch size being ``TargetLocationMaxConcurrency`` (a count, or a percentage of that location's targets,
   at least 1). So a poller sees ``InProgress`` before the terminal state, exactly as many
   times as rate control implies.
 * **Errors.** A child fails only when a test asks for it (:func:`fail_locations`). When the
@@ -589,6 +590,8 @@ def describe_automation_executions(self: SimpleSystemManagerResponse) -> ActionR
         for item in filters:
             key, values = item.get("Key"), item.get("Values") or []
             executions = [e for e in executions if _matches(e, key, values)]
+        for execution in executions:
+            _advance(execution)
         executions.sort(key=lambda e: e.start, reverse=True)
         page, token = _page([_describe(e, full=False) for e in executions], self._get_param("NextToken"), size)
     result: dict[str, Any] = {"AutomationExecutionMetadataList": page}

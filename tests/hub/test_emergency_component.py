@@ -132,7 +132,7 @@ def test_state_machine_role_is_least_privilege(capture: Capture) -> None:
     }
     assert statements["AnnounceResult"]["Condition"] == {"StringEquals": {"events:source": naming.EVENT_SOURCE}}
     wildcard = sorted(sid for sid, s in statements.items() if s["Resource"] == "*")
-    assert wildcard == ["Tracing", "VendedLogDelivery"]  # the two AWS offers no resource ARNs for
+    assert wildcard == ["PollExecutions", "Tracing", "VendedLogDelivery"]  # AWS offers no resource ARNs for these
     assert "PublishToEncryptedTopic" not in statements  # AWS managed key by default
 
 

@@ -275,7 +275,7 @@ def test_three_waves_run_in_order_after_prod_approval(hub: Hub) -> None:
     polls = [
         e
         for e in hub.history(execution)
-        if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"] == "getAutomationExecution"
+        if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"] == "describeAutomationExecutions"
     ]
     assert len(polls) == 6 * 3
 
@@ -343,7 +343,9 @@ def test_wave_over_its_error_threshold_stops_later_waves(hub: Hub) -> None:
     [dev] = summary["waves"]
     [automation] = dev["automations"]
     assert automation["status"] == "Failed"
-    assert automation["counters"]["FailedSteps"] == 2
+    failed = {(f["location"]["Accounts"][0], f["location"]["Regions"][0]) for f in automation["failed_locations"]}
+    assert failed == {("222222222222", "eu-west-1"), ("333333333333", "us-east-1")}
+    assert all(f["status"] == "Failed" and "injected" in f["message"] for f in automation["failed_locations"])
     parents = [a for a in hub.automations() if "ParentAutomationExecutionId" not in a]
     assert [p["Parameters"]["TargetValue"][0] for p in parents] == ["Dev"]
     [event] = hub.events()
@@ -355,7 +357,7 @@ def test_errors_within_the_threshold_let_the_rollout_continue(hub: Hub) -> None:
         result = hub.finish(hub.start(request(include_asg="No", target_location_max_errors="1", waves=["Dev", "Test"])))
     assert result["status"] == "SUCCEEDED", result.get("cause")
     waves = json.loads(result["output"])["waves"]
-    assert [w["automations"][0]["counters"]["FailedSteps"] for w in waves] == [1, 1]
+    assert [len(w["automations"][0]["failed_locations"]) for w in waves] == [1, 1]
 
 
 def test_a_wave_that_cannot_start_stops_the_rollout(hub: Hub) -> None:

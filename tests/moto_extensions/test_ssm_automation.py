@@ -235,21 +235,25 @@ def test_describe_filters_and_pages(ssm: Any) -> None:
     other = ssm.start_automation_execution(DocumentName="Other", Parameters={"Operation": ["Scan"]})[
         "AutomationExecutionId"
     ]
-    cross = _start(ssm, [_location([A], concurrency="1")])
+    cross = _start(ssm, [_location([A, B, C], concurrency="1")])  # 6 locations: 6 reads to finish
 
     def ids_for(filters: list[dict[str, Any]]) -> set[str]:
         kwargs: dict[str, Any] = {"Filters": filters} if filters else {}
         pages = ssm.get_paginator("describe_automation_executions").paginate(**kwargs, PaginationConfig={"PageSize": 2})
         return {m["AutomationExecutionId"] for page in pages for m in page["AutomationExecutionMetadataList"]}
 
+    assert ids_for([{"Key": "ExecutionStatus", "Values": ["InProgress"]}]) == {cross}
+    assert ids_for([{"Key": "ExecutionStatus", "Values": ["Success"]}]) == {*ids, other}
     assert ids_for([]) == {*ids, other, cross}
     assert ids_for([{"Key": "DocumentNamePrefix", "Values": ["Oth"]}]) == {other}
     assert ids_for([{"Key": "AutomationType", "Values": ["CrossAccount"]}]) == {cross}
     assert ids_for([{"Key": "ExecutionId", "Values": ids[:2]}]) == set(ids[:2])
-    ssm.get_automation_execution(AutomationExecutionId=cross)  # runs 1 of its 2 locations (concurrency 1)
-    assert ids_for([{"Key": "ExecutionStatus", "Values": ["InProgress"]}]) == {cross}
-    child_ssm = aws.session(A, "us-east-1").client("ssm")
-    children = child_ssm.describe_automation_executions(Filters=[{"Key": "ParentExecutionId", "Values": [cross]}])
+    # each read that returned the parent ran one location: A/us-east-1 has its child by now
+    children = (
+        aws.session(A, "us-east-1")
+        .client("ssm")
+        .describe_automation_executions(Filters=[{"Key": "ParentExecutionId", "Values": [cross]}])
+    )
     assert len(children["AutomationExecutionMetadataList"]) == 1
 
 

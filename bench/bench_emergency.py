@@ -1,0 +1,208 @@
+"""Central API calls for one emergency wave, as the number of target accounts grows.
+
+Ours: the deployed ASL (``components/hub/emergency_patching.asl.json``) runs on moto's Step
+Functions interpreter with the project's SSM Automation extension; every Task the state machine
+schedules is a central API call, counted from the execution history. One wave = validate +
+one ``StartAutomationExecution`` per runbook (``TargetLocations`` carry up to 50 accounts or
+OUs each, 100 locations per call) + ``DescribeAutomationExecutions`` polls + one
+``DescribeAutomationStepExecutions`` (failed locations) per runbook + one ``PutEvents``.
+Polls depend on how long the wave runs (one per ``poll_seconds``), not on the number of
+accounts; here every location finishes in one SSM tick (``TargetLocationMaxConcurrency``
+100%), so the counts isolate the part that could scale with accounts.
+
+Seed: the emergency Lambda pages ``ListAccounts`` (20 per page) and then, serially for every
+account, ``AssumeRole`` + ``Invoke`` of the task Lambda (+ a second ``Invoke`` for ASGs).
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.util
+import io
+import json
+import math
+import os
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import boto3
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+
+from components import naming
+from components.config import CentralConfig
+from components.hub.emergency_patching import VALIDATE_SOURCE, render_definition, validate_environment
+from patchctl.moto_extensions import ssm_automation
+
+HUB, REGION = "123456789012", "us-east-1"
+REGIONS = ["us-east-1", "eu-west-1"]
+SIZES = (10, 100, 1000)
+PARAMETERS = (
+    "AutomationAssumeRole",
+    "TargetKey",
+    "TargetValue",
+    "Operation",
+    "RebootOption",
+    "InstallOverrideList",
+    "MaxConcurrency",
+    "MaxErrors",
+    "RetainHealthyPercentage",
+    "RefreshAsgInstances",
+)
+
+
+def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    spec = importlib.util.spec_from_file_location("emergency_validate_app", VALIDATE_SOURCE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(spec.name, None)
+    payload = json.loads(event) if isinstance(event, str | bytes) else event
+    with mock.patch.dict(os.environ, dict(self.environment_vars)):
+        try:
+            return json.dumps(module.handler(payload, None)), False, ""
+        except Exception as error:
+            return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
+
+
+def _state_machine(accounts: list[str]) -> str:
+    cfg = CentralConfig(
+        stack="central",
+        org_id="o-abcdefghij",
+        central_account_id=HUB,
+        home_region=REGION,
+        regions=REGIONS,
+        accounts=accounts[:1],
+    )
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="validate", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(VALIDATE_SOURCE, "app.py")
+    function = boto3.client("lambda").create_function(
+        FunctionName="validate",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": archive.getvalue()},
+        Environment={"Variables": validate_environment(cfg, f"arn:aws:iam::{HUB}:role/admin")},
+    )["FunctionArn"]
+    runbook = json.dumps(
+        {
+            "schemaVersion": "0.3",
+            "parameters": {name: {"type": "String", "default": ""} for name in PARAMETERS},
+            "mainSteps": [{"name": "patch", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}],
+        }
+    )
+    ssm = boto3.client("ssm")
+    for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG):
+        ssm.create_document(Name=name, Content=runbook, DocumentType="Automation", DocumentFormat="JSON")
+    topic = boto3.client("sns").create_topic(Name="approvals")["TopicArn"]
+    definition = render_definition(
+        {"Partition": "aws", "ValidateFunctionArn": function, "ApprovalTopicArn": topic, "EventSource": "org-patching"}
+    )
+    return boto3.client("stepfunctions").create_state_machine(
+        name="emergency", roleArn=f"arn:aws:iam::{HUB}:role/sfn", definition=definition
+    )["stateMachineArn"]
+
+
+def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str], int, float]:
+    """Central calls made by the state machine for one wave; child executions created; seconds."""
+    ids = [f"{100000000000 + i:012d}" for i in range(accounts)]
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        ssm_automation.install()
+        machine = _state_machine(ids)
+        sfn = boto3.client("stepfunctions")
+        request = {
+            "patching_operation": "Install",
+            "include_asg": "Yes" if include_asg else "No",
+            "targets": {"accounts": ids, "regions": REGIONS},
+            "waves": ["Dev"],
+            "target_location_max_concurrency": "100%",
+            "target_location_max_errors": "10%",
+            "poll_seconds": 0,
+        }
+        started = time.perf_counter()
+        execution = sfn.start_execution(stateMachineArn=machine, name=str(uuid.uuid4()), input=json.dumps(request))[
+            "executionArn"
+        ]
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        if described["status"] != "SUCCEEDED":
+            raise SystemExit(f"bench wave failed: {described.get('error')}: {described.get('cause')}")
+        calls: collections.Counter[str] = collections.Counter()
+        paginator = sfn.get_paginator("get_execution_history")
+        for page in paginator.paginate(executionArn=execution):
+            for event in page["events"]:
+                if event["type"] == "TaskScheduled":
+                    details = event["taskScheduledEventDetails"]
+                    calls[f"{details['resourceType'].removeprefix('aws-sdk:')}:{details['resource']}"] += 1
+        children = sum(
+            len([e for e in ssm_automation.executions_in(a, r) if "ParentAutomationExecutionId" in e])
+            for a in ids
+            for r in REGIONS
+        )
+    return calls, children, elapsed
+
+
+def seed_calls(accounts: int, include_asg: bool) -> int:
+    """The seed's emergency Lambda: ListAccounts pages, then per account AssumeRole + Invoke(s)."""
+    return math.ceil(accounts / 20) + accounts * (2 + int(include_asg))
+
+
+def main() -> None:
+    # fake credentials and a Region for moto; never real ones
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        os.environ[key] = "testing"
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    os.environ.pop("AWS_PROFILE", None)
+    LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
+    print("central API calls for ONE emergency wave (2 Regions per account)")
+    header = (
+        f"{'accounts':>8} {'asg':>4} | {'ours':>5} {'start':>5} {'poll':>4} {'steps':>5} {'other':>5} | "
+        f"{'seed':>6} {'seed/ours':>9} | {'child runs':>10} {'wall s':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    ours_by_size: dict[tuple[int, bool], int] = {}
+    for include_asg in (False, True):
+        for size in SIZES:
+            calls, children, elapsed = run_wave(size, include_asg)
+            total = sum(calls.values())
+            start = calls["ssm:startAutomationExecution"]
+            poll = calls["ssm:describeAutomationExecutions"]
+            steps = calls["ssm:describeAutomationStepExecutions"]
+            ours_by_size[(size, include_asg)] = total
+            seed = seed_calls(size, include_asg)
+            print(
+                f"{size:>8} {'yes' if include_asg else 'no':>4} | {total:>5} {start:>5} {poll:>4} {steps:>5} "
+                f"{total - start - poll - steps:>5} | {seed:>6} {seed / total:>9.1f} | {children:>10} {elapsed:>7.2f}"
+            )
+    for include_asg in (False, True):
+        growth = ours_by_size[(SIZES[-1], include_asg)] / ours_by_size[(SIZES[0], include_asg)]
+        seed_growth = seed_calls(SIZES[-1], include_asg) / seed_calls(SIZES[0], include_asg)
+        print(
+            f"growth {SIZES[0]} -> {SIZES[-1]} accounts (asg {'yes' if include_asg else 'no'}): "
+            f"ours x{growth:.2f}, seed x{seed_growth:.1f}"
+        )
+    print(
+        "ours: start = StartAutomationExecution per runbook (<=5,000 accounts/OUs each); poll = "
+        "DescribeAutomationExecutions, one per poll_seconds while the wave runs (time, not accounts; here "
+        "every location finished in one SSM tick); steps = failed-location listing per runbook; other = "
+        "validate Lambda + PutEvents. seed: serial inside one 60 s Lambda, so ~1,000 accounts cannot finish."
+    )
+
+
+if __name__ == "__main__":
+    main()
