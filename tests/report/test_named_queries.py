@@ -193,7 +193,8 @@ def test_views_over_the_files_give_the_same_answers(tmp_path) -> None:
     views = DuckDBSource(tmp_path, materialize=False)
     try:
         for query in queries:
-            assert views.run(query).rows == staged.run(query).rows, query.name
+            # PatchComplianceReport is unsorted on purpose: compare the rows as a multiset.
+            assert sorted(views.run(query).rows, key=repr) == sorted(staged.run(query).rows, key=repr), query.name
     finally:
         staged.close()
         views.close()
