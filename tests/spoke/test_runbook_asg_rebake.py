@@ -1,0 +1,295 @@
+"""The ASG runbook, run step by step from its rendered text on moto: rebake, new template version, refresh."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import tag_contract
+
+from components import naming
+from components.spoke.runbooks import asg_rebake, render_runbook
+from patchctl.moto_extensions import autoscaling_refresh, ssm_patching
+from tests import aws
+
+NEW_AMI_TAG = "org-patching:asg"
+WINDOW = "Prod_maintenance_window"
+PG, MW = tag_contract.PATCH_GROUP_TAG, tag_contract.MAINTENANCE_WINDOW_TAG
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waiters and polling loops sleep between attempts: moto's transitions are immediate."""
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+
+
+@pytest.fixture(scope="module")
+def document() -> str:
+    return render_runbook(naming.RUNBOOK_ASG)
+
+
+def patch_with(account: str, region: str, fail: bool = False):
+    """aws:runCommand of AWS-RunPatchBaseline: moto's send_command (validates the inputs) + a simulated run."""
+
+    def run(inputs: dict[str, Any]) -> dict[str, Any]:
+        ssm = aws.session(account, region).client("ssm")
+        parameters = {k: [v] if isinstance(v, str) else v for k, v in inputs["Parameters"].items()}
+        command = ssm.send_command(
+            DocumentName=inputs["DocumentName"],
+            InstanceIds=inputs["InstanceIds"],
+            Parameters=parameters,
+            MaxErrors=inputs["MaxErrors"],
+        )["Command"]
+        if fail:
+            raise RuntimeError("AWS-RunPatchBaseline failed on the builder")
+        ssm_patching.simulate_patch_run(account, region, inputs["InstanceIds"], "Install")
+        return {"CommandId": command["CommandId"], "Status": "Success"}
+
+    return run
+
+
+def fleet(account: str, region: str) -> dict[str, Any]:
+    sess = aws.session(account, region)
+    ec2 = sess.client("ec2")
+    aws.create_instance_profile(sess)
+    prod = {"environment": "Prod", PG: "Prod", MW: WINDOW}
+    default_lt = aws.create_launch_template(sess, "by-default", image_id="ami-00000000000000001")
+    latest_lt = aws.create_launch_template(sess, "by-latest", image_id="ami-00000000000000002")
+    pinned_lt = aws.create_launch_template(sess, "pinned-mixed", image_id="ami-00000000000000003")
+    # pinned to version 1 while a version 2 exists: the rebake must start from 1
+    ec2.create_launch_template_version(
+        LaunchTemplateId=pinned_lt, LaunchTemplateData={"ImageId": "ami-0000000000000000f", "InstanceType": "t3.nano"}
+    )
+    aws.create_asg(sess, "by-default", prod, desired=2, template_id=default_lt, version="$Default")
+    aws.create_asg(sess, "by-latest", prod, desired=1, template_id=latest_lt, version="$Latest")
+    aws.create_asg(sess, "pinned-mixed", prod, desired=1, template_id=pinned_lt, version="1", mixed=True)
+    aws.create_asg(sess, "eks", {**prod, "eks:cluster-name": "c1"}, desired=0)
+    aws.create_asg(sess, "other-window", {**prod, MW: "Dev_maintenance_window"}, desired=0)
+    return {"templates": {"by-default": default_lt, "by-latest": latest_lt, "pinned-mixed": pinned_lt}}
+
+
+def template_data(ec2: Any, template: str, version: str) -> dict[str, Any]:
+    return ec2.describe_launch_template_versions(LaunchTemplateId=template, Versions=[version])[
+        "LaunchTemplateVersions"
+    ][0]
+
+
+@pytest.mark.parametrize(("account", "region"), [(aws.ACCOUNTS[0], aws.REGIONS[0]), (aws.ACCOUNTS[1], aws.REGIONS[1])])
+def test_rebake_changes_only_the_image_refreshes_and_cleans_up(
+    moto_aws: None, document: str, account: str, region: str
+) -> None:
+    made = fleet(account, region)
+    sess = aws.session(account, region)
+    ec2, autoscaling = sess.client("ec2"), sess.client("autoscaling")
+    sources = {
+        name: template_data(ec2, lt, "$Latest" if name == "by-latest" else "1")
+        for name, lt in made["templates"].items()
+    }
+
+    result = aws.automation(
+        document,
+        {"MaintenanceWindow": WINDOW, "MinHealthyPercentage": 50, "AutoRollback": True},
+        account,
+        region,
+        run_command=patch_with(account, region),
+    )
+    assert result["status"] == "Success", result["error"]
+    assert result["executed"][-1] == "reportRebake"
+    found = result["values"]["findAsgs.OutputPayload"]
+    assert sorted(a["name"] for a in found["asgs"]) == ["by-default", "by-latest", "pinned-mixed"]
+    assert "EKS" in found["skipped"]["eks"]
+
+    for name, template in made["templates"].items():
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        versions = ec2.describe_launch_template_versions(LaunchTemplateId=template)["LaunchTemplateVersions"]
+        newest = max(versions, key=lambda v: v["VersionNumber"])
+        source = sources[name]["LaunchTemplateData"]
+        new = newest["LaunchTemplateData"]
+        assert new["ImageId"] != source["ImageId"]
+        assert {k: v for k, v in new.items() if k != "ImageId"} == {k: v for k, v in source.items() if k != "ImageId"}
+        image = ec2.describe_images(ImageIds=[new["ImageId"]])["Images"][0]
+        tags = aws.tags_of(image["Tags"])
+        assert tags[NEW_AMI_TAG] == name and tags["org-patching:source-ami"] == source["ImageId"]
+        assert tags[PG] == "Prod" and image["Name"].startswith(f"org-patching-{name}-")
+        if name == "by-default":
+            default = template_data(ec2, template, "$Default")
+            assert default["VersionNumber"] == newest["VersionNumber"]
+        if name == "pinned-mixed":
+            spec = group["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]
+            assert spec["Version"] == str(newest["VersionNumber"])
+        # the refresh ran with the requested preferences and the members now run the new AMI
+        [refresh] = autoscaling.describe_instance_refreshes(AutoScalingGroupName=name)["InstanceRefreshes"]
+        assert refresh["Status"] == "Successful"
+        assert refresh["Preferences"]["MinHealthyPercentage"] == 50 and refresh["Preferences"]["AutoRollback"] is True
+        members = [i["InstanceId"] for i in group["Instances"]]
+        running = ec2.describe_instances(InstanceIds=members)["Reservations"]
+        assert {i["ImageId"] for r in running for i in r["Instances"]} == {new["ImageId"]}
+    # builders: launched with the patching profile in one of the group's subnets, all terminated
+    builds = result["values"]["launchBuilders.OutputPayload"]["builds"]
+    assert len(builds) == 3
+    described = ec2.describe_instances(InstanceIds=[b["builder"] for b in builds])["Reservations"]
+    builders = [i for r in described for i in r["Instances"]]
+    assert {i["State"]["Name"] for i in builders} == {"terminated"}
+    # SSM saw every builder online, which the emulator (like the agent) grants only with an instance profile
+    assert sorted(result["values"]["waitForBuilders.InstanceIds"]) == sorted(b["builder"] for b in builds)
+    assert all(b["subnet"] in b["subnets"] for b in builds)
+    assert {i["InstanceType"] for i in builders} == {"t3.small"}  # the group's own type, not m3.large
+    # untouched: the EKS group and the other window's group
+    for untouched in ("eks", "other-window"):
+        assert autoscaling.describe_instance_refreshes(AutoScalingGroupName=untouched)["InstanceRefreshes"] == []
+
+
+def test_a_failed_patch_step_terminates_the_builders_and_fails(moto_aws: None, document: str) -> None:
+    account, region = aws.ACCOUNTS[2], aws.REGIONS[0]
+    made = fleet(account, region)
+    ec2 = aws.session(account, region).client("ec2")
+    result = aws.automation(
+        document, {"MaintenanceWindow": WINDOW}, account, region, run_command=patch_with(account, region, fail=True)
+    )
+    assert result["status"] == "Failed" and "patchBuilders" in result["error"]
+    assert result["executed"][-2:] == ["patchBuilders", "cleanupAfterFailure"]
+    builders = result["values"]["launchBuilders.OutputPayload"]["instanceIds"]
+    states = {
+        i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=builders)["Reservations"] for i in r["Instances"]
+    }
+    assert states == {"terminated"}
+    for template in made["templates"].values():  # nothing changed
+        versions = ec2.describe_launch_template_versions(LaunchTemplateId=template)["LaunchTemplateVersions"]
+        assert all(not v.get("VersionDescription", "").startswith("org-patching") for v in versions)
+
+
+def test_one_group_failing_does_not_stop_the_others_but_fails_the_execution(moto_aws: None, document: str) -> None:
+    account, region = aws.ACCOUNTS[1], aws.REGIONS[0]
+    fleet(account, region)
+    autoscaling = aws.session(account, region).client("autoscaling")
+    autoscaling.start_instance_refresh(AutoScalingGroupName="by-latest")  # a refresh already running blocks it
+    result = aws.automation(
+        document, {"MaintenanceWindow": WINDOW}, account, region, run_command=patch_with(account, region)
+    )
+    assert result["status"] == "Failed" and "by-latest: instance refresh not started" in result["error"]
+    assert "InstanceRefreshInProgress" in result["error"]
+    for name in ("by-default", "pinned-mixed"):
+        [refresh] = autoscaling.describe_instance_refreshes(AutoScalingGroupName=name)["InstanceRefreshes"]
+        assert refresh["Status"] == "Successful"
+    assert result["values"]["terminateBuilders.Terminated"]  # the normal path cleaned up too
+
+
+def test_refresh_rolled_back_is_reported(moto_aws: None, document: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    account, region = aws.ACCOUNTS[0], aws.REGIONS[1]
+    fleet(account, region)
+    original = autoscaling_refresh.advance
+
+    def failing(backend: Any, refresh: Any) -> None:
+        if refresh.group == "by-default" and refresh.status == "InProgress":
+            refresh.status, refresh.rolled_back, refresh.reason = "RollbackInProgress", True, "health checks failed"
+        else:
+            original(backend, refresh)
+
+    monkeypatch.setattr(autoscaling_refresh, "advance", failing)
+    result = aws.automation(
+        document, {"MaintenanceWindow": WINDOW}, account, region, run_command=patch_with(account, region)
+    )
+    assert result["status"] == "Failed"
+    assert "by-default: instance refresh" in result["error"] and "RollbackSuccessful" in result["error"]
+
+
+def test_scan_and_empty_windows_do_nothing(moto_aws: None, document: str) -> None:
+    account, region = aws.ACCOUNTS[2], aws.REGIONS[1]
+    fleet(account, region)
+    scan = aws.automation(document, {"MaintenanceWindow": WINDOW, "Operation": "Scan"}, account, region)
+    assert scan["status"] == "Success" and scan["executed"] == ["chooseOperation", "reportOutcome"]
+    empty = aws.automation(document, {"MaintenanceWindow": "Test_maintenance_window"}, account, region)
+    assert empty["status"] == "Success" and empty["executed"][-2:] == ["anyAsg", "reportOutcome"]
+    builders = (
+        aws.session(account, region)
+        .client("ec2")
+        .describe_instances(Filters=[{"Name": "tag-key", "Values": [asg_rebake.BUILDER_TAG]}])["Reservations"]
+    )
+    assert builders == []
+
+
+def test_script_steps_directly_subnet_fallback_and_launch_configurations(moto_aws: None) -> None:
+    account, region = aws.ACCOUNTS[0], aws.REGIONS[0]
+    sess = aws.session(account, region)
+    aws.create_instance_profile(sess)
+    template = aws.create_launch_template(sess, "solo")
+    aws.create_asg(sess, "solo", {"environment": "Prod", MW: WINDOW}, desired=0, template_id=template)
+    sess.client("autoscaling").create_launch_configuration(
+        LaunchConfigurationName="old", ImageId=aws.AMI, InstanceType="t3.micro"
+    )
+    sess.client("autoscaling").create_auto_scaling_group(
+        AutoScalingGroupName="legacy",
+        LaunchConfigurationName="old",
+        MinSize=0,
+        MaxSize=1,
+        VPCZoneIdentifier=aws.subnets(sess)[0],
+        Tags=[{"ResourceId": "legacy", "Key": MW, "Value": WINDOW, "PropagateAtLaunch": True}],
+    )
+    with aws.as_account(account, region) as default:
+        found = asg_rebake.find_asgs({"MaintenanceWindow": WINDOW}, None)
+        assert "launch configuration" in found["skipped"]["legacy"]
+        calls = []
+
+        def no_capacity(request: Any, **_: Any) -> Any:
+            calls.append(1)
+            return aws.error_response(request, "InsufficientInstanceCapacity") if len(calls) == 1 else None
+
+        default.events.register_first("before-send.ec2.RunInstances", no_capacity)
+        launched = asg_rebake.launch_builders(
+            {"Asgs": found["asgs"], "ExecutionId": "exec-1", "InstanceProfileName": "InstanceProfileforPatching"},
+            None,
+        )
+        [build] = launched["builds"]
+        assert build["subnet"] == build["subnets"][1] and len(calls) == 2
+        assert asg_rebake.terminate_builders({"ExecutionId": "exec-1"}, None)["terminated"] == [build["builder"]]
+        with pytest.raises(RuntimeError, match="builders of execution exec-2 terminated"):
+            asg_rebake.terminate_builders({"ExecutionId": "exec-2", "FailAfterCleanup": True}, None)
+        with pytest.raises(ValueError, match="MaintenanceWindow or TargetASG"):
+            asg_rebake.find_asgs({}, None)
+        missing = asg_rebake.find_asgs({"TargetASG": "nope"}, None)
+        assert missing["failures"] == ["nope: no such Auto Scaling group"]
+        with pytest.raises(RuntimeError, match="1 Auto Scaling group"):
+            asg_rebake.report_outcome({"Failures": ["x: broken"]}, None)
+        assert asg_rebake.report_outcome({"Failures": [""]}, None) == {"status": "Success"}
+
+
+def test_standalone_runbook_resolves_targets_and_output_prefix(moto_aws: None) -> None:
+    account, region = aws.ACCOUNTS[1], aws.REGIONS[1]
+    sess = aws.session(account, region)
+    instances = aws.run_instances(sess, {MW: WINDOW}, count=2)
+    seen: dict[str, Any] = {}
+
+    def run(inputs: dict[str, Any]) -> dict[str, Any]:
+        seen.update(inputs)
+        ssm = sess.client("ssm")
+        parameters = {k: [v] for k, v in inputs["Parameters"].items()}
+        command = ssm.send_command(
+            DocumentName=inputs["DocumentName"],
+            Targets=inputs["Targets"],
+            Parameters=parameters,
+            MaxConcurrency=inputs["MaxConcurrency"],
+            MaxErrors=inputs["MaxErrors"],
+            OutputS3BucketName=inputs["OutputS3BucketName"],
+            OutputS3KeyPrefix=inputs["OutputS3KeyPrefix"],
+        )["Command"]
+        return {"CommandId": command["CommandId"], "Status": command["Status"]}
+
+    result = aws.automation(
+        render_runbook(naming.RUNBOOK_STANDALONE),
+        {"MaintenanceWindow": WINDOW, "Operation": "Install", "OutputS3BucketName": "logs", "OutputS3KeyPrefix": "p"},
+        account,
+        region,
+        run_command=run,
+    )
+    assert result["status"] == "Success"
+    assert seen["Targets"] == [{"Key": f"tag:{MW}", "Values": [WINDOW]}]
+    assert (
+        seen["OutputS3KeyPrefix"]
+        == f"p/accountid={account}/region={region}/executionid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    )
+    assert seen["Parameters"] == {"Operation": "Install", "RebootOption": "RebootIfNeeded", "InstallOverrideList": ""}
+    listed = sess.client("ssm").list_commands(CommandId=result["values"]["runPatchBaseline.CommandId"])["Commands"]
+    assert listed and instances
+    with pytest.raises(ValueError, match="undeclared"):
+        aws.automation(render_runbook(naming.RUNBOOK_STANDALONE), {"Bogus": "x"}, account, region)

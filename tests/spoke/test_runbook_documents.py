@@ -1,0 +1,158 @@
+"""The rendered runbooks are valid SSM Automation documents (schema 0.3) wired to real scripts and parameters."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+import pytest
+import tag_contract
+import yaml
+
+from components import naming
+from components.spoke import runbook_loader
+from components.spoke.runbooks import (
+    MAX_DOCUMENT_BYTES,
+    RunbookError,
+    asg_rebake,
+    minimal_source,
+    render_runbook,
+    runbook_names,
+)
+from tests import aws
+
+BUILTINS = {"automation:EXECUTION_ID", "global:ACCOUNT_ID", "global:REGION", "global:DATE_TIME", "global:AWS_PARTITION"}
+#: aws:executeScript runtimes SSM still runs (3.6-3.8 were retired in 2025; AWS recommends 3.11).
+SUPPORTED_RUNTIMES = {"python3.11", "python3.12"}
+
+
+@pytest.fixture(scope="module", params=runbook_names())
+def rendered(request: pytest.FixtureRequest) -> tuple[str, str, dict[str, Any]]:
+    content = render_runbook(request.param)
+    return request.param, content, yaml.safe_load(content)
+
+
+def test_documents_parse_and_fit(rendered: tuple[str, str, dict[str, Any]]) -> None:
+    name, content, document = rendered
+    assert document["schemaVersion"] == "0.3"
+    assert document["assumeRole"] == "{{ AutomationAssumeRole }}"
+    assert len(content.encode()) < MAX_DOCUMENT_BYTES - 4096, f"{name} is {len(content.encode())} bytes"
+    assert "<<" not in yaml.safe_dump({k: v for k, v in document.items() if k != "mainSteps"})
+    assert document["description"]
+
+
+def test_every_action_is_real_and_every_step_link_resolves(rendered: tuple[str, str, dict[str, Any]]) -> None:
+    _, _, document = rendered
+    names = [step["name"] for step in document["mainSteps"]]
+    assert len(names) == len(set(names))
+    for step in document["mainSteps"]:
+        assert step["action"] in aws.AUTOMATION_ACTIONS, step["action"]
+        targets = [step.get("nextStep")]
+        on_failure = step.get("onFailure", "Abort")
+        assert on_failure in ("Abort", "Continue") or on_failure.startswith("step:")
+        targets.append(on_failure.removeprefix("step:") if on_failure.startswith("step:") else None)
+        if step["action"] == "aws:branch":
+            targets += [c["NextStep"] for c in step["inputs"]["Choices"]] + [step["inputs"].get("Default")]
+        for target in filter(None, targets):
+            assert target in names, f"{step['name']} -> {target}"
+    # the last step of the list must end the execution
+    assert document["mainSteps"][-1].get("isEnd") is True
+
+
+def test_every_reference_resolves(rendered: tuple[str, str, dict[str, Any]]) -> None:
+    _, _, document = rendered
+    parameters = set(document["parameters"])
+    outputs: dict[str, set[str]] = {}
+    for step in document["mainSteps"]:
+        declared = {o["Name"] for o in step.get("outputs", [])}
+        outputs[step["name"]] = declared | aws.IMPLICIT_OUTPUTS.get(step["action"], set())
+    seen: list[str] = []
+    text_without_scripts = (
+        {k: v for k, v in document.items() if k != "mainSteps"},
+        [
+            {**s, "inputs": {k: v for k, v in s.get("inputs", {}).items() if k != "Script"}}
+            for s in document["mainSteps"]
+        ],
+    )
+    references = set(aws.REFERENCE.findall(yaml.safe_dump(text_without_scripts)))
+    assert references, "no references at all?"
+    for reference in references:
+        if reference in parameters or reference in BUILTINS:
+            continue
+        step_name, _, output = reference.partition(".")
+        assert output in outputs.get(step_name, set()), f"unresolved {{{{ {reference} }}}}"
+    # a step only reads outputs of steps listed before it
+    for step in document["mainSteps"]:
+        inputs = {k: v for k, v in step.get("inputs", {}).items() if k != "Script"}
+        for reference in aws.REFERENCE.findall(yaml.safe_dump(inputs)):
+            step_name = reference.partition(".")[0]
+            if step_name in outputs:
+                assert step_name in seen, f"{step['name']} reads {reference} before it runs"
+        seen.append(step["name"])
+    for output in document.get("outputs", []):
+        step_name, _, name = output.partition(".")
+        assert name in outputs[step_name]
+
+
+def test_parameter_defaults_satisfy_their_own_constraints(rendered: tuple[str, str, dict[str, Any]]) -> None:
+    _, _, document = rendered
+    for name, spec in document["parameters"].items():
+        assert spec["type"] in ("String", "StringList", "Integer", "Boolean", "MapList", "StringMap"), name
+        assert spec.get("description"), name
+        default = spec.get("default")
+        if "allowedPattern" in spec and default is not None:
+            assert re.match(spec["allowedPattern"], str(default)), (name, default)
+        if "allowedValues" in spec and default is not None:
+            assert default in spec["allowedValues"], (name, default)
+
+
+def test_scripts_are_inlined_compile_and_name_real_handlers(rendered: tuple[str, str, dict[str, Any]]) -> None:
+    _, _, document = rendered
+    for step in document["mainSteps"]:
+        if step["action"] != "aws:executeScript":
+            continue
+        inputs = step["inputs"]
+        assert inputs["Runtime"] in SUPPORTED_RUNTIMES
+        handler = getattr(asg_rebake, inputs["Handler"])
+        assert list(inspect.signature(handler).parameters) == ["events", "context"]
+        code = compile(inputs["Script"], step["name"], "exec")
+        namespace: dict[str, Any] = {}
+        exec(code, namespace)  # imports only the stdlib, boto3 and botocore, as SSM's runtime offers
+        assert callable(namespace[inputs["Handler"]])
+
+
+def test_constants_come_from_the_contract_and_naming() -> None:
+    standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
+    target = standalone["mainSteps"][0]["inputs"]["Targets"][0]
+    assert target["Key"] == f"tag:{tag_contract.MAINTENANCE_WINDOW_TAG}"
+    assert standalone["parameters"]["MaintenanceWindow"]["default"] == tag_contract.DEFAULT_WINDOW
+    asgs = yaml.safe_load(render_runbook("patch_asgs"))
+    assert asgs["parameters"]["InstanceProfileName"]["default"] == naming.INSTANCE_PROFILE
+    find = next(s for s in asgs["mainSteps"] if s["name"] == "findAsgs")["inputs"]["Script"]
+    assert "_INLINED_CONTRACT: str = " in find and "skip_reason" in find
+    # the other steps do not carry the contract (document size)
+    launch = next(s for s in asgs["mainSteps"] if s["name"] == "launchBuilders")["inputs"]["Script"]
+    assert "_INLINED_CONTRACT" not in launch
+
+
+def test_the_child_stack_loader_sees_the_parameters_it_passes() -> None:
+    standalone = runbook_loader.declared_parameters(render_runbook(naming.RUNBOOK_STANDALONE))
+    assert {"AutomationAssumeRole", "MaintenanceWindow", "Operation", "RebootOption", "MaxConcurrency"} <= standalone
+    assert {"OutputS3BucketName", "OutputS3KeyPrefix", "InstallOverrideList", "MaxErrors"} <= standalone
+    asg = runbook_loader.declared_parameters(render_runbook(naming.RUNBOOK_ASG))
+    assert {"AutomationAssumeRole", "MaintenanceWindow", "MinHealthyPercentage", "Operation"} <= asg
+
+
+def test_moto_accepts_the_documents(moto_aws: None) -> None:
+    ssm = aws.session(aws.ACCOUNTS[0], aws.REGIONS[0]).client("ssm")
+    for name in runbook_names():
+        ssm.create_document(Name=name, Content=render_runbook(name), DocumentType="Automation", DocumentFormat="YAML")
+        assert ssm.describe_document(Name=name)["Document"]["Status"] == "Active"
+
+
+def test_bad_names_and_handlers_fail_clearly() -> None:
+    with pytest.raises(RunbookError, match="unknown runbook 'nope'"):
+        render_runbook("nope")
+    with pytest.raises(RunbookError, match="handler 'missing'"):
+        minimal_source("def other(events, context):\n    return {}\n", "missing")
