@@ -214,6 +214,13 @@ class AccountBaseline(pulumi.ComponentResource):
                 "*",
                 sid="DescribeForRebake",
             ),
+            # A launch template may name its AMI through an SSM parameter (resolve:ssm:...): AWS's
+            # public ones (/aws/service/...) or the account's own, whichever the template uses.
+            allow(
+                ["ssm:GetParameter"],
+                [f"{arn}:ssm:*::parameter/aws/service/*", f"{arn}:ssm:*:{account}:parameter/*"],
+                sid="ResolveAmiParameters",
+            ),
             # The intermediate instance: launched from the ASG's launch template in its subnets;
             # ids are not known before the run. Only inside this account.
             allow(
@@ -249,7 +256,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 ["ec2:StopInstances", "ec2:TerminateInstances", "ec2:CreateImage"],
                 [f"{arn}:ec2:*:{account}:instance/*"],
                 sid="DriveIntermediateInstance",
-                conditions={"StringEquals": {f"aws:ResourceTag/{REBAKE_TAG}": REBAKE_TAG_VALUE}},
+                conditions={"StringLike": {f"aws:ResourceTag/{REBAKE_TAG}": "*"}},
             ),
             allow(
                 ["ec2:CreateImage"],
@@ -477,7 +484,7 @@ class AccountBaseline(pulumi.ComponentResource):
 EVENT_FORWARDING_ROLE = "org-patching-event-forwarding"
 #: Dead-letter queue of the tag-remediation function (home region of each account).
 DEAD_LETTER_QUEUE = "org-patching-tag-remediation-dlq"
-#: Tag the ASG rebake puts on its intermediate instance (stop/image/terminate are limited to it).
-REBAKE_TAG = "org-patching:rebake"
-REBAKE_TAG_VALUE = "intermediate"
+#: Tag the ASG rebake puts on its builder instance at launch (``runbooks/asg_rebake.py``
+#: ``BUILDER_TAG``, value: the group's name); stop/image/terminate are limited to instances with it.
+REBAKE_TAG = "org-patching:builder-for"
 __all__ = ["MANAGED_TAG_KEYS", "AccountBaseline", "AccountBaselineArgs", "HubData"]

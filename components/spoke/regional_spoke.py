@@ -189,23 +189,18 @@ class RegionalSpoke(pulumi.ComponentResource):
         )
         common: dict[str, pulumi.Input[str]] = {
             "AutomationAssumeRole": args.roles.automation_execution,
-            "Environment": "Default",
             "MaintenanceWindow": DEFAULT_WINDOW,
-            "TagKey": MAINTENANCE_WINDOW_TAG,
-            "TagValue": DEFAULT_WINDOW,
             "Operation": window_cfg.operation,
             "RebootOption": window_cfg.reboot_option,
             "MaxConcurrency": window_cfg.max_concurrency,
             "MaxErrors": window_cfg.max_errors,
             # The instance role may write only under its own account's prefix of the log bucket.
             "OutputS3BucketName": hub.patch_log_bucket,
-            "OutputS3KeyPrefix": f"{account}/patching/{region}",
-            "OutputS3Region": hub.region,
+            # The runbook appends accountid=/region=/executionid= partitions.
+            "OutputS3KeyPrefix": f"{account}/patching",
         }
         asg_only: dict[str, pulumi.Input[str]] = {
-            "RetainHealthyPercentage": str(window_cfg.asg_min_healthy_percentage),
             "MinHealthyPercentage": str(window_cfg.asg_min_healthy_percentage),
-            "RefreshAsgInstances": "Yes",
         }
         self.tasks = []
         plan = [(naming.RUNBOOK_STANDALONE, "patch-instances", 1, common)]

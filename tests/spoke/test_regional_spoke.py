@@ -101,3 +101,39 @@ def test_window_tagging_function_in_every_region(child_capture: Any) -> None:
         if f.inputs["name"] == naming.WINDOW_TAGGING_FUNCTION
     }
     assert found == {(a, r) for a in ("222222222222", "333333333333") for r in ("us-east-1", "eu-west-1")}
+
+
+def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: Any, central_capture: Any) -> None:
+    from components.spoke.runbook_loader import declared_parameters, load_runbooks
+
+    runbooks = load_runbooks()
+    assert set(runbooks) == {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG}
+    documents = child_capture.of_type("aws:ssm/document:Document")
+    assert len(documents) == 2 * 2 * 2
+    for document in documents:
+        assert document.inputs["documentType"] == "Automation"
+        assert document.inputs["documentFormat"] == "YAML"
+        assert document.inputs["content"] == runbooks[document.inputs["name"]]
+    windows = {w.id: w for w in child_capture.of_type("aws:ssm/maintenanceWindow:MaintenanceWindow")}
+    tasks = child_capture.of_type("aws:ssm/maintenanceWindowTask:MaintenanceWindowTask")
+    assert len(tasks) == 2 * 2 * 2
+    log_bucket = central_capture.outputs["compliance"]["patchLogBucket"]
+    for task in tasks:
+        account, region = child_capture.account_of(task), task.inputs["region"]
+        assert windows[task.inputs["windowId"]].inputs["region"] == region
+        assert task.inputs["taskType"] == "AUTOMATION"
+        assert task.inputs["serviceRoleArn"] == f"arn:aws:iam::{account}:role/{naming.MAINTENANCE_WINDOW_ROLE}"
+        automation = task.inputs["taskInvocationParameters"]["automationParameters"]
+        parameters = {p["name"]: p["values"][0] for p in automation["parameters"]}
+        runbook = task.inputs["taskArn"]
+        assert set(parameters) <= declared_parameters(runbooks[runbook])
+        assert parameters["AutomationAssumeRole"].endswith(f"{account}:role/{naming.AUTOMATION_EXECUTION_ROLE}")
+        assert parameters["MaintenanceWindow"] == "Default_maintenance_window"
+        assert parameters["Operation"] == "Install"
+        if runbook == naming.RUNBOOK_STANDALONE:
+            assert parameters["RebootOption"] == "RebootIfNeeded"
+            assert (parameters["MaxConcurrency"], parameters["MaxErrors"]) == ("10%", "10%")
+            assert parameters["OutputS3BucketName"] == log_bucket
+            assert parameters["OutputS3KeyPrefix"].startswith(f"{account}/")
+        else:
+            assert parameters["MinHealthyPercentage"] == "90"
