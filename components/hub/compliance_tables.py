@@ -18,9 +18,9 @@ Field names come from the SSM inventory schema (``GetInventorySchema``; "Metadat
 Inventory" in the SSM user guide) plus the three keys the sync adds to every line
 (``resourceId``, ``captureTime``, ``schemaVersion``). Glue column names are lower case; the
 OpenX JSON SerDe matches JSON keys case-insensitively (its default), so ``resourceId`` fills
-``resourceid``. Every column is ``string``: the sync writes values as JSON strings (the
-seed's crawler inferred ``string`` for every column, counts included); queries cast counts and
-parse timestamps themselves.
+``resourceid``. Every column is ``string``, which is what the seed's crawler inferred for
+every column (counts included) and which reads any JSON scalar; queries cast counts and parse
+timestamps themselves.
 
 Partition projection decision (``accountid``):
 
