@@ -132,7 +132,7 @@ def age_bars(chart: str, title: str, rows: list[dict[str, Any]], limit: int = 15
     shown = rows[:limit]
     ages = [_num(row.get("days_since_last_patch")) for row in shown if row.get("days_since_last_patch") is not None]
     longest = max(ages, default=1.0) or 1.0
-    label_width, bar_width, row_height = 300, 330, 24
+    label_width, bar_width, row_height = 350, 300, 24
     height = 30 + row_height * max(len(shown), 1) + 10
     parts = [
         f'<svg data-chart="{chart}" role="img" aria-label="{escape(title)}" width="{label_width + bar_width + 90}" '
