@@ -532,8 +532,10 @@ def default_catalog(instance_id: str, platform: str = "Linux") -> list[dict[str,
             title = f"{datetime.date.today():%Y-%m} Cumulative Update ({kb})"
             classification = "SecurityUpdates" if severity in ("Critical", "Important") else "Updates"
         else:
-            kb = f"ALAS2023-2026-{digest[n + 5] * 4 + n:04d}"
-            title = ("kernel", "openssl", "glibc", "curl", "python3", "systemd", "sudo")[n % 7] + f".x86_64:0:{n}.0-1"
+            # Linux: KBId is package.arch, Title package.arch:epoch:version-release (as SSM reports them)
+            package = ("kernel", "openssl", "glibc", "curl", "python3", "systemd", "sudo")[n % 7]
+            kb = f"{package}.x86_64"
+            title = f"{kb}:0:{digest[n + 5] % 9 + 1}.{n}.{digest[n + 9] % 50}-1.amzn2023"
             classification = "Security" if severity in ("Critical", "Important") else "Bugfix"
         patches.append({"KBId": kb, "Title": title, "Classification": classification, "Severity": severity})
     return patches
