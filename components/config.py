@@ -268,8 +268,10 @@ class EmergencyConfig(Model):
     """Emergency patching across the organization (Step Functions + SSM Automation)."""
 
     approvers: list[Email] = Field(default_factory=list)
-    waves: list[Literal["Dev", "Test", "Prod", "Default"]] = Field(default_factory=lambda: ["Dev", "Test", "Prod"])
-    approval_before: list[Literal["Dev", "Test", "Prod", "Default"]] = Field(default_factory=lambda: ["Prod"])
+    #: Wave order; a wave patches ``<Wave>_maintenance_window`` (add ``Default`` for the default
+    #: window). Plain defaults: pydantic copies them per instance, and mypy checks them.
+    waves: list[Literal["Dev", "Test", "Prod", "Default"]] = Field(default=["Dev", "Test", "Prod"], min_length=1)
+    approval_before: list[Literal["Dev", "Test", "Prod", "Default"]] = Field(default=["Prod"])
     max_concurrency: RateLimit = "10%"
     max_errors: RateLimit = "5%"
     target_location_max_concurrency: RateLimit = "10"

@@ -12,8 +12,9 @@ Flow (``emergency_patching.asl.json``, beside this file): validate the request (
 naming the field, before anything starts) → per wave: optional human approval (SNS message
 with the task token; approvers answer ``aws stepfunctions send-task-success|send-task-failure
 --task-token ...`` — no public approval endpoint to secure) → start the runbooks → poll
-``DescribeAutomationExecutions`` (filtered to the execution: a bounded response) until terminal → stop the rollout when a wave is not ``Success``
-(SSM ends it ``Failed`` when a target location exceeded its error threshold) → summary
+``DescribeAutomationExecutions`` (filtered to the execution: a bounded response) until
+terminal → stop the rollout when a wave is not ``Success`` (SSM ends it ``Failed`` when a
+target location exceeded its error threshold) → summary
 output and an EventBridge event (source ``org-patching``, detail-type
 ``Emergency Patching Rollout Finished``) on the default bus.
 
@@ -21,12 +22,13 @@ What the runbooks must accept (the spoke's ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`
 multi-account automation the runbook must also exist in the hub account's home Region, where
 SSM reads it before running it in each target location):
 
-* standalone: ``AutomationAssumeRole``, ``TargetKey``/``TargetValue`` (which resources, e.g.
-  ``tag:Patch Group`` = the wave; the catalog's windows pass ``tag:maintenance_window`` = the
-  window's name), ``Operation``, ``RebootOption``, ``InstallOverrideList``,
+* standalone (``patch_instances.yaml``): ``AutomationAssumeRole`` (the hub's administration
+  role), ``MaintenanceWindow`` (``<Wave>_maintenance_window``: a wave patches the instances of
+  its environment's window, as the seed did — list ``Default`` as a wave to include the
+  default window), ``Operation``, ``RebootOption``, ``InstallOverrideList``,
   ``MaxConcurrency``, ``MaxErrors``;
-* ASG: ``AutomationAssumeRole``, ``TargetKey``, ``TargetValue``, ``Operation``,
-  ``InstallOverrideList``, ``RetainHealthyPercentage``, ``RefreshAsgInstances``.
+* ASG (``patch_asgs.yaml``): ``AutomationAssumeRole``, ``MaintenanceWindow``, ``Operation``,
+  ``InstallOverrideList``, ``MinHealthyPercentage``.
 
 Who may start or approve: grant ``states:StartExecution`` on ``state_machine.arn`` and
 ``states:SendTaskSuccess``/``states:SendTaskFailure`` to the operators' roles (identity

@@ -39,10 +39,12 @@ the product is launched in)::
 (The artifacts bucket policy and the key already admit the organization's principals, so no
 S3/KMS statement is needed in the launch role should CloudFormation fetch the template with it.)
 
-The window tasks also need ``MAINTENANCE_WINDOW_ROLE`` (trusted by ``ssm.amazonaws.com``) and
-the runbooks ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`` taking ``TargetKey``/``TargetValue``
-(``tag:maintenance_window`` = the window name) — the same parameter contract the emergency
-rollout uses; and ``WINDOW_TAGGING_FUNCTION`` must handle the custom resource's
+The window tasks also need ``MAINTENANCE_WINDOW_ROLE`` (the tasks' service role, trusted by
+``ssm.amazonaws.com``, allowed to pass ``AUTOMATION_EXECUTION_ROLE``, which the runbooks
+assume: that role must trust ``ssm.amazonaws.com`` from its own account too), the runbooks
+``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`` (parameters ``MaintenanceWindow``, ``Operation``,
+``RebootOption``/``MinHealthyPercentage``, ``InstallOverrideList``, ``MaxConcurrency``,
+``MaxErrors``), and ``WINDOW_TAGGING_FUNCTION`` handling the custom resource's
 ``Environment``, ``WindowName`` and ``IncludeASG`` properties (Create/Update/Delete).
 """
 

@@ -13,11 +13,12 @@ Request (the seed's payload plus targets, waves, approval and rate control)::
       "operation_post_patching": "RebootIfNeeded",    # RebootIfNeeded | NoReboot
       "include_asg": "No",                            # Yes | No (also true/false)
       "retain_healthy_percentage": "90",              # 0-100 (string or number)
-      "refresh_asg_instances": "Yes",                 # Yes | No
+      "refresh_asg_instances": "Yes",                 # Yes only (the ASG runbook always refreshes)
       "run_patch_baseline_install_override_list": "", # "" | https://... | s3://bucket/key
       "targets": {"accounts": ["111122223333"], "organizational_units": ["ou-ab12-abcdefgh"],
                   "regions": ["eu-west-1"]},          # accounts and/or OUs; regions default from config
-      "waves": ["Dev", "Test", "Prod"],              # or the seed's "env": "Dev" (one wave)
+      "waves": ["Dev", "Test", "Prod"],              # or the seed's "env": "Dev" (one wave); a wave
+                                                      # patches <Env>_maintenance_window (add "Default")
       "approval": {"required_before": ["Prod"]},     # adds to the configured approvals, never removes
       "max_concurrency": "10%", "max_errors": "5%",  # instances, inside each account/Region
       "target_location_max_concurrency": "10",       # accounts x Regions at a time
@@ -42,9 +43,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ENVIRONMENTS = ("Dev", "Test", "Prod", "Default")
-#: A wave patches every instance (and ASG) of its patch group, whichever window it is in.
-#: (The tag key is the tag contract's ``PATCH_GROUP_TAG``; this file is deployed alone.)
-PATCH_GROUP_TARGET = "tag:Patch Group"
+#: The spoke runbooks select what they patch by the ``maintenance_window`` tag; a wave patches
+#: the window of its environment (as the seed did): ``<Env>_maintenance_window``.
+WINDOW_SUFFIX = "_maintenance_window"
 #: SSM's limits for one StartAutomationExecution (TargetLocation.Accounts and TargetLocations).
 ACCOUNTS_PER_LOCATION = 50
 MAX_LOCATIONS = 100
@@ -241,6 +242,12 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
     reboot = _choice(request, "operation_post_patching", ("RebootIfNeeded", "NoReboot"), "RebootIfNeeded")
     include_asg = _yes_no(request, "include_asg", "No")
     refresh = _yes_no(request, "refresh_asg_instances", "Yes")
+    if refresh == "No":
+        # The spoke's ASG runbook always rolls the group onto the rebaked image (instance refresh
+        # with MinHealthyPercentage and auto-rollback): a new image no instance runs patches nothing.
+        raise _bad(
+            "refresh_asg_instances", request["refresh_asg_instances"], "is not supported: ASGs are always refreshed"
+        )
     healthy = request.get("retain_healthy_percentage", 90)
     if isinstance(healthy, str) and healthy.isdigit():
         healthy = int(healthy)
@@ -280,20 +287,19 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
         }
         for start in range(0, len(entries), ACCOUNTS_PER_LOCATION)
     ]
-    common = {
-        "AutomationAssumeRole": [settings.administration_role_arn],
-        "Operation": [operation],
-        "InstallOverrideList": [override],
-    }
     plan_waves = []
     for wave in waves:
+        common = {
+            "AutomationAssumeRole": [settings.administration_role_arn],
+            "MaintenanceWindow": [f"{wave}{WINDOW_SUFFIX}"],
+            "Operation": [operation],
+            "InstallOverrideList": [override],
+        }
         runbooks = [
             {
                 "DocumentName": settings.runbook_standalone,
                 "Parameters": {
                     **common,
-                    "TargetKey": [PATCH_GROUP_TARGET],
-                    "TargetValue": [wave],
                     "RebootOption": [reboot],
                     "MaxConcurrency": [concurrency],
                     "MaxErrors": [errors],
@@ -306,10 +312,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
                     "DocumentName": settings.runbook_asg,
                     "Parameters": {
                         **common,
-                        "TargetKey": [PATCH_GROUP_TARGET],
-                        "TargetValue": [wave],
-                        "RetainHealthyPercentage": [str(healthy)],
-                        "RefreshAsgInstances": [refresh],
+                        "MinHealthyPercentage": [str(healthy)],
                     },
                 }
             )

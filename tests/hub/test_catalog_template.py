@@ -151,14 +151,15 @@ def test_window_targets_tasks_and_tagging_use_the_shared_names() -> None:
         {"Key": "tag:maintenance_window", "Values": ["Prod_maintenance_window"]}
     ]
     role = f"arn:aws-cn:iam::111122223333:role/{naming.MAINTENANCE_WINDOW_ROLE}"
+    execution_role = f"arn:aws-cn:iam::111122223333:role/{naming.AUTOMATION_EXECUTION_ROLE}"
     standalone, asg = resources["PatchInstancesTask"], resources["PatchAutoScalingGroupsTask"]
     assert (standalone["TaskArn"], asg["TaskArn"]) == (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
     for task in (standalone, asg):
         assert task["TaskType"] == "AUTOMATION"
         assert task["ServiceRoleArn"] == role
         parameters = task["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"]
-        assert parameters["TargetKey"] == ["tag:maintenance_window"]
-        assert parameters["TargetValue"] == ["Prod_maintenance_window"]
+        assert parameters["AutomationAssumeRole"] == [execution_role]
+        assert parameters["MaintenanceWindow"] == ["Prod_maintenance_window"]
         assert parameters["Operation"] == ["Scan"]
     assert standalone["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"][
         "MaxConcurrency"
@@ -196,3 +197,23 @@ def test_no_partition_is_hard_coded_and_every_parameter_is_constrained() -> None
 def test_out_of_range_parameters_are_rejected_by_their_constraints(bad: dict[str, Any]) -> None:
     with pytest.raises(AssertionError):
         Evaluator(bad)
+
+
+def test_task_parameters_are_declared_by_the_spoke_runbooks() -> None:
+    """The window tasks pass only parameters the spoke's runbooks declare, with allowed values."""
+    runbooks = pytest.importorskip("components.spoke.runbooks", reason="the spoke runbooks are not in this tree yet")
+    import yaml
+
+    resources = Evaluator({"Environment": "Prod", "IncludeASG": "Yes"}).resources()
+    for task in ("PatchInstancesTask", "PatchAutoScalingGroupsTask"):
+        properties = resources[task]
+        declared = yaml.safe_load(runbooks.render_runbook(properties["TaskArn"]))["parameters"]
+        passed = properties["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"]
+        for name, values in passed.items():
+            assert name in declared, f"{task}: {name} is not a parameter of {properties['TaskArn']}"
+            spec = declared[name]
+            for value in values:
+                if "allowedValues" in spec:
+                    assert value in spec["allowedValues"], (task, name, value)
+                if "allowedPattern" in spec:
+                    assert re.search(spec["allowedPattern"], str(value)), (task, name, value)
