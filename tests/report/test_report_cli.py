@@ -29,6 +29,12 @@ def test_report_from_source_matches_the_generator(
     assert f"instances={fleet.figures.instances}" in capsys.readouterr().out
 
 
+def test_source_may_be_the_prefix_itself(fleet: Fleet, tmp_path: Path) -> None:
+    assert main(["report", "--source", str(fleet.root / fleet.spec.prefix), "--out", str(tmp_path / "out")]) == 0
+    document = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert document["summary"]["instances"] == fleet.figures.instances
+
+
 def test_fleet_command_prints_known_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     figures_file = tmp_path / "figures.json"
     code = main(
@@ -59,6 +65,8 @@ def _bad(tmp_path: Path) -> dict[str, list[str]]:
     empty.mkdir()
     hollow = tmp_path / "hollow" / "AWS:InstanceInformation"
     hollow.mkdir(parents=True)
+    for prefix in ("one", "two"):
+        (tmp_path / "twice" / prefix / "AWS:InstanceInformation").mkdir(parents=True)
     a_file = tmp_path / "file.txt"
     a_file.write_text("x", encoding="utf-8")
     out = str(tmp_path / "out")
@@ -66,6 +74,7 @@ def _bad(tmp_path: Path) -> dict[str, list[str]]:
         "missing dir": ["report", "--source", str(tmp_path / "nope"), "--out", out],
         "empty dir": ["report", "--source", str(empty), "--out", out],
         "no files": ["report", "--source", str(tmp_path / "hollow"), "--out", out],
+        "two prefixes": ["report", "--source", str(tmp_path / "twice"), "--out", out],
         "source is a file": ["report", "--source", str(a_file), "--out", out],
         "out is a file": ["report", "--source", str(empty), "--out", str(a_file)],
         "athena without workgroup": ["report", "--athena", "--database", "d", "--out", out],
@@ -81,6 +90,7 @@ def _bad(tmp_path: Path) -> dict[str, list[str]]:
         "missing dir",
         "empty dir",
         "no files",
+        "two prefixes",
         "source is a file",
         "out is a file",
         "athena without workgroup",
