@@ -147,8 +147,9 @@ def build_spokes(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                     account_regions=regions,
                     runbooks=runbooks,
                 ),
-                # Every IAM role must exist before a window, function or event target uses it.
-                opts=pulumi.ResourceOptions(provider=provider, depends_on=[baseline]),
+                # No depends_on on the baseline: every use of a role goes through its ARN (an
+                # Output), so Pulumi orders each resource after exactly the role it needs.
+                opts=opts,
             )
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)
     for key, value in child_outputs(cfg, built).items():

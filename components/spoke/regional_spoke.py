@@ -329,7 +329,7 @@ class RegionalSpoke(pulumi.ComponentResource):
                 ),
                 logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
                 region=region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+                opts=here,  # the log group's name (an Output) orders it after the group
                 **extra,
             )
 

@@ -29,8 +29,10 @@ def load_runbooks() -> dict[str, str]:
     return {name: str(render_runbook(name)) for name in RUNBOOKS}
 
 
+@functools.cache
 def declared_parameters(content: str) -> frozenset[str]:
-    """The parameter names a runbook declares (``parameters:`` of schema 0.3)."""
+    """The parameter names a runbook declares (``parameters:`` of schema 0.3); cached: the same
+    two documents are read for every account and region."""
     document: Any = yaml.safe_load(content) or {}
     parameters = document.get("parameters") if isinstance(document, dict) else None
     return frozenset(parameters) if isinstance(parameters, dict) else frozenset()
