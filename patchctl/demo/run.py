@@ -6,6 +6,7 @@ state machine definition, the report queries — against moto with several accou
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,9 +80,173 @@ def step_tag_sweep(emu: Emulator, world: World, say: Narrator, result: DemoResul
     result.second_sweep_writes = len(second)
 
 
+#: The patch the demo makes fail in one account-region, so the report has something to show.
+FAILING_PATCH = "openssl.x86_64"
+
+
+def command_runner(
+    emu: Emulator, account: str, region: str, window_instances: list[str] | None = None, fail: tuple[str, ...] = ()
+) -> Any:
+    """``aws:runCommand`` of AWS-RunPatchBaseline on the emulator: moto's ``send_command``
+    checks the request, then the moto extension records what the run reports per instance."""
+    from patchctl.moto_extensions import ssm_patching
+
+    def run(inputs: dict[str, Any]) -> dict[str, Any]:
+        session = emu.session(account, region)
+        ids = list(inputs.get("InstanceIds") or [])
+        if not ids:
+            (target,) = inputs["Targets"]
+            reservations = session.client("ec2").describe_instances(
+                Filters=[
+                    {"Name": target["Key"], "Values": target["Values"]},
+                    {"Name": "instance-state-name", "Values": ["running"]},
+                ]
+            )["Reservations"]
+            ids = [i["InstanceId"] for r in reservations for i in r["Instances"]]
+        if not ids:
+            return {"CommandId": "", "Status": "Success"}
+        parameters = {k: [v] for k, v in inputs["Parameters"].items() if v != ""}
+        command = session.client("ssm").send_command(
+            DocumentName=inputs["DocumentName"], InstanceIds=ids, Parameters=parameters
+        )["Command"]
+        ssm_patching.simulate_patch_run(
+            account,
+            region,
+            ids,
+            inputs["Parameters"].get("Operation", "Scan"),
+            reboot_option=inputs["Parameters"].get("RebootOption", "RebootIfNeeded"),
+            fail=fail,
+        )
+        if window_instances is not None:
+            window_instances.extend(ids)
+        bucket, prefix = inputs.get("OutputS3BucketName"), inputs.get("OutputS3KeyPrefix")
+        if bucket:
+            s3 = session.client("s3")
+            for instance_id in ids:
+                key = f"{prefix}/{command['CommandId']}/{instance_id}/awsrunShellScript/PatchLinux/stdout"
+                s3.put_object(Bucket=bucket, Key=key, Body=b"Patch operation completed\n")
+        return {"CommandId": command["CommandId"], "Status": "Success"}
+
+    return run
+
+
+def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
+    """What the windows' tasks do when they fire: each window runs the spoke's two runbooks."""
+    from components import naming
+    from components.spoke.runbooks import render_runbook
+    from patchctl.moto_extensions._runbook_interpreter import run_runbook
+
+    standalone = render_runbook(naming.RUNBOOK_STANDALONE)
+    asg = render_runbook(naming.RUNBOOK_ASG)
+    patched: list[str] = []
+    rebaked: list[str] = []
+    failures: list[str] = []
+    for account, region in world.locations:
+        fail = (FAILING_PATCH,) if (account, region) == world.locations[-1] else ()
+        ssm = emu.session(account, region).client("ssm")
+        windows = sorted(w["Name"] for w in ssm.describe_maintenance_windows()["WindowIdentities"])
+        for window in windows:
+            run = run_runbook(
+                standalone,
+                {
+                    "MaintenanceWindow": window,
+                    "Operation": "Install",
+                    "OutputS3BucketName": world.patch_log_bucket,
+                    "OutputS3KeyPrefix": f"{account}/patching",
+                },
+                account,
+                region,
+                as_account=emu.as_account,
+                run_command=command_runner(emu, account, region, patched, fail),
+            )
+            if run["status"] != "Success":
+                failures.append(f"{account}/{region}/{window}: {run['error']}")
+            rebake = run_runbook(
+                asg,
+                {"MaintenanceWindow": window, "MinHealthyPercentage": 90, "AutoRollback": True},
+                account,
+                region,
+                as_account=emu.as_account,
+                run_command=command_runner(emu, account, region),
+            )
+            if rebake["status"] != "Success":
+                failures.append(f"{account}/{region}/{window} (ASG): {rebake['error']}")
+            rebaked += [a["name"] for a in rebake["values"].get("findAsgs.OutputPayload", {}).get("asgs", [])]
+    say.fact(f"standalone runbook patched {len(patched)} instances (AWS-RunPatchBaseline Install)")
+    say.fact(f"in {world.locations[-1][0]}/{world.locations[-1][1]} the {FAILING_PATCH} update fails to install")
+    if world.asg:
+        ec2 = emu.session(world.asg["account"], world.asg["region"]).client("ec2")
+        versions = ec2.describe_launch_template_versions(LaunchTemplateId=world.asg["template"])[
+            "LaunchTemplateVersions"
+        ]
+        newest = max(versions, key=lambda v: v["VersionNumber"])
+        say.fact(
+            f"ASG runbook rebaked {', '.join(sorted(set(rebaked))) or 'nothing'}: launch template version "
+            f"{newest['VersionNumber']} uses {newest['LaunchTemplateData']['ImageId']}, instance refresh started"
+        )
+    logs = emu.session(world.hub_account, world.home_region).client("s3").list_objects_v2(Bucket=world.patch_log_bucket)
+    say.fact(
+        f"{logs.get('KeyCount', 0)} command outputs in the hub's patch-log bucket, each under its account's prefix"
+    )
+    for failure in failures:
+        say.fact(f"FAILED {failure}")
+    result.patch_run = {"patched": len(patched), "rebaked": sorted(set(rebaked)), "failures": failures}
+
+
+def step_data_sync(emu: Emulator, world: World, say: Narrator) -> int:
+    """Every spoke's resource data sync writes its inventory and compliance into the hub bucket."""
+    from components import naming
+    from patchctl.moto_extensions.ssm_inventory import run_resource_data_sync
+
+    written = 0
+    for account, region in world.locations:
+        ssm = emu.session(account, region).client("ssm")
+        ssm.create_resource_data_sync(
+            SyncName=naming.RESOURCE_DATA_SYNC,
+            S3Destination={
+                "BucketName": world.inventory_bucket,
+                "Prefix": "inventory",
+                "SyncFormat": "JsonSerDe",
+                "Region": world.home_region,
+            },
+        )
+        written += len(run_resource_data_sync(account, region, naming.RESOURCE_DATA_SYNC))
+    say.fact(f"{written} objects written to s3://{world.inventory_bucket}/inventory/ (the resource data sync layout)")
+    return written
+
+
+def step_report(emu: Emulator, world: World, say: Narrator, out_dir: Path, result: DemoResult) -> None:
+    """``patchctl report --source``: the named Athena queries on DuckDB over a copy of the bucket."""
+    from patchctl.report.build import build_report
+    from patchctl.report.duck import DuckDBSource
+    from patchctl.report.queries import report_queries
+
+    copy = out_dir / "bucket"
+    shutil.rmtree(copy, ignore_errors=True)  # a previous run's copy would be counted too
+    s3 = emu.session(world.hub_account, world.home_region).client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=world.inventory_bucket, Prefix="inventory/"):
+        for item in page.get("Contents", []):
+            target = copy / item["Key"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=world.inventory_bucket, Key=item["Key"])["Body"].read())
+    queries = report_queries()
+    report_dir = out_dir / "report"
+    document = build_report(
+        DuckDBSource(copy, queries=queries), queries, report_dir, source=f"s3://{world.inventory_bucket}"
+    )
+    summary = document["summary"]
+    say.fact(
+        f"{len(queries)} named queries: {summary['instances']} instances, {summary['compliant']} compliant, "
+        f"{summary['non_compliant']} non-compliant"
+    )
+    say.fact(f"report: {report_dir / 'index.html'} (+ report.json and one CSV per query)")
+    result.report = document
+    result.report_dir = report_dir
+
+
 def run_demo(scenario: Scenario, out_dir: Path, say: Narrator) -> DemoResult:
     window = MaintenanceWindowConfig()
-    with Emulator() as emu:
+    with Emulator(extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as emu:
         with say.step("An organization on the local AWS emulator"):
             world = build_organization(emu, scenario)
             install_hub(emu, world)
@@ -94,5 +259,11 @@ def run_demo(scenario: Scenario, out_dir: Path, say: Narrator) -> DemoResult:
         result = DemoResult(world)
         with say.step("Tag remediation sweep (EventBridge schedule → Lambda), every account and region"):
             step_tag_sweep(emu, world, say, result)
+        with say.step("Maintenance windows fire: the spoke runbooks patch instances and rebake the ASG"):
+            step_maintenance_window(emu, world, say, result)
+        with say.step("Resource data sync: every account and region → the hub's inventory bucket"):
+            step_data_sync(emu, world, say)
+        with say.step("Compliance report (patchctl report over the synced data)"):
+            step_report(emu, world, say, out_dir, result)
     result.seconds = say.elapsed
     return result
