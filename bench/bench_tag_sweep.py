@@ -1,0 +1,221 @@
+"""API calls per 1,000 instances in a tag-remediation sweep, counted (not estimated) with a botocore event hook.
+
+Fleets, each in its own moto account+region:
+
+* ``uniform``: 1,000 instances that all need the same tags (``environment=Prod``, no custom window);
+* ``mixed``: 1,000 instances with every case of the contract (Prod/prod/PROD/" Prod ", Dev with its own window,
+  unknown and missing environment, exempt, EKS, ECS, already compliant) plus 20 Auto Scaling groups.
+
+Each fleet is swept twice: the second sweep must make zero writes. The seed's count comes from running the seed's
+per-instance logic (PatchTagMonitoringFunction: one Config event per instance -> DescribeInstances(id) +
+DescribeMaintenanceWindows + CreateTags) against the same uniform fleet with the same hook.
+
+Target (issue 4): <= 5 calls per 1,000 instances that need the same tags. Exit code 1 if missed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "policies")]
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from lambda_src.tag_remediation import app  # noqa: E402
+
+FLEET = 1000
+#: The seed makes a fixed number of calls per instance; 200 instances measure it (moto is slow at 3,000 calls).
+SEED_FLEET = 200
+TARGET_PER_1000 = 5
+AMI = "ami-0123456789abcdef0"
+SCHEDULED = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+
+
+class Calls:
+    """Counts every API call (``before-call``: once per operation, retries are not extra calls)."""
+
+    def __init__(self) -> None:
+        self.by_operation: Counter[str] = Counter()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.by_operation[model.name] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_operation.values())
+
+    @property
+    def writes(self) -> int:
+        return self.by_operation["CreateTags"] + self.by_operation["CreateOrUpdateTags"]
+
+
+def use_account(account: str, region: str) -> boto3.session.Session:
+    """Point boto3's default session (what the Lambda uses) at ``account``/``region`` via sts:AssumeRole."""
+    sts = boto3.session.Session(region_name="us-east-1").client("sts")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/bench", RoleSessionName="bench")["Credentials"]
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"],
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+        }
+    )
+    boto3.DEFAULT_SESSION = None
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    return boto3.DEFAULT_SESSION
+
+
+def launch(ec2: Any, tags: dict[str, str], count: int) -> list[str]:
+    ids: list[str] = []
+    while count > 0:
+        batch = min(count, 50)  # realistic reservations (moto pages DescribeInstances by reservation)
+        spec = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
+        reservation = ec2.run_instances(ImageId=AMI, MinCount=batch, MaxCount=batch, TagSpecifications=spec)
+        ids.extend(i["InstanceId"] for i in reservation["Instances"])
+        count -= batch
+    return ids
+
+
+def sweep(session: boto3.session.Session) -> tuple[Calls, dict[str, Any]]:
+    calls = Calls()
+    session.events.register("before-call", calls)
+    result = app.handler(SCHEDULED, None)
+    session.events.unregister("before-call", calls)
+    return calls, result
+
+
+def seed_sweep(session: boto3.session.Session, instance_ids: list[str]) -> Calls:
+    """The seed's deployed monitor, one Config event per instance (its logic, not its bugs' side effects)."""
+    calls = Calls()
+    session.events.register("before-call", calls)
+    ec2, ssm = session.client("ec2"), session.client("ssm")
+    for instance_id in instance_ids:
+        instance = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+        env = tags.get("environment", "Default")
+        windows = ssm.describe_maintenance_windows()["WindowIdentities"]
+        window = f"{env}_maintenance_window"
+        if not any(w["Name"] == window for w in windows):
+            window = "Default_maintenance_window"
+        ec2.create_tags(
+            Resources=[instance_id],
+            Tags=[{"Key": "Patch Group", "Value": env}, {"Key": "maintenance_window", "Value": window}],
+        )
+    session.events.unregister("before-call", calls)
+    return calls
+
+
+def per_1000(calls: int, instances: int) -> float:
+    return calls * 1000 / instances
+
+
+def main() -> int:
+    failures = []
+    with mock_aws():
+        # --- uniform fleet -------------------------------------------------------------------------------------
+        session = use_account("210000000001", "us-east-1")
+        uniform = launch(session.client("ec2"), {"environment": "Prod"}, FLEET)
+        first, result = sweep(session)
+        second, _ = sweep(session)
+        assert len(result["tagged"]) == FLEET and not result["errors"], result["errors"]
+        print(f"uniform fleet ({FLEET} instances needing the same tags)")
+        print(
+            f"  first sweep : {first.total} calls = {per_1000(first.total, FLEET):.1f} per 1,000 "
+            f"({dict(first.by_operation)})"
+        )
+        print(f"  second sweep: {second.total} calls, {second.writes} writes")
+        if per_1000(first.total, FLEET) > TARGET_PER_1000:
+            failures.append(f"uniform: {per_1000(first.total, FLEET):.1f} calls per 1,000 > {TARGET_PER_1000}")
+        if second.writes:
+            failures.append(f"uniform: second sweep made {second.writes} writes")
+
+        # --- the seed on the same kind of fleet ------------------------------------------------------------------
+        seed_session = use_account("210000000003", "us-east-1")
+        seed_ids = launch(seed_session.client("ec2"), {"environment": "Prod"}, SEED_FLEET)
+        seed = seed_sweep(seed_session, seed_ids)
+        seed_per_1000 = per_1000(seed.total, SEED_FLEET)
+        print(
+            f"seed (one Config event per instance), measured on {SEED_FLEET} instances: {seed.total} calls = "
+            f"{seed_per_1000:.0f} per 1,000 ({dict(seed.by_operation)})"
+        )
+        print(f"  ratio: the seed makes {seed_per_1000 / per_1000(first.total, FLEET):.0f}x the calls of one sweep")
+
+        # --- mixed fleet -----------------------------------------------------------------------------------------
+        session = use_account("210000000002", "eu-west-1")
+        ec2, ssm = session.client("ec2"), session.client("ssm")
+        ssm.create_maintenance_window(
+            Name="Dev_maintenance_window", Schedule="rate(7 days)", Duration=4, Cutoff=1, AllowUnassociatedTargets=True
+        )
+        mix = [
+            ({"environment": "Prod"}, 150),
+            ({"environment": "prod"}, 100),
+            ({"environment": "PROD"}, 50),
+            ({"environment": " Prod "}, 50),
+            ({"environment": "dev"}, 150),
+            ({"environment": "Production"}, 80),
+            ({"environment": ""}, 20),
+            ({}, 100),
+            ({"environment": "Test", "install_patch": "no"}, 100),
+            ({"environment": "Prod", "eks:nodegroup-name": "ng"}, 50),
+            ({"environment": "Prod", "AmazonECSManaged": ""}, 50),
+            ({"environment": "Test", "Patch Group": "Test", "maintenance_window": "Default_maintenance_window"}, 100),
+        ]
+        for tags, count in mix:
+            launch(ec2, tags, count)
+        template = ec2.create_launch_template(
+            LaunchTemplateName="bench", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"}
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+        for n in range(20):
+            session.client("autoscaling").create_auto_scaling_group(
+                AutoScalingGroupName=f"asg-{n}",
+                LaunchTemplate={"LaunchTemplateId": template, "Version": "$Default"},
+                MinSize=0,
+                MaxSize=1,
+                DesiredCapacity=0,
+                VPCZoneIdentifier=subnet,
+                Tags=[{"ResourceId": f"asg-{n}", "Key": "environment", "Value": ("Prod", "dev")[n % 2]}],
+            )
+        total = sum(count for _, count in mix)
+        first, result = sweep(session)
+        second, _ = sweep(session)
+        assert not result["errors"], result["errors"]
+        print(
+            f"mixed fleet ({total} instances, 20 ASGs; {len(result['tagged'])} resources tagged, "
+            f"{len(result['skipped'])} skipped, {result['unchanged']} already right)"
+        )
+        print(
+            f"  first sweep : {first.total} calls = {per_1000(first.total, total):.1f} per 1,000 "
+            f"({dict(first.by_operation)})"
+        )
+        print(f"  second sweep: {second.total} calls, {second.writes} writes")
+        if second.writes:
+            failures.append(f"mixed: second sweep made {second.writes} writes")
+        del uniform
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
