@@ -392,7 +392,11 @@ class RegionalSpoke(pulumi.ComponentResource):
                 naming.OVERRIDE_LIST_FUNCTION,
                 args.roles.override_list,
                 timeout=300,
-                variables={"PATCH_LIST_BUCKET": args.hub.patch_list_bucket},
+                variables={
+                    "PATCH_LISTS_BUCKET": args.hub.patch_list_bucket,
+                    # The role and the hub's bucket policy allow writes under <account>/ only.
+                    "PATCH_LISTS_PREFIX": f"{account}/override-lists",
+                },
             )
         assert self.tag_remediation is not None
         aws.lambda_.Permission(

@@ -137,3 +137,19 @@ def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: A
             assert parameters["OutputS3KeyPrefix"].startswith(f"{account}/")
         else:
             assert parameters["MinHealthyPercentage"] == "90"
+
+
+def test_override_list_writes_under_its_account(child_capture: Any, central_capture: Any) -> None:
+    functions_found = [
+        f
+        for f in child_capture.of_type("aws:lambda/function:Function")
+        if f.inputs["name"] == naming.OVERRIDE_LIST_FUNCTION
+    ]
+    assert {(child_capture.account_of(f), f.inputs["region"]) for f in functions_found} == {
+        ("222222222222", "us-east-1"),
+        ("333333333333", "us-east-1"),
+    }
+    for function in functions_found:
+        variables = function.inputs["environment"]["variables"]
+        assert variables["PATCH_LISTS_BUCKET"] == central_capture.outputs["compliance"]["patchListBucket"]
+        assert variables["PATCH_LISTS_PREFIX"].startswith(f"{child_capture.account_of(function)}/")
