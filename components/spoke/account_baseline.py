@@ -408,7 +408,6 @@ class AccountBaseline(pulumi.ComponentResource):
                     "ssm:DescribeMaintenanceWindows",
                     "ssm:DescribeMaintenanceWindowTargets",
                     "ssm:DescribeMaintenanceWindowTasks",
-                    "cloudformation:GetTemplateSummary",
                     "cloudformation:ValidateTemplate",
                 ],
                 "*",
@@ -433,13 +432,16 @@ class AccountBaseline(pulumi.ComponentResource):
                     "cloudformation:DeleteStack",
                     "cloudformation:DescribeStacks",
                     "cloudformation:DescribeStackEvents",
+                    "cloudformation:GetTemplateSummary",
                     "cloudformation:SetStackPolicy",
                 ],
                 [f"{arn}:cloudformation:*:{account}:stack/SC-*"],
                 sid="ProductStacks",
             ),
-            # The product template lives in Service Catalog's own bucket (name not known to us);
-            # AWS tags those objects, and only tagged objects are readable.
+            # At launch CloudFormation reads Service Catalog's internal copy of the template (bucket
+            # name not ours to know); AWS's documented launch-constraint statement: only objects
+            # Service Catalog tagged for provisioning. (The policy the hub documents in
+            # self_service_catalog.py, plus this and ValidateTemplate, which has no resource ARN.)
             allow(
                 ["s3:GetObject"],
                 "*",
