@@ -9,6 +9,8 @@ import pulumi
 
 from ..config import CentralConfig
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
+from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
+from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
 
 
 @dataclass
@@ -19,6 +21,8 @@ class PatchingHubArgs:
 
 class PatchingHub(pulumi.ComponentResource):
     compliance: ComplianceLake
+    emergency: EmergencyPatching
+    catalog: SelfServiceCatalog
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -37,8 +41,27 @@ class PatchingHub(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.emergency = EmergencyPatching(
+            f"{name}-emergency", EmergencyPatchingArgs(config=cfg, partition=args.partition), opts=child
+        )
+        self.catalog = SelfServiceCatalog(
+            f"{name}-catalog",
+            SelfServiceCatalogArgs(config=cfg, kms_key_arn=self.compliance.key.arn, partition=args.partition),
+            opts=child,
+        )
         self.register_outputs({})
 
     def extra_outputs(self) -> dict[str, Any]:
         """Stack-output sections of the hub's parts beyond the compliance lake."""
-        return {}
+        return {
+            "emergency": {
+                "stateMachineArn": self.emergency.state_machine.arn,
+                "approvalTopicArn": self.emergency.approval_topic.arn,
+                "administrationRoleArn": self.emergency.administration_role.arn,
+            },
+            "catalog": {
+                "portfolioId": self.catalog.portfolio.id,
+                "productId": self.catalog.product.id,
+                "templateUrl": self.catalog.template_url,
+            },
+        }

@@ -136,7 +136,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             bucket_key_enabled=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.artifacts]),
         )
-        template_url = pulumi.Output.concat(
+        self.template_url: pulumi.Output[str] = pulumi.Output.concat(
             "https://", self.artifacts.bucket.bucket_regional_domain_name, "/", self.template.key
         )
 
@@ -160,7 +160,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
                 name=key.rsplit("/", 1)[1].removesuffix(".yaml"),
                 description="Template version (content hash of maintenance_window_product.yaml)",
                 type="CLOUD_FORMATION_TEMPLATE",
-                template_url=template_url,
+                template_url=self.template_url,
             ),
             opts=child,
         )
@@ -230,7 +230,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             {
                 "portfolioId": self.portfolio.id,
                 "productId": self.product.id,
-                "templateUrl": template_url,
+                "templateUrl": self.template_url,
                 "artifactsBucket": self.artifacts.bucket.bucket,
             }
         )
