@@ -25,9 +25,9 @@ Behaviour taken from the SSM API reference, with the parts an emulator has to in
 * **Time.** Nothing runs in the background: every read that returns a parent
   (``GetAutomationExecution``, ``DescribeAutomationStepExecutions``, or
   ``DescribeAutomationExecutions`` when the filters select it) advances it by one batch per
-  target location, the batch size being ``TargetLocationMaxConcurrency`` (a count, or a percentage of that location's targets,
-  at least 1). So a poller sees ``InProgress`` before the terminal state, exactly as many
-  times as rate control implies.
+  target location, the batch size being ``TargetLocationMaxConcurrency`` (a count, or a
+  percentage of that location's targets, at least 1). So a poller sees ``InProgress`` before
+  the terminal state, exactly as many times as rate control implies.
 * **Errors.** A child fails only when a test asks for it (:func:`fail_locations`). When the
   failed children of a target location exceed ``TargetLocationMaxErrors`` (a count, or a
   percentage; ``0`` = the first error stops it), no further child of that location is

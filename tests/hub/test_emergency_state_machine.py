@@ -383,7 +383,7 @@ def test_a_wave_that_cannot_start_stops_the_rollout(hub: Hub) -> None:
 
 
 #: (change to a valid request, field the error must name, words of the reason)
-INVALID = [
+INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"patching_operation": "Patch"}, "patching_operation", "is not one of Scan, Install"),
     ({"operation_post_patching": "Always"}, "operation_post_patching", "is not one of"),
     ({"include_asg": "maybe"}, "include_asg", "is not Yes or No"),
