@@ -311,8 +311,17 @@ def error_entry(account: str, region: str, action: str, ids: list[str], error: E
     }
 
 
-def account_of(event: Any) -> str:
-    """The account the event (and so this run) belongs to, for error messages; ``unknown`` if absent."""
+def function_account(context: Any) -> str | None:
+    """The account this function runs in, from its ARN (no API call); ``None`` outside Lambda."""
+    parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
+
+
+def account_of(event: Any, context: Any = None) -> str:
+    """The account this run works in, for error messages: the function's, else the event's, else ``unknown``."""
+    own = function_account(context)
+    if own:
+        return own
     if isinstance(event, Mapping):
         detail = event.get("detail")
         if isinstance(detail, Mapping) and isinstance(detail.get("awsAccountId"), str):
@@ -320,6 +329,16 @@ def account_of(event: Any) -> str:
         if isinstance(event.get("account"), str):
             return str(event["account"])
     return os.environ.get("AWS_ACCOUNT_ID", "unknown")
+
+
+def foreign_account(event: Any, context: Any) -> str | None:
+    """Why a Config event about ANOTHER account is skipped (forwarded through a central bus), or ``None``."""
+    own = function_account(context)
+    detail = event.get("detail") if isinstance(event, Mapping) else None
+    other = detail.get("awsAccountId") if isinstance(detail, Mapping) else None
+    if own and isinstance(other, str) and other != own:
+        return f"not this account: the resource is in {other}, this function runs in {own}"
+    return None
 
 
 def collect(aws: Aws, request: Request) -> tuple[list[Resource], dict[str, str]]:
@@ -392,13 +411,14 @@ def summary(
     }
 
 
-def run(event: Any, aws_factory: type[Aws] = Aws) -> dict[str, Any]:
+def run(event: Any, context: Any = None, aws_factory: type[Aws] = Aws) -> dict[str, Any]:
     """Parse, read, decide, write. Raises :class:`MalformedEvent` (no AWS call made) for an unusable event."""
     request = parse_event(event)
-    account = account_of(event)
+    account = account_of(event, context)
     dry_run = os.environ.get("DRY_RUN", "false").strip().lower() in ("1", "true", "yes")
-    if request.skip:
-        return summary({}, {str(request.resource_id): request.skip}, [])
+    skip = request.skip or (foreign_account(event, context) if request.scope != "sweep" else None)
+    if skip:
+        return summary({}, {str(request.resource_id): skip}, [])
     aws = aws_factory(request.region)
     try:
         windows = aws.custom_windows()
@@ -425,7 +445,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if request_id:
         logger.append_keys(request_id=request_id)
     try:
-        result = run(event)
+        result = run(event, context)
     except MalformedEvent as error:
         logger.error("malformed event skipped", extra={"reason": str(error)})
         return summary({}, {EVENT_KEY: f"malformed event: {error}"}, [])

@@ -275,9 +275,13 @@ def move(aws: Aws, environments: set[str], window: str, window_exists: bool, inc
     return outcome
 
 
+#: The account this function runs in (from its ARN), for error entries; set by the handler.
+_ACCOUNT = {"id": "unknown"}
+
+
 def _error(aws: Aws, action: str, ids: list[str], error: ClientError) -> dict[str, Any]:
     return {
-        "account": os.environ.get("AWS_ACCOUNT_ID", "unknown"),
+        "account": _ACCOUNT["id"],
         "region": aws.region,
         "action": action,
         "resources": ids,
@@ -379,6 +383,8 @@ def _data(target: Target, outcome: Outcome) -> dict[str, Any]:
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda entry point: whatever happens, CloudFormation gets an answer."""
     event = event if isinstance(event, Mapping) else {}
+    parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    _ACCOUNT["id"] = parts[4] if len(parts) > 4 and parts[4].isdigit() else os.environ.get("AWS_ACCOUNT_ID", "unknown")
     physical = physical_id(event)
     try:
         status, reason, data = process(event)
