@@ -121,7 +121,11 @@ def main() -> None:
         cfg = child_config(2, REGIONS, systems)
         capture = render_stack(cfg, hub)
         ratio, where = per_account_region(capture, 2, len(REGIONS))
-        detail = ", ".join(f"{k} {v / 2:g}" for k, v in sorted(where.items()))
+        others = len(REGIONS) - 1
+        detail = (
+            f"IAM {where['account-level (IAM)'] / 2:g}, home region {where['home region'] / 2:g}, "
+            f"each other region {where['other region'] / 2 / others:g}"
+        )
         verdict = "within budget" if ratio <= BUDGET else "OVER BUDGET"
         print(f"  {label:28s} {ratio:6.2f}  ({verdict}; per account: {detail})")
 
