@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,11 @@ class EmergencyPatchingArgs:
     #: CMK for the log groups; its key policy must allow ``logs.<region>.amazonaws.com``
     #: (the ComplianceLake key does not). ``None``: CloudWatch Logs' own encryption.
     log_kms_key_arn: pulumi.Input[str] | None = None
+    #: YAML content of ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`` (``render_runbook(name)`` of the
+    #: spoke), created as Automation documents in the hub's home Region: a multi-account
+    #: automation runs the *caller's* document in every target location. Empty: the documents
+    #: are managed elsewhere (e.g. the hub is also a spoke of its own home Region).
+    runbooks: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class EmergencyPatching(pulumi.ComponentResource):
@@ -124,6 +129,7 @@ class EmergencyPatching(pulumi.ComponentResource):
     role: aws.iam.Role
     role_policy: aws.iam.RolePolicy
     state_machine: aws.sfn.StateMachine
+    runbook_documents: list[aws.ssm.Document]
 
     def __init__(self, name: str, args: EmergencyPatchingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:EmergencyPatching", name, None, opts)
@@ -174,6 +180,22 @@ class EmergencyPatching(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+        # --- the runbooks the waves start (read in the hub, run in every target location) ----
+        unknown = sorted(set(args.runbooks) - {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG})
+        if unknown:
+            raise ValueError(f"EmergencyPatchingArgs.runbooks: {unknown[0]!r} is not a runbook the waves start")
+        self.runbook_documents = [
+            aws.ssm.Document(
+                f"{name}-{document_name}",
+                name=document_name,
+                document_type="Automation",
+                document_format="YAML",
+                content=content,
+                opts=child,
+            )
+            for document_name, content in sorted(args.runbooks.items())
+        ]
 
         # --- approval topic ---------------------------------------------------------------
         self.approval_topic = aws.sns.Topic(

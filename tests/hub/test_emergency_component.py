@@ -173,3 +173,14 @@ def test_validation_lambda_gets_the_configured_defaults() -> None:
     kms = next(s for s in policy["Statement"] if s["Sid"] == "PublishToEncryptedTopic")
     assert kms["Resource"] == ["arn:k"]
     assert one(capture, "aws:sns/topic:Topic", "emergency-approval")["kmsMasterKeyId"] == "arn:k"
+
+
+def test_runbooks_given_to_the_hub_become_automation_documents() -> None:
+    content = "schemaVersion: '0.3'\nmainSteps: []\n"
+    capture = build(config(), runbooks={naming.RUNBOOK_STANDALONE: content, naming.RUNBOOK_ASG: content})
+    documents = {d.inputs["name"]: d.inputs for d in capture.of_type("aws:ssm/document:Document")}
+    assert set(documents) == {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG}
+    assert all(d["documentType"] == "Automation" and d["documentFormat"] == "YAML" for d in documents.values())
+    with pytest.raises(Exception, match="not a runbook the waves start"):
+        build(config(), runbooks={"Other": content})
+    assert build(config()).of_type("aws:ssm/document:Document") == []

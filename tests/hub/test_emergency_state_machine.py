@@ -335,6 +335,24 @@ def test_request_can_add_an_approval_but_not_remove_the_configured_one(hub: Hub)
     assert approvals == ["Dev", "Prod"]
 
 
+def test_unanswered_approval_times_out_and_stops(hub: Hub) -> None:
+    lam = boto3.client("lambda")
+    function = "org-patching-emergency-validate"
+    variables = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    lam.update_function_configuration(
+        FunctionName=function, Environment={"Variables": {**variables, "APPROVAL_TIMEOUT_SECONDS": "1"}}
+    )
+    asked: list[str] = []
+    result = hub.finish(hub.start(request(waves=["Prod"])), lambda body: asked.append(body["wave"]))
+
+    assert asked == ["Prod"]
+    assert result["status"] == "FAILED" and result["error"] == "ApprovalRejected"
+    summary = json.loads(result["cause"])
+    assert summary["approval_error"] == "States.Timeout"
+    assert summary["waves"] == []
+    assert hub.automations() == []
+
+
 # --------------------------------------------------------------------------- error threshold
 
 
