@@ -431,6 +431,25 @@ def run(event: Any, context: Any = None, aws_factory: type[Aws] = Aws) -> dict[s
     return summary(tagged, {**missing, **the_plan.skipped}, errors, the_plan.notes, len(the_plan.unchanged), dry_run)
 
 
+#: Items of each map kept in the log line: a 5,000-instance sweep must stay far below CloudWatch's 256 KB event.
+LOG_SAMPLE = 50
+
+
+def loggable(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary as logged: counts plus the first ``LOG_SAMPLE`` items of each map (the return value is whole)."""
+    out: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, Mapping):
+            out[f"{key}Count"] = len(value)
+            out[key] = dict(list(value.items())[:LOG_SAMPLE])
+        elif isinstance(value, list):
+            out[f"{key}Count"] = len(value)
+            out[key] = value[:LOG_SAMPLE]
+        else:
+            out[key] = value
+    return out
+
+
 #: Key of the ``skipped`` entry that explains why a whole event was ignored.
 EVENT_KEY = "event"
 
@@ -449,10 +468,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     except MalformedEvent as error:
         logger.error("malformed event skipped", extra={"reason": str(error)})
         return summary({}, {EVENT_KEY: f"malformed event: {error}"}, [])
-    logger.info(
-        "tag remediation summary",
-        extra={"summary": result, "tagged_count": len(result["tagged"]), "error_count": len(result["errors"])},
-    )
+    logger.info("tag remediation summary", extra={"summary": loggable(result)})
     if result["errors"]:
         logger.error("tag remediation errors", extra={"errors": result["errors"]})
     return result

@@ -682,6 +682,31 @@ def simulate_patch_run(
     return results
 
 
+def simulate_window_run(
+    account: str,
+    region: str,
+    window: str,
+    operation: str = "Install",
+    *,
+    tag_key: str = "maintenance_window",
+    reboot_option: str = "RebootIfNeeded",
+    install_override_list: list[str] | None = None,
+    fail: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """What a maintenance window's standalone task reports: :func:`simulate_patch_run` on the managed instances
+    tagged ``<tag_key>=<window>`` in the account+region (the demo calls this when a window "fires")."""
+    targets = [i["InstanceId"] for i in managed_instances(account, region) if i["_tags"].get(tag_key) == window]
+    return simulate_patch_run(
+        account,
+        region,
+        targets,
+        operation,
+        reboot_option=reboot_option,
+        install_override_list=install_override_list,
+        fail=fail,
+    )
+
+
 def install() -> None:
     """Add the patching and compliance operations to moto's SSM responses (idempotent)."""
     for name, function in {

@@ -168,3 +168,15 @@ def test_put_compliance_items_complete_partial_summaries_and_validation(moto_aws
     with pytest.raises(ClientError) as bad_type:
         put("i-3", [], kind="Custom:")
     assert bad_type.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_window_run_patches_only_the_managed_instances_of_that_window(moto_aws: None) -> None:
+    sess = aws.session(ACCOUNT, REGION)
+    profile = aws.create_instance_profile(sess)
+    prod = aws.run_instances(sess, {"maintenance_window": "Prod_maintenance_window"}, count=2, profile=profile)
+    dev = aws.run_instances(sess, {"maintenance_window": "Dev_maintenance_window"}, profile=profile)
+    states = ssm_patching.simulate_window_run(ACCOUNT, REGION, "Prod_maintenance_window", "Install")
+    assert sorted(states) == sorted(prod)
+    assert all(s["MissingCount"] == 0 and s["InstalledCount"] > 0 for s in states.values())
+    ssm = sess.client("ssm")
+    assert ssm.describe_instance_patch_states(InstanceIds=dev)["InstancePatchStates"] == []

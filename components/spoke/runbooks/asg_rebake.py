@@ -113,10 +113,13 @@ def _resolve_image(image_id: str) -> str:
     return image_id
 
 
-def _groups(autoscaling: Any, names: list[str] | None) -> Iterator[dict[str, Any]]:
+def _groups(autoscaling: Any, names: list[str] | None, tag: tuple[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """Groups by name, or by one tag (filtered by Auto Scaling itself), every page."""
     kwargs: dict[str, Any] = {"PaginationConfig": {"PageSize": 100}}
     if names:
         kwargs["AutoScalingGroupNames"] = names
+    elif tag:
+        kwargs["Filters"] = [{"Name": f"tag:{tag[0]}", "Values": [tag[1]]}]
     for page in autoscaling.get_paginator("describe_auto_scaling_groups").paginate(**kwargs):
         yield from page.get("AutoScalingGroups", [])
 
@@ -140,7 +143,7 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     failures = _failures(events)
-    for group in _groups(autoscaling, [target] if target else None):
+    for group in _groups(autoscaling, [target] if target else None, (contract.MAINTENANCE_WINDOW_TAG, window)):
         name = group["AutoScalingGroupName"]
         tags = _tags(group.get("Tags"))
         if not target and tags.get(contract.MAINTENANCE_WINDOW_TAG) != window:
