@@ -11,13 +11,10 @@ arbitrary data sources. Same JSON document and exit codes as ``patchctl preview`
 from __future__ import annotations
 
 import argparse
-import copy
 import logging
 import sys
 from pathlib import Path
 from typing import Any
-
-from pulumi.runtime.mocks import MockResourceArgs
 
 from patchctl.commands.preview import InputError, load_policy_config
 from patchctl.offline.analyzer import (
@@ -34,23 +31,6 @@ from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, ProgramError, render_program
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class AppTeamMocks(AwsMocks):
-    """``AwsMocks`` that also accept tags in list form (``aws.autoscaling.Group``'s
-    ``tags=[GroupTagArgs(...)]``): the shared mocks compute ``tagsAll`` from a map and would
-    fail on app-team programs with Auto Scaling groups. Such resources have no ``tagsAll``."""
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        tags = args.inputs.get("tags") if isinstance(args.inputs, dict) else None
-        if not isinstance(tags, list):
-            return super().new_resource(args)
-        without = copy.copy(args)
-        without.inputs = {key: value for key, value in args.inputs.items() if key != "tags"}
-        resource_id, outputs = super().new_resource(without)
-        outputs.pop("tagsAll", None)
-        outputs["tags"] = tags
-        return resource_id, outputs
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -74,7 +54,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def render(args: argparse.Namespace) -> Capture:
     """Render the program; any failure of the program itself is bad input (exit 2)."""
-    mocks = AppTeamMocks(default_account=args.account, default_region=args.region, strict=False)
+    mocks = AwsMocks(default_account=args.account, default_region=args.region, strict=False)
     try:
         return render_program(args.program, stack=args.stack, config_file=args.config, mocks=mocks, preview=False)
     except ProgramError:

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 
 from patchctl.cli import main
-from patchctl.commands.policy_check import AppTeamMocks
 from patchctl.offline.analyzer import DEFAULT_PACK_DIR, InProcessAnalyzer, evaluate, load_pack
+from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, render_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +128,7 @@ def child_outputs(windows: tuple[str, ...] = ("Default", "Dev"), region: str = "
 
 def render_with(outputs: dict[str, Any]) -> Capture:
     # policy-check's own mocks (they accept an ASG's list-form tags), plus the child's outputs.
-    mocks = AppTeamMocks(default_account=ACCOUNT, stack_outputs={CHILD_STACK: outputs}, strict=False)
+    mocks = AwsMocks(default_account=ACCOUNT, stack_outputs={CHILD_STACK: outputs}, strict=False)
     return render_program(EXAMPLE, stack="dev", mocks=mocks)
 
 

@@ -15,7 +15,7 @@ from pulumi.runtime.mocks import MockResourceArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from patchctl.cli import main
-from patchctl.commands.policy_check import AppTeamMocks, check
+from patchctl.commands.policy_check import check
 from patchctl.offline.analyzer import InProcessAnalyzer, evaluate, load_pack
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, render, render_program
@@ -82,7 +82,7 @@ def test_policy_config_overrides_through_the_engine_path(tmp_path: Path) -> None
 
 
 def test_remediate_level_adds_the_managed_tags() -> None:
-    capture = render_program(FIXTURES / "app_prod", stack="prod", mocks=AppTeamMocks(strict=False))
+    capture = render_program(FIXTURES / "app_prod", stack="prod", mocks=AwsMocks(strict=False))
     result = check(capture, PACK, {"ec2-instance-patch-tags": "remediate"}, grpc=False)
     [remediation] = result.remediations
     assert remediation.policy == "ec2-instance-patch-tags" and remediation.urn.endswith("::web")
@@ -94,7 +94,7 @@ def test_remediate_level_adds_the_managed_tags() -> None:
     }
     assert result.violations == []
     # nothing to derive from: still reported, as mandatory (the SDK downgrades remediate)
-    capture = render_program(FIXTURES / "app_untagged", mocks=AppTeamMocks(strict=False))
+    capture = render_program(FIXTURES / "app_untagged", mocks=AwsMocks(strict=False))
     result = check(capture, PACK, {"all": "remediate"}, grpc=False)
     assert result.remediations == []
     assert {(v.policy, v.level) for v in result.violations} == {
@@ -135,7 +135,7 @@ def test_invalid_policy_config_and_failing_program_exit_2(tmp_path: Path, capsys
     assert code == 2 and len(err) == 1 and "the program failed" in err[0] and "missing" in err[0]
 
 
-class PreviewMocks(AppTeamMocks):
+class PreviewMocks(AwsMocks):
     """At ``pulumi preview`` the provider computes nothing: ids, autonames and ARNs are unknown.
     Returning only the inputs makes every computed output unknown to its consumers."""
 
@@ -161,7 +161,7 @@ def test_unknowns_at_preview_do_not_crash_or_invent_violations(program: str) -> 
 def test_grpc_and_in_process_give_identical_results() -> None:
     config = {"asg-patch-tags": {"environments": ["Prod"]}, "ec2-instance-patch-tags": "remediate"}
     for program in ("app_untagged", "app_fleet"):
-        capture = render_program(FIXTURES / program, mocks=AppTeamMocks(strict=False))
+        capture = render_program(FIXTURES / program, mocks=AwsMocks(strict=False))
         in_process = check(capture, PACK, config, grpc=False)
         over_grpc = check(capture, PACK, config, grpc=True)
         assert in_process.violations == over_grpc.violations
