@@ -7,7 +7,9 @@ from typing import Any
 
 import pulumi
 
+from .. import naming
 from ..config import CentralConfig
+from ..spoke.runbooks import render_runbook
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
@@ -42,7 +44,16 @@ class PatchingHub(pulumi.ComponentResource):
             opts=child,
         )
         self.emergency = EmergencyPatching(
-            f"{name}-emergency", EmergencyPatchingArgs(config=cfg, partition=args.partition), opts=child
+            f"{name}-emergency",
+            EmergencyPatchingArgs(
+                config=cfg,
+                partition=args.partition,
+                # A multi-account automation runs the hub's copy of each runbook in the targets.
+                runbooks={
+                    runbook: render_runbook(runbook) for runbook in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
+                },
+            ),
+            opts=child,
         )
         self.catalog = SelfServiceCatalog(
             f"{name}-catalog",
