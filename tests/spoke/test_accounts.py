@@ -115,3 +115,16 @@ def test_access_denied_names_the_ou() -> None:
 
     with pytest.raises(DiscoveryError, match=r"ou-abcd-12345678: AccessDeniedException: not allowed"):
         discover_accounts(child_cfg(["ou-abcd-12345678"]), Denied())
+
+
+def test_the_child_stack_deploys_into_discovered_accounts(organization: dict[str, Any], central_capture: Any) -> None:
+    """Discovery at preview time, through the program: one provider and spoke per found account."""
+    from patchctl.commands.preview import render_stack
+
+    management = organization["org"]["MasterAccountId"]
+    cfg = child_cfg([organization["prod"]], central=management)
+    capture = render_stack(cfg, central_capture.outputs)
+    expected = {organization["ids"]["prod1"], organization["ids"]["prodeu"]}
+    providers = {r.name for r in capture.resources if r.type == "pulumi:providers:aws"}
+    assert providers == expected
+    assert set(capture.outputs["accounts"]) == expected
