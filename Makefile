@@ -23,6 +23,10 @@ preview: setup
 	$(PY) -m patchctl preview --stack central --config Pulumi.central.yaml --json $(OUT)/preview-central.json
 	$(PY) -m patchctl preview --stack child --config Pulumi.child.yaml --hub-json $(OUT)/preview-central.json --json $(OUT)/preview-child.json
 
+## A full patch cycle for a simulated organization on the local AWS emulator (moto).
+demo: setup
+	$(PY) -m patchctl demo --out $(OUT)/demo
+
 test: setup
 	$(PY) -m pytest
 

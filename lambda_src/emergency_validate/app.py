@@ -293,7 +293,8 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
             "AutomationAssumeRole": [settings.administration_role_arn],
             "MaintenanceWindow": [f"{wave}{WINDOW_SUFFIX}"],
             "Operation": [operation],
-            "InstallOverrideList": [override],
+            # SSM rejects an empty parameter value: without a list the runbook's default ("") applies.
+            **({"InstallOverrideList": [override]} if override else {}),
         }
         runbooks = [
             {

@@ -244,6 +244,121 @@ def step_report(emu: Emulator, world: World, say: Narrator, out_dir: Path, resul
     result.report_dir = report_dir
 
 
+#: The app team that launches the self-service product, and what it asks for.
+CATALOG_PARAMETERS = {
+    "Environment": "Prod",
+    "PatchingFrequency": "Weekly",
+    "PatchingWindowWeekday": "Saturday",
+    "PatchingWindowStartTime": "2",
+    "PatchingWindowDuration": "3",
+    "PatchingOperation": "Install",
+    "OperationPostPatching": "RebootIfNeeded",
+    "IncludeASG": "Yes",
+    "RetainHealthyPercentage": "90",
+}
+
+
+def step_custom_window(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
+    """An app team launches the "Patching maintenance window" product in its account."""
+    from patchctl.catalog_launch import launch_window_product
+
+    account, region = world.asg["account"], world.asg["region"]
+    handler = load_lambda("window_tagging").handler
+
+    def invoke(event: dict[str, Any]) -> Any:
+        with emu.as_account(account, region):
+            return handler(event, None)
+
+    launched = launch_window_product(emu.session(account, region), account, region, CATALOG_PARAMETERS, invoke)
+    response = launched["CustomResource"]
+    say.fact(f"team in {account}/{region} launched the product: {launched['WindowName']} at {launched['Schedule']}")
+    say.fact(f"window tasks: {', '.join(launched['Tasks'])}")
+    data = response.get("Data", {})
+    moved = {
+        k: v
+        for k, v in data.items()
+        if isinstance(v, int | str) and k.lower().startswith(("instances", "asgs", "moved", "tagged"))
+    }
+    say.fact(f"window-tagging custom resource answered CloudFormation {response['Status']}: {moved or data}")
+    tagged, _, _, _ = sweep(emu, world)
+    say.fact(f"the next tag sweep agrees with it: {len(tagged)} writes")
+    result.custom_window = {
+        "name": launched["WindowName"],
+        "status": response["Status"],
+        "schedule": launched["Schedule"],
+    }
+
+
+def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
+    """A zero-day: the central team rolls a patch out in two waves, Prod after approval."""
+    from components import naming
+    from components.config import CentralConfig
+    from components.spoke.runbooks import render_runbook
+    from patchctl.demo.emergency import deploy_emergency_hub
+    from patchctl.moto_extensions import ssm_automation
+    from patchctl.moto_extensions._runbook_interpreter import run_runbook
+
+    cfg = CentralConfig(
+        stack="central",
+        org_id=world.org_id,
+        central_account_id=world.hub_account,
+        home_region=world.home_region,
+        regions=list(world.regions),
+        accounts=[a.id for a in world.accounts],
+    )
+    runbooks = {name: render_runbook(name) for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)}
+    hub = deploy_emergency_hub(emu.session(world.hub_account, world.home_region), cfg, runbooks)
+    patched: list[str] = []
+
+    def run_child(account: str, region: str, document: str, parameters: dict[str, list[str]]) -> str | None:
+        """Each account x region of a wave runs the runbook for real (the hub's copy of it)."""
+        values = {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in parameters.items()}
+        values.pop("AutomationAssumeRole", None)
+        run = run_runbook(
+            runbooks[document],
+            values,
+            account,
+            region,
+            as_account=emu.as_account,
+            run_command=command_runner(emu, account, region, patched),
+        )
+        return None if run["status"] == "Success" else run["error"]
+
+    approvals: list[str] = []
+
+    def approve(body: dict[str, Any]) -> None:
+        approvals.append(body["wave"])
+        say.fact(f"approval requested for wave {body['wave']} (SNS): the operator approves with the task token")
+        hub.approve(body)
+
+    request = {
+        "patching_operation": "Install",
+        "operation_post_patching": "RebootIfNeeded",
+        "include_asg": "Yes",
+        "retain_healthy_percentage": "90",
+        "refresh_asg_instances": "Yes",
+        "run_patch_baseline_install_override_list": "",
+        "targets": {"accounts": [a.id for a in world.accounts], "regions": list(world.regions)},
+        "waves": ["Default", "Prod"],
+        "target_location_max_concurrency": "3",
+        "target_location_max_errors": "1",
+        "poll_seconds": 0,
+    }
+    with ssm_automation.run_children_with(run_child):
+        execution = hub.start(request)
+        outcome = hub.finish(execution, approve)
+    states = [e["stateEnteredEventDetails"]["name"] for e in hub.history(execution) if "stateEnteredEventDetails" in e]
+    waves = [s for s in states if "Wave" in s or "Approval" in s]
+    say.fact(f"state machine {outcome['status']}: {len(states)} states, waves Default -> Prod, approvals {approvals}")
+    say.fact(
+        f"{len(patched)} instance patch runs across {len(world.locations)} account-regions, one automation per runbook per wave"
+    )
+    finished = hub.events()
+    if finished:
+        say.fact(f"EventBridge: {finished[0].get('detail-type')} ({finished[0].get('detail', {}).get('status', '')})")
+    result.emergency = {"status": outcome["status"], "approvals": approvals, "patched": len(patched), "states": waves}
+
+
 def run_demo(scenario: Scenario, out_dir: Path, say: Narrator) -> DemoResult:
     window = MaintenanceWindowConfig()
     with Emulator(extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as emu:
@@ -259,11 +374,15 @@ def run_demo(scenario: Scenario, out_dir: Path, say: Narrator) -> DemoResult:
         result = DemoResult(world)
         with say.step("Tag remediation sweep (EventBridge schedule → Lambda), every account and region"):
             step_tag_sweep(emu, world, say, result)
+        with say.step("An app team launches its own window from the Service Catalog product"):
+            step_custom_window(emu, world, say, result)
         with say.step("Maintenance windows fire: the spoke runbooks patch instances and rebake the ASG"):
             step_maintenance_window(emu, world, say, result)
         with say.step("Resource data sync: every account and region → the hub's inventory bucket"):
             step_data_sync(emu, world, say)
         with say.step("Compliance report (patchctl report over the synced data)"):
             step_report(emu, world, say, out_dir, result)
+        with say.step("Emergency patching: Step Functions → SSM Automation across the organization, in waves"):
+            step_emergency(emu, world, say, result)
     result.seconds = say.elapsed
     return result

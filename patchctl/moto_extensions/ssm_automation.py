@@ -45,7 +45,7 @@ import math
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -95,6 +95,25 @@ def fail_locations(
         with _LOCK:
             for item in added:
                 _FAILURES.remove(item)
+
+
+#: Runs one child execution for real (account, region, document name, parameters) and returns
+#: a failure message or ``None``; unset, a child only records its outcome.
+ChildRunner = Callable[[str, str, str, dict[str, list[str]]], "str | None"]
+_CHILD_RUNNER: list[ChildRunner] = []
+
+
+@contextlib.contextmanager
+def run_children_with(runner: ChildRunner) -> Iterator[None]:
+    """Execute every child execution (one per account x region) with ``runner``, e.g. the
+    runbook interpreter, so a multi-account automation really acts in its target accounts."""
+    with _LOCK:
+        _CHILD_RUNNER.append(runner)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _CHILD_RUNNER.remove(runner)
 
 
 def _failure_for(account: str, region: str, document: str) -> str | None:
@@ -231,6 +250,15 @@ def _check_parameters(name: str, declared: dict[str, Any] | None, given: dict[st
     for key, raw in given.items():
         if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
             raise bad(f"parameter {key} must be a list of strings")
+        for value in raw:
+            if not 1 <= len(value) <= 512:
+                # AutomationParameterValue is 1..512 characters (the service model); an empty
+                # string is rejected even where the document's default is "": omit the key.
+                raise _SsmError(
+                    "ValidationException",
+                    f"1 validation error detected: Value '{value}' at 'parameters.{key}' failed to satisfy "
+                    "constraint: Member must have length between 1 and 512",
+                )
         values[key] = list(raw)
     if declared is None:
         return values
@@ -374,6 +402,8 @@ def _advance(parent: _Execution) -> None:
 def _run_child(parent: _Execution, child: _Child) -> None:
     child.start = _now()
     failure = _failure_for(child.account, child.region, parent.document)
+    if failure is None and _CHILD_RUNNER:
+        failure = _CHILD_RUNNER[-1](child.account, child.region, parent.document, dict(parent.parameters))
     child.status = "Failed" if failure else "Success"
     child.failure = failure
     child.end = _now()

@@ -1,8 +1,8 @@
 """The Service Catalog product template: cfn-lint clean, and its schedule/cutoff logic is right.
 
 The schedule is computed only in the template (Mappings + Fn::Sub). The test evaluates the
-template's own expressions with a tiny evaluator for exactly the intrinsics the template uses
-(Ref, Fn::Sub, Fn::FindInMap, Fn::If, Fn::Equals), so nothing is written twice.
+template's own expressions with the evaluator the demo also launches the product with
+(``patchctl.catalog_launch``), so nothing is written twice.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from cfnlint.decode import decode_str
 from components import naming
 from components.hub.self_service_catalog import TEMPLATE_FILE
 from components.schedules import schedule_problem
+from patchctl import catalog_launch
 
 TEXT = Path(TEMPLATE_FILE).read_text()
 TEMPLATE, _ = decode_str(TEXT)
@@ -30,62 +31,9 @@ PSEUDO = {
 }
 
 
-class Evaluator:
-    """Resolve the template's intrinsics for one set of parameter values (CloudFormation's rules)."""
-
-    def __init__(self, parameters: dict[str, Any]) -> None:
-        declared = TEMPLATE["Parameters"]
-        unknown = set(parameters) - set(declared)
-        assert not unknown, unknown
-        self.values: dict[str, Any] = {name: spec.get("Default") for name, spec in declared.items()}
-        self.values.update(parameters)
-        for name, spec in declared.items():
-            value = self.values[name]
-            assert value is not None, f"{name} has no default"
-            if "AllowedValues" in spec:
-                assert str(value) in [str(v) for v in spec["AllowedValues"]], (name, value)
-            if "MinValue" in spec:
-                assert spec["MinValue"] <= int(value) <= spec["MaxValue"], (name, value)
-            if "AllowedPattern" in spec:
-                assert re.fullmatch(spec["AllowedPattern"], str(value)), (name, value)
-            self.values[name] = str(value)  # CloudFormation hands every parameter over as a string
-        self.values.update(PSEUDO)
-
-    def condition(self, name: str) -> bool:
-        return bool(self.eval(TEMPLATE["Conditions"][name]))
-
-    def eval(self, node: Any) -> Any:
-        if isinstance(node, list):
-            return [self.eval(item) for item in node]
-        if not isinstance(node, dict):
-            return node
-        if len(node) != 1:
-            return {key: self.eval(value) for key, value in node.items()}
-        [(key, value)] = node.items()
-        if key == "Ref":
-            return self.values.get(value, f"<id of {value}>")
-        if key == "Fn::Sub":
-            text, variables = (value, {}) if isinstance(value, str) else (value[0], self.eval(value[1]))
-            return re.sub(r"\$\{([^}]+)\}", lambda m: str({**self.values, **variables}[m[1]]), text)
-        if key == "Fn::FindInMap":
-            table, top, second = self.eval(value)
-            return TEMPLATE["Mappings"][table][top][second]
-        if key == "Fn::If":
-            name, when_true, when_false = value
-            return self.eval(when_true if self.condition(name) else when_false)
-        if key == "Fn::Equals":
-            left, right = self.eval(value)
-            return str(left) == str(right)
-        if key.startswith("Fn::"):
-            raise AssertionError(f"the evaluator does not know {key}: extend it when the template uses it")
-        return {key: self.eval(value)}
-
-    def resources(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: self.eval(resource.get("Properties", {}))
-            for name, resource in TEMPLATE["Resources"].items()
-            if "Condition" not in resource or self.condition(resource["Condition"])
-        }
+def Evaluator(parameters: dict[str, Any]) -> catalog_launch.Evaluator:
+    """The product's evaluator (``patchctl.catalog_launch``) in a non-default partition."""
+    return catalog_launch.Evaluator(parameters, PSEUDO)
 
 
 def test_cfn_lint_finds_nothing_not_even_informational() -> None:
@@ -195,7 +143,7 @@ def test_no_partition_is_hard_coded_and_every_parameter_is_constrained() -> None
     ],
 )
 def test_out_of_range_parameters_are_rejected_by_their_constraints(bad: dict[str, Any]) -> None:
-    with pytest.raises(AssertionError):
+    with pytest.raises(catalog_launch.TemplateParameterError):
         Evaluator(bad)
 
 

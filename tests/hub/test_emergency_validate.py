@@ -64,7 +64,6 @@ def test_each_wave_runs_its_window_with_the_requested_options() -> None:
             "AutomationAssumeRole": [ADMIN],
             "MaintenanceWindow": ["Test_maintenance_window"],
             "Operation": ["Install"],
-            "InstallOverrideList": [""],
             "RebootOption": ["NoReboot"],
             "MaxConcurrency": ["10%"],
             "MaxErrors": ["2"],
@@ -72,6 +71,9 @@ def test_each_wave_runs_its_window_with_the_requested_options() -> None:
     }
     assert asg["DocumentName"] == naming.RUNBOOK_ASG
     assert asg["Parameters"]["MinHealthyPercentage"] == ["75"]
+    # SSM rejects empty parameter values: an absent override list is left out, not sent as ""
+    with_list = plan(run_patch_baseline_install_override_list="s3://lists/prod.yaml")["waves"][0]["runbooks"][0]
+    assert with_list["Parameters"]["InstallOverrideList"] == ["s3://lists/prod.yaml"]
 
 
 def test_large_target_lists_are_split_into_locations_of_50() -> None:

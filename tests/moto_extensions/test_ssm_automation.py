@@ -270,3 +270,34 @@ def test_stop_cancels_what_has_not_run(ssm: Any) -> None:
     assert code == "InvalidAutomationStatusUpdateException"
     code, _ = _error(lambda: ssm.get_automation_execution(AutomationExecutionId="00000000-0000-0000-0000-000000000000"))
     assert code == "AutomationExecutionNotFoundException"
+
+
+def test_empty_parameter_values_are_rejected_like_the_service_does() -> None:
+    """AutomationParameterValue is 1..512 characters in SSM's model: "" fails even with a default of ""."""
+    import boto3
+    import pytest as _pytest
+    from moto import mock_aws
+
+    from patchctl.moto_extensions import ssm_automation
+
+    with mock_aws():
+        ssm_automation.install()
+        from botocore.config import Config
+
+        # Step Functions' SDK integration validates nothing client-side: neither does this client.
+        ssm = boto3.client(
+            "ssm",
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(parameter_validation=False),
+        )
+        ssm.create_document(
+            Name="Doc",
+            DocumentType="Automation",
+            Content='{"schemaVersion": "0.3", "parameters": {"List": {"type": "String", "default": ""}},'
+            ' "mainSteps": [{"name": "s", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}]}',
+        )
+        with _pytest.raises(ssm.exceptions.ClientError, match="length between 1 and 512"):
+            ssm.start_automation_execution(DocumentName="Doc", Parameters={"List": [""]})
+        assert ssm.start_automation_execution(DocumentName="Doc")["AutomationExecutionId"]

@@ -1,0 +1,105 @@
+"""Lambda Invoke runs the function's real handler, in-process, in the function's account.
+
+moto runs Lambda code in Docker (absent here) or echoes the payload. This replaces
+``LambdaFunction._invoke_lambda``: the function's deployment package (the zip it was created
+with) is unpacked once, its ``Handler`` (``module.function``) is imported from it, and the
+handler runs with the function's environment variables and with credentials that moto maps
+to the function's account and region — so a Step Functions ``lambda:invoke`` task, or any
+``Invoke`` call, executes exactly the code the Pulumi program ships.
+
+Errors follow the Lambda runtime's shape (``errorMessage``/``errorType``) and set the
+invocation's FunctionError, as AWS does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+_LOCK = threading.RLock()  # re-entrant: a handler may invoke another function
+_UNPACKED: dict[str, Path] = {}
+
+
+def _package_dir(function: Any) -> Path:
+    """Unpack the function's zip once per code hash (a new version re-unpacks)."""
+    key = f"{function.function_arn}:{function.code_sha_256}"
+    with _LOCK:
+        if key not in _UNPACKED:
+            target = Path(tempfile.mkdtemp(prefix="org-patching-lambda-"))
+            with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
+                archive.extractall(target)
+            _UNPACKED[key] = target
+        return _UNPACKED[key]
+
+
+def _handler(function: Any) -> Any:
+    module_name, _, attribute = function.handler.rpartition(".")
+    directory = _package_dir(function)
+    path = directory / (module_name.replace(".", "/") + ".py")
+    if not path.exists():
+        raise FileNotFoundError(f"Handler {function.handler!r}: {path.name} is not in the deployment package")
+    unique = f"org_patching_lambda_pkg_{abs(hash(str(directory)))}_{module_name.replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    saved_path = list(sys.path)
+    sys.path.insert(0, str(directory))  # the package's other modules import as top-level names, as in Lambda
+    sys.modules[unique] = module  # dataclasses look their module up while classes are built
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved_path
+    return getattr(module, attribute)
+
+
+def _credentials(account: str) -> dict[str, str]:
+    import boto3
+
+    sts = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    creds = sts.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/org-patching-lambda-execution", RoleSessionName="lambda"
+    )["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": creds["SessionToken"],
+    }
+
+
+def invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    """Replacement for ``moto.awslambda.models.LambdaFunction._invoke_lambda``."""
+    import boto3
+
+    payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
+    environment = {
+        **_credentials(self.account_id),
+        "AWS_REGION": self.region,
+        "AWS_DEFAULT_REGION": self.region,
+        "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+        **{k: str(v) for k, v in dict(self.environment_vars or {}).items()},
+    }
+    saved_session = boto3.DEFAULT_SESSION
+    with _LOCK, mock.patch.dict(os.environ, environment):
+        boto3.DEFAULT_SESSION = None
+        try:
+            result = _handler(self)(payload, None)
+            return json.dumps(result, default=str), False, ""
+        except Exception as error:  # the Lambda runtime reports it as a function error
+            return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
+        finally:
+            boto3.DEFAULT_SESSION = saved_session
+
+
+def install() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
