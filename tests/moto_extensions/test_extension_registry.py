@@ -1,0 +1,21 @@
+"""``patchctl.moto_extensions.install()`` finds this area's modules and their operations answer through boto3."""
+
+from __future__ import annotations
+
+import pkgutil
+
+import patchctl.moto_extensions as extensions
+from tests import aws
+
+MINE = {"autoscaling_refresh", "ec2_images", "ssm_inventory", "ssm_patching"}
+
+
+def test_every_module_of_this_area_is_discovered_and_installable_twice(moto_aws: None) -> None:
+    names = {m.name for m in pkgutil.iter_modules(extensions.__path__) if not m.name.startswith("_")}
+    assert names >= MINE
+    extensions.install()  # idempotent: the fixture already installed everything
+    sess = aws.session(aws.ACCOUNTS[0], aws.REGIONS[0])
+    assert sess.client("ssm").describe_instance_information()["InstanceInformationList"] == []
+    assert sess.client("ssm").list_resource_data_sync()["ResourceDataSyncItems"] == []
+    assert sess.client("ssm").list_compliance_summaries()["ComplianceSummaryItems"] == []
+    assert sess.client("ssm").list_associations()["Associations"] == []
