@@ -331,12 +331,12 @@ def test_throttling_on_30_percent_of_calls_still_tags_everything(
     account, region = aws.ACCOUNTS[0], aws.REGIONS[0]
     sess = aws.session(account, region)
     aws.create_window(sess, "Dev_maintenance_window")
-    envs = ["Dev", "Test", "Prod", "prod", None]
+    envs: list[str | None] = ["Dev", "Test", "Prod", "prod", None]
     ids = []
     for env in envs:
         ids.extend(aws.run_instances(sess, {"environment": env} if env else {"Name": "none"}, count=8))
     for n in range(6):
-        aws.create_asg(sess, f"asg-{n}", {"environment": envs[n % 3]}, desired=0)
+        aws.create_asg(sess, f"asg-{n}", {"environment": str(envs[n % 3])}, desired=0)
     # a targeted event too, so single-resource paths are throttled as well
     results = []
     with aws.as_account(account, region) as default:

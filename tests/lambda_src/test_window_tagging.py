@@ -44,8 +44,8 @@ class CloudFormation:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/cfn-response?X-Amz-Signature=abc"
+        port = self.server.server_address[1]
+        return f"http://127.0.0.1:{port}/cfn-response?X-Amz-Signature=abc"
 
     def close(self) -> None:
         self.server.shutdown()

@@ -158,12 +158,13 @@ def test_put_compliance_items_complete_partial_summaries_and_validation(moto_aws
     assert [i["Id"] for i in ssm.list_compliance_items(ResourceIds=["i-1"])["ComplianceItems"]] == ["c"]
     only_bad = ssm.list_compliance_items(Filters=[{"Key": "Status", "Values": ["NON_COMPLIANT"], "Type": "EQUAL"}])
     assert only_bad["ComplianceItems"] == []
-    for items, code in (
+    bad_items: list[tuple[list[dict], str]] = [
         ([{"Id": "x", "Severity": "SEVERE", "Status": "COMPLIANT"}], "InvalidItemContentException"),
         ([{"Id": "x", "Severity": "LOW", "Status": "MAYBE"}], "InvalidItemContentException"),
-    ):
+    ]
+    for bad, code in bad_items:
         with pytest.raises(ClientError) as error:
-            put("i-3", items)
+            put("i-3", bad)
         assert error.value.response["Error"]["Code"] == code
     with pytest.raises(ClientError) as bad_type:
         put("i-3", [], kind="Custom:")
