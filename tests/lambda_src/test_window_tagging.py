@@ -227,3 +227,21 @@ def test_unreachable_response_url_does_not_raise(moto_aws: None, monkeypatch: py
     with aws.as_account(aws.ACCOUNTS[0], aws.REGIONS[0]):
         body = app.handler({"RequestType": "Create", "ResponseURL": "http://127.0.0.1:9/x"}, None)
     assert body["Status"] == "FAILED"
+
+
+def test_throttling_on_30_percent_of_calls_still_moves_everything(
+    moto_aws: None, cfn: CloudFormation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_ATTEMPTS", "12")
+    account, region = aws.ACCOUNTS[2], aws.REGIONS[1]
+    sess = aws.session(account, region)
+    ids = aws.run_instances(sess, {"environment": "Test"}, count=6) + aws.run_instances(sess, {"environment": "test"})
+    for n in range(4):
+        aws.create_asg(sess, f"t-{n}", {"environment": "Test"}, desired=0)
+    with aws.as_account(account, region) as default:
+        injected = aws.throttle_randomly(default.events, rate=0.3, seed=5)
+        app.handler(event(cfn, "Create", props("Test")), None)
+    assert injected() >= 2
+    assert cfn.responses[-1]["Status"] == "SUCCESS", cfn.responses[-1]
+    assert {t[MW] for t in aws.instances_tags(sess, ids).values()} == {"Test_maintenance_window"}
+    assert {aws.asg_tags(sess, f"t-{n}")[MW] for n in range(4)} == {"Test_maintenance_window"}
