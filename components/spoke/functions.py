@@ -46,10 +46,6 @@ def powertools_layer(partition: str, region: str) -> str:
     )
 
 
-def handler_exists(name: str) -> bool:
-    return (LAMBDA_DIR / name / "app.py").is_file()
-
-
 @functools.cache
 def archive(name: str) -> pulumi.AssetArchive:
     """The deployment package of ``lambda_src/<name>``: its Python files and the tag contract."""

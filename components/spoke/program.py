@@ -22,7 +22,6 @@ from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
 from .account_baseline import AccountBaseline, AccountBaselineArgs, HubData
 from .accounts import child_accounts
-from .functions import handler_exists
 from .regional_spoke import RegionalSpoke, RegionalSpokeArgs, RoleArns
 from .runbook_loader import load_runbooks
 from .tags import DEFAULT_WINDOW, contract_summary
@@ -99,15 +98,6 @@ def home_region_of(cfg: ChildConfig, regions: list[str]) -> str:
 def build_spokes(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     accounts = child_accounts(cfg)  # before any resource: a discovery error declares nothing
     runbooks = load_runbooks()
-    if not runbooks:
-        pulumi.log.warn(
-            "components/spoke/runbooks has no render_runbook yet: no runbooks and no window tasks are deployed"
-        )
-    if not handler_exists("override_list"):
-        pulumi.log.warn(
-            "lambda_src/override_list/app.py is missing: no override-list function is deployed "
-            "(runbooks run without an InstallOverrideList)"
-        )
     hub = pulumi.StackReference(cfg.hub_stack)
     data = hub_data(cfg, hub)
     built: dict[str, AccountSpokes] = {}

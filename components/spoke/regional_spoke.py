@@ -100,7 +100,7 @@ class RegionalSpoke(pulumi.ComponentResource):
     config_rule: aws.cfg.Rule
     window_tagging: aws.lambda_.Function
     tag_remediation: aws.lambda_.Function | None = None
-    override_list: aws.lambda_.Function | None = None
+    override_list: aws.lambda_.Function
 
     def __init__(self, name: str, args: RegionalSpokeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:spoke:RegionalSpoke", name, None, opts)
@@ -207,9 +207,7 @@ class RegionalSpoke(pulumi.ComponentResource):
         if window_cfg.include_asgs:
             plan.append((naming.RUNBOOK_ASG, "patch-asgs", 2, {**common, **asg_only}))
         for runbook, suffix, priority, wanted in plan:
-            document = self.documents.get(runbook)
-            if document is None:
-                continue
+            document = self.documents[runbook]
             self.tasks.append(
                 aws.ssm.MaintenanceWindowTask(
                     f"{name}-{suffix}",
@@ -385,19 +383,18 @@ class RegionalSpoke(pulumi.ComponentResource):
             # Failed asynchronous invocations (after Lambda's two retries) land here.
             dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=self.dead_letters.arn),
         )
-        if functions.handler_exists("override_list"):
-            self.override_list = function(
-                "override-list",
-                "override_list",
-                naming.OVERRIDE_LIST_FUNCTION,
-                args.roles.override_list,
-                timeout=300,
-                variables={
-                    "PATCH_LISTS_BUCKET": args.hub.patch_list_bucket,
-                    # The role and the hub's bucket policy allow writes under <account>/ only.
-                    "PATCH_LISTS_PREFIX": f"{account}/override-lists",
-                },
-            )
+        self.override_list = function(
+            "override-list",
+            "override_list",
+            naming.OVERRIDE_LIST_FUNCTION,
+            args.roles.override_list,
+            timeout=300,
+            variables={
+                "PATCH_LISTS_BUCKET": args.hub.patch_list_bucket,
+                # The role and the hub's bucket policy allow writes under <account>/ only.
+                "PATCH_LISTS_PREFIX": f"{account}/override-lists",
+            },
+        )
         assert self.tag_remediation is not None
         aws.lambda_.Permission(
             f"{name}-tag-remediation-events",

@@ -20,12 +20,9 @@ RUNBOOKS = (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
 
 @functools.cache
 def load_runbooks() -> dict[str, str]:
-    """Runbook name -> YAML; empty when ``components.spoke.runbooks.render_runbook`` is not
-    there (the caller then deploys no documents and no window tasks, and says so)."""
-    try:
-        from .runbooks import render_runbook  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
+    """Runbook name -> YAML, rendered with their scripts inlined."""
+    from .runbooks import render_runbook
+
     return {name: str(render_runbook(name)) for name in RUNBOOKS}
 
 
