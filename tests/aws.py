@@ -14,14 +14,11 @@ import itertools
 import json
 import os
 import random
-import re
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import boto3
-import yaml
 from botocore.awsrequest import AWSResponse
 
 ACCOUNTS: tuple[str, ...] = ("111111111111", "222222222222", "333333333333")
@@ -440,7 +437,6 @@ IMPLICIT_OUTPUTS = {
     "aws:runCommand": {"CommandId", "Status", "ResponseCode", "Output"},
     "aws:executeScript": {"OutputPayload"},
 }
-REFERENCE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
 
 def automation(
@@ -451,85 +447,10 @@ def automation(
     run_command: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     execution_id: str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
 ) -> dict[str, Any]:
-    """Run a rendered runbook the way SSM Automation walks it: parameters and defaults, ``{{ }}`` references,
-    ``aws:executeScript`` (the document's own Script text is executed), ``aws:branch``, ``onFailure``/``isEnd``.
+    """Run a rendered runbook as SSM Automation walks it (the emulator's interpreter, shared
+    with ``patchctl demo``), as ``account`` in ``region``."""
+    from patchctl.moto_extensions._runbook_interpreter import run_runbook
 
-    ``aws:runCommand`` is delegated to ``run_command(resolved inputs)`` (moto's send_command does not run the
-    document), which returns the step's outputs or raises to fail the step.
-    """
-    document = yaml.safe_load(content)
-    declared = document.get("parameters", {})
-    unknown = set(parameters) - set(declared)
-    if unknown:
-        raise ValueError(f"undeclared parameters {sorted(unknown)} (SSM rejects the execution)")
-    values: dict[str, Any] = {name: spec.get("default") for name, spec in declared.items()}
-    values.update(parameters)
-    values.update({"automation:EXECUTION_ID": execution_id, "global:ACCOUNT_ID": account, "global:REGION": region})
-    steps = {step["name"]: step for step in document["mainSteps"]}
-    order = [step["name"] for step in document["mainSteps"]]
-
-    def resolve(value: Any) -> Any:
-        if isinstance(value, str):
-            whole = REFERENCE.fullmatch(value.strip())
-            if whole:
-                return values[whole.group(1)]
-            return REFERENCE.sub(lambda m: str(values[m.group(1)]), value)
-        if isinstance(value, list):
-            return [resolve(v) for v in value]
-        if isinstance(value, dict):
-            return {k: resolve(v) for k, v in value.items()}
-        return value
-
-    executed: list[str] = []
-    status, error = "Success", ""
-    current: str | None = order[0]
-    while current is not None:
-        step = steps[current]
-        executed.append(current)
-        action, inputs = step["action"], step.get("inputs", {})
-        next_step: str | None = step.get("nextStep")
-        if next_step is None and not step.get("isEnd"):
-            position = order.index(current)
-            next_step = order[position + 1] if position + 1 < len(order) else None
-        try:
-            if action == "aws:branch":
-                next_step = inputs.get("Default")
-                for choice in inputs["Choices"]:
-                    variable = resolve(choice["Variable"])
-                    if ("StringEquals" in choice and str(variable) == choice["StringEquals"]) or (
-                        "NumericGreater" in choice and float(variable) > float(choice["NumericGreater"])
-                    ):
-                        next_step = choice["NextStep"]
-                        break
-            elif action == "aws:executeScript":
-                saved = sys.modules.get("tag_contract")
-                namespace: dict[str, Any] = {"__name__": f"ssm_step_{current}"}
-                try:
-                    with as_account(account, region):
-                        exec(compile(inputs["Script"], f"<{current}>", "exec"), namespace)
-                        payload = namespace[inputs["Handler"]](resolve(inputs.get("InputPayload", {})), None)
-                finally:
-                    if saved is not None:
-                        sys.modules["tag_contract"] = saved
-                payload = json.loads(json.dumps(payload, default=str))  # SSM serialises the return value
-                values[f"{current}.OutputPayload"] = payload
-                for output in step.get("outputs", []):
-                    key = output["Selector"].removeprefix("$.Payload.")
-                    values[f"{current}.{output['Name']}"] = payload[key]
-            elif action == "aws:runCommand":
-                if run_command is None:
-                    raise RuntimeError("no run_command simulator given")
-                for key, value in run_command(resolve(inputs)).items():
-                    values[f"{current}.{key}"] = value
-            else:
-                raise NotImplementedError(f"{action} is not simulated")
-        except Exception as failure:
-            on_failure = step.get("onFailure", "Abort")
-            status = "Failed"
-            error = "; then ".join(filter(None, [error, f"{current}: {type(failure).__name__}: {failure}"]))
-            if isinstance(on_failure, str) and on_failure.startswith("step:"):
-                current = on_failure.removeprefix("step:")
-                continue
-            break
-        current = next_step
-    return {"status": status, "error": error, "executed": executed, "values": values}
+    return run_runbook(
+        content, parameters, account, region, as_account=as_account, run_command=run_command, execution_id=execution_id
+    )

@@ -33,6 +33,7 @@ Environment variables (all optional):
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -46,6 +47,7 @@ from botocore.exceptions import ClientError
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation"))
 
 CONFIG_DETAIL_TYPE = "Config Rules Compliance Change"
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 SCHEDULED_DETAIL_TYPE = "Scheduled Event"
 EC2_INSTANCE = "AWS::EC2::Instance"
 AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
@@ -97,7 +99,11 @@ def parse_event(event: Any) -> Request:
         raise MalformedEvent(f"event: expected a JSON object, got {type(event).__name__}")
     detail_type = event.get("detail-type")
     if detail_type == SCHEDULED_DETAIL_TYPE:
-        return Request(scope="sweep")
+        # One function per account sweeps every region: each schedule target names its region.
+        region = event.get("region")
+        if region is not None and not (isinstance(region, str) and REGION_PATTERN.match(region)):
+            raise MalformedEvent(f"region: {region!r} is not a region name")
+        return Request(scope="sweep", region=region)
     if detail_type != CONFIG_DETAIL_TYPE:
         expected = f"expected {CONFIG_DETAIL_TYPE!r} or {SCHEDULED_DETAIL_TYPE!r}"
         raise MalformedEvent(f"detail-type: {detail_type!r} is not handled ({expected})")

@@ -365,7 +365,7 @@ def test_access_denied_in_one_account_is_reported_and_does_not_stop_the_others(m
         with aws.as_account(account, region) as default:
             if account == denied_account:
                 aws.deny(default.events, ("CreateTags",))
-            results[(account, region)] = app.handler({**SCHEDULED, "account": account}, None)
+            results[(account, region)] = app.handler({**SCHEDULED, "account": account, "region": region}, None)
     for (account, region), ids in fleet.items():
         result = results[(account, region)]
         sess = aws.session(account, region)
@@ -478,3 +478,21 @@ def test_events_about_another_account_are_skipped_and_errors_name_the_functions_
         aws.deny(default.events, ("CreateTags",))
         denied = app.handler({**SCHEDULED, "account": "000000000000"}, LambdaContext(account, region))
     assert denied["errors"][0]["account"] == account
+
+
+def test_a_sweep_target_names_the_region_it_sweeps(moto_aws: None) -> None:
+    """One function per account (home region) sweeps every region: each schedule target's
+    event names its region, and only that region is reconciled."""
+    account, home, other = aws.ACCOUNTS[1], aws.REGIONS[0], aws.REGIONS[1]
+    [far] = aws.run_instances(aws.session(account, other), {"environment": "Dev"})
+    [near] = aws.run_instances(aws.session(account, home), {"environment": "Dev"})
+    result = invoke({**SCHEDULED, "account": account, "region": other}, account, home)
+    assert set(result["tagged"]) == {far}
+    assert near not in result["tagged"]
+    assert aws.instance_tags(aws.session(account, other), far)[PG] == "Dev"
+
+
+@pytest.mark.parametrize("region", ["", "Moon", 42])
+def test_a_sweep_naming_a_bad_region_is_skipped_with_the_reason(moto_aws: None, region: Any) -> None:
+    result = invoke({**SCHEDULED, "region": region}, aws.ACCOUNTS[0], aws.REGIONS[0])
+    assert result["tagged"] == {} and "region" in result["skipped"]["event"]

@@ -20,6 +20,7 @@ from components.spoke.runbooks import (
     render_runbook,
     runbook_names,
 )
+from patchctl.moto_extensions._runbook_interpreter import REFERENCE
 from tests import aws
 
 BUILTINS = {"automation:EXECUTION_ID", "global:ACCOUNT_ID", "global:REGION", "global:DATE_TIME", "global:AWS_PARTITION"}
@@ -75,7 +76,7 @@ def test_every_reference_resolves(rendered: tuple[str, str, dict[str, Any]]) -> 
             for s in document["mainSteps"]
         ],
     )
-    references = set(aws.REFERENCE.findall(yaml.safe_dump(text_without_scripts)))
+    references = set(REFERENCE.findall(yaml.safe_dump(text_without_scripts)))
     assert references, "no references at all?"
     for reference in references:
         if reference in parameters or reference in BUILTINS:
@@ -85,7 +86,7 @@ def test_every_reference_resolves(rendered: tuple[str, str, dict[str, Any]]) -> 
     # a step only reads outputs of steps listed before it
     for step in document["mainSteps"]:
         inputs = {k: v for k, v in step.get("inputs", {}).items() if k != "Script"}
-        for reference in aws.REFERENCE.findall(yaml.safe_dump(inputs)):
+        for reference in REFERENCE.findall(yaml.safe_dump(inputs)):
             step_name = reference.partition(".")[0]
             if step_name in outputs:
                 assert step_name in seen, f"{step['name']} reads {reference} before it runs"
