@@ -376,12 +376,12 @@ class ChildConfig(StackConfig):
     @model_validator(mode="after")
     def _accounts_or_discovery(self) -> ChildConfig:
         if self.accounts is None and self.discover is None:
-            raise _PathError(("accounts",), "is required (or set org-patching:discover to find accounts)")
+            raise PathError(("accounts",), "is required (or set org-patching:discover to find accounts)")
         if self.accounts is not None and self.discover is not None:
-            raise _PathError(("discover",), "set either org-patching:accounts or org-patching:discover, not both")
+            raise PathError(("discover",), "set either org-patching:accounts or org-patching:discover, not both")
         for index, account in enumerate(self.accounts or []):
             if account.id == self.central_account_id:
-                raise _PathError(
+                raise PathError(
                     ("accounts", index, "id"), f"{account.id!r} is the central account; it is never a child"
                 )
         if self.discover and self.central_account_id in self.discover.exclude:
@@ -393,7 +393,7 @@ class ChildConfig(StackConfig):
         return list(account.regions or self.regions)
 
 
-class _PathError(ValueError):
+class PathError(ValueError):
     """A model-level validation error that knows which nested key it is about."""
 
     def __init__(self, path: tuple[str | int, ...], message: str) -> None:
@@ -404,8 +404,9 @@ class _PathError(ValueError):
 # --------------------------------------------------------------------------- loading
 
 
-def _key_path(loc: tuple[str | int, ...]) -> str:
-    path = f"{NAMESPACE}:"
+def key_path(loc: tuple[str | int, ...], namespace: str = NAMESPACE) -> str:
+    """``("accounts", 1, "id")`` -> ``org-patching:accounts[1].id``."""
+    path = f"{namespace}:"
     for index, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
@@ -414,13 +415,15 @@ def _key_path(loc: tuple[str | int, ...]) -> str:
     return path
 
 
-def _first_error(error: ValidationError, source: str | None) -> ConfigError:
+def describe_validation_error(error: ValidationError, namespace: str = NAMESPACE) -> tuple[str, str]:
+    """(key path, one-line problem) of a pydantic error, the first one: the user fixes one
+    thing at a time and every message names exactly where."""
     detail = error.errors(include_url=False)[0]
     loc: tuple[str | int, ...] = tuple(
         p for p in detail["loc"] if not (isinstance(p, str) and p.startswith("function-"))
     )
     context_error = (detail.get("ctx") or {}).get("error")
-    if isinstance(context_error, _PathError):
+    if isinstance(context_error, PathError):
         loc = (*loc, *context_error.path)
         message = str(context_error)
     else:
@@ -431,11 +434,10 @@ def _first_error(error: ValidationError, source: str | None) -> ConfigError:
             message = "is required"
         elif detail["type"] not in ("value_error", "assertion_error"):
             message = f"{message} (got {detail['input']!r})"
-    key = _key_path(loc) if loc else f"{NAMESPACE}:"
-    return ConfigError(key.rstrip(":") if not loc else key, message, source)
+    return key_path(loc, namespace), message
 
 
-def _decode(value: Any) -> Any:
+def decode_value(value: Any) -> Any:
     """The engine hands structured config over as JSON text; YAML files as objects."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
@@ -451,7 +453,7 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> CentralCo
     for full_key, value in raw.items():
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE:
-            values[key] = _decode(value)
+            values[key] = decode_value(value)
     stack = values.get("stack")
     if stack not in ("central", "child"):
         raise ConfigError(f"{NAMESPACE}:stack", f"must be 'central' or 'child' (got {stack!r})", source)
@@ -459,9 +461,7 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> CentralCo
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        raise _first_error(error, source) from None
-    except _PathError as error:  # pragma: no cover - pydantic wraps it; kept for safety
-        raise ConfigError(_key_path(error.path), str(error), source) from None
+        raise ConfigError(*describe_validation_error(error), source) from None
 
 
 def load_stack_file(path: str | Path) -> CentralConfig | ChildConfig:

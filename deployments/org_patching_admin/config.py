@@ -13,7 +13,6 @@ with a message that says so, because the two are easy to mix up in this reposito
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +21,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+
+from components.config import PathError, decode_value, describe_validation_error
 
 NAMESPACE = "org-patching-admin"
 
@@ -249,12 +250,12 @@ class AdminConfig(Model):
         kinds = {name: self.kind_of(name) for name in self.stacks}
         centrals = [name for name, kind in kinds.items() if kind == "central"]
         if len(centrals) != 1:
-            raise _PathError(("stacks",), f"exactly one central stack is needed (found {len(centrals)})")
+            raise PathError(("stacks",), f"exactly one central stack is needed (found {len(centrals)})")
         if not any(kind == "child" for kind in kinds.values()):
-            raise _PathError(("stacks",), "at least one child stack is needed")
+            raise PathError(("stacks",), "at least one child stack is needed")
         for name, stack in self.stacks.items():
             if stack.enroll_schedule and kinds[name] == "central":
-                raise _PathError(
+                raise PathError(
                     ("stacks", name, "enrollSchedule"), "only child stacks enroll accounts; the central stack has none"
                 )
         return self
@@ -277,61 +278,13 @@ class AdminConfig(Model):
         return sorted(self.stacks, key=lambda name: (self.kind_of(name) != "central", name))
 
 
-class _PathError(ValueError):
-    """A model-level error that knows which nested key it is about."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
 # --------------------------------------------------------------------------- loading
-
-
-def _key_path(loc: tuple[str | int, ...]) -> str:
-    path = f"{NAMESPACE}:"
-    for index, part in enumerate(loc):
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += part if index == 0 else f".{part}"
-    return path
-
-
-def _first_error(error: ValidationError, source: str | None) -> AdminConfigError:
-    detail = error.errors(include_url=False)[0]
-    loc: tuple[str | int, ...] = tuple(
-        p for p in detail["loc"] if not (isinstance(p, str) and p.startswith("function-"))
-    )
-    context_error = (detail.get("ctx") or {}).get("error")
-    if isinstance(context_error, _PathError):
-        loc = (*loc, *context_error.path)
-        message = str(context_error)
-    else:
-        message = detail["msg"].removeprefix("Value error, ")
-        if detail["type"] == "extra_forbidden":
-            message = f"unknown key (value {detail['input']!r})"
-        elif detail["type"] == "missing":
-            message = "is required"
-        elif detail["type"] not in ("value_error", "assertion_error"):
-            message = f"{message} (got {detail['input']!r})"
-    return AdminConfigError(_key_path(loc) if loc else NAMESPACE, message, source)
-
-
-def _decode(value: Any) -> Any:
-    """The engine hands structured config over as JSON text; YAML files as objects."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def parse_config(raw: Mapping[str, Any], source: str | None = None) -> AdminConfig:
     """Validate a flat ``{"org-patching-admin:key": value}`` mapping (other namespaces ignored)."""
     values = {
-        key: _decode(value)
+        key: decode_value(value)
         for full_key, value in raw.items()
         for namespace, _, key in [full_key.partition(":")]
         if namespace == NAMESPACE
@@ -339,7 +292,7 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> AdminConf
     try:
         return AdminConfig.model_validate(values)
     except ValidationError as error:
-        raise _first_error(error, source) from None
+        raise AdminConfigError(*describe_validation_error(error, NAMESPACE), source) from None
 
 
 def load_stack_file(path: str | Path) -> AdminConfig:
