@@ -8,25 +8,17 @@ bookkeeping, rate control, failure injection). Waits use ``poll_seconds: 0``.
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import json
-import os
-import sys
-import time
-import uuid
-import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 
 import boto3
 import pytest
 
 from components import naming
 from components.config import CentralConfig
-from components.hub.emergency_patching import DETAIL_TYPE, VALIDATE_SOURCE, render_definition, validate_environment
+from components.hub.emergency_patching import DETAIL_TYPE, render_definition
+from patchctl.demo.emergency import EmergencyHub, deploy_emergency_hub
 from patchctl.moto_extensions import ssm_automation
 
 HUB = "123456789012"  # moto runs aws-sdk tasks as its default account
@@ -71,72 +63,29 @@ def _runbook(parameters: dict[str, Any]) -> str:
     )
 
 
-def _run_validate_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
-    """moto's LambdaFunction._invoke_lambda, replaced: run the real handler with the function's env."""
-    spec = importlib.util.spec_from_file_location("emergency_validate_app", VALIDATE_SOURCE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    payload = json.loads(event) if isinstance(event, str | bytes) else event
-    with mock.patch.dict(os.environ, dict(self.environment_vars)):
-        try:
-            return json.dumps(module.handler(payload, None)), False, ""
-        except Exception as error:  # the Lambda runtime's error shape
-            return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
+class Hub(EmergencyHub):
+    """The demo's emulator deployment of the hub, plus what the tests look at."""
 
+    @property
+    def sfn(self) -> Any:
+        return self.session.client("stepfunctions")
 
-@dataclass
-class Hub:
-    sfn: Any
-    ssm: Any
-    sqs: Any
-    machine_arn: str
-    approvals_queue: str
-    events_queue: str
-    approval_topic: str
-
-    def start(self, request: dict[str, Any]) -> str:
-        # an explicit name: moto names every unnamed execution "None", so a second one would clash
-        return self.sfn.start_execution(
-            stateMachineArn=self.machine_arn, name=f"test-{uuid.uuid4()}", input=json.dumps(request)
-        )["executionArn"]
+    @property
+    def ssm(self) -> Any:
+        return self.session.client("ssm")
 
     def finish(self, execution: str, on_approval: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-        """Wait for the execution (it runs on moto's thread), answering approval requests."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            for message in self.sqs.receive_message(QueueUrl=self.approvals_queue, WaitTimeSeconds=0).get(
-                "Messages", []
-            ):
-                body = json.loads(json.loads(message["Body"])["Message"])
-                self.sqs.delete_message(QueueUrl=self.approvals_queue, ReceiptHandle=message["ReceiptHandle"])
-                assert on_approval is not None, f"unexpected approval request: {body}"
-                on_approval(body)
-            described = self.sfn.describe_execution(executionArn=execution)
-            if described["status"] != "RUNNING":
-                return described
-            time.sleep(0.05)
-        raise AssertionError("the execution did not finish within 30 s")
-
-    def events(self) -> list[dict[str, Any]]:
-        messages = self.sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages]
+        return super().finish(execution, on_approval, timeout_seconds=30)
 
     def automations(self) -> list[dict[str, Any]]:
         return list(ssm_automation.executions_in(HUB, REGION))
-
-    def history(self, execution: str) -> list[dict[str, Any]]:
-        return self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
 
 
 @pytest.fixture
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     from moto import mock_aws
-    from moto.awslambda.models import LambdaFunction
+
+    from patchctl.moto_extensions import lambda_in_process
 
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -146,9 +95,9 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", _run_validate_in_process)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}):
         ssm_automation.install()
+        lambda_in_process.install()  # the validation Lambda's real handler runs in-process
         yield _build_hub()
 
 
@@ -161,57 +110,12 @@ def _build_hub() -> Hub:
         regions=REGIONS,
         accounts=ACCOUNTS,
     )
-    iam = boto3.client("iam")
-    role = iam.create_role(RoleName="validate", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    admin = iam.create_role(RoleName=naming.AUTOMATION_ADMINISTRATION_ROLE, AssumeRolePolicyDocument="{}")["Role"][
-        "Arn"
-    ]
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.write(VALIDATE_SOURCE, "app.py")
-    function = boto3.client("lambda").create_function(
-        FunctionName="org-patching-emergency-validate",
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": archive.getvalue()},
-        Environment={"Variables": validate_environment(cfg, admin)},
-    )["FunctionArn"]
-    ssm = boto3.client("ssm")
-    for name, parameters in ((naming.RUNBOOK_STANDALONE, STANDALONE_PARAMETERS), (naming.RUNBOOK_ASG, ASG_PARAMETERS)):
-        ssm.create_document(Name=name, Content=_runbook(parameters), DocumentType="Automation", DocumentFormat="JSON")
-
-    sqs = boto3.client("sqs")
-
-    def queue(name: str) -> tuple[str, str]:
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    approvals_url, approvals_arn = queue("approvals")
-    events_url, events_arn = queue("events")
-    sns = boto3.client("sns")
-    topic = sns.create_topic(Name="approvals")["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=approvals_arn)
-    events = boto3.client("events")
-    events.put_rule(Name="emergency-finished", EventPattern=json.dumps({"source": [naming.EVENT_SOURCE]}))
-    events.put_targets(Rule="emergency-finished", Targets=[{"Id": "sqs", "Arn": events_arn}])
-
-    sfn = boto3.client("stepfunctions")
-    definition = render_definition(
-        {
-            "Partition": "aws",
-            "ValidateFunctionArn": function,
-            "ApprovalTopicArn": topic,
-            "EventSource": naming.EVENT_SOURCE,
-        }
-    )
-    machine = sfn.create_state_machine(
-        name=naming.EMERGENCY_STATE_MACHINE,
-        roleArn=f"arn:aws:iam::{HUB}:role/sfn",
-        definition=definition,
-        type="STANDARD",
-    )["stateMachineArn"]
-    return Hub(sfn, ssm, sqs, machine, approvals_url, events_url, topic)
+    runbooks = {
+        naming.RUNBOOK_STANDALONE: _runbook(STANDALONE_PARAMETERS),
+        naming.RUNBOOK_ASG: _runbook(ASG_PARAMETERS),
+    }
+    deployed = deploy_emergency_hub(boto3.session.Session(region_name=REGION), cfg, runbooks)
+    return Hub(**vars(deployed))
 
 
 def request(**overrides: Any) -> dict[str, Any]:
