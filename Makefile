@@ -36,6 +36,7 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy components patchctl policies lambda_src
+	$(VENV)/bin/mypy deployments/org_patching_admin
 
 bench: setup
 	$(PY) -m bench

@@ -13,13 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pulumi  # noqa: E402
-import pulumi_aws as aws  # noqa: E402
+import pulumi
+import pulumi_aws as aws
 
-from components.config import load_stack_file  # noqa: E402
-from patchctl.commands.preview import render_stack  # noqa: E402
-from patchctl.offline.mocks import AwsMocks  # noqa: E402
-from patchctl.offline.render import render  # noqa: E402
+from components.config import load_stack_file
+from patchctl.commands.preview import render_stack
+from patchctl.offline.mocks import AwsMocks
+from patchctl.offline.render import render
 
 RUNS = 5
 

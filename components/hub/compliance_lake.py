@@ -10,7 +10,9 @@ stale and needed a Lambda to delete a clashing column after each crawl).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -99,11 +101,7 @@ class ComplianceLake(pulumi.ComponentResource):
         self.tables: list[aws.glue.CatalogTable] = []
         for table in compliance_tables.TABLES:
             # The bucket name is only known after autonaming: build the table's arguments from it.
-            table_args = self.inventory.bucket.bucket.apply(
-                lambda bucket, table=table: compliance_tables.catalog_table_args(
-                    table, naming.GLUE_DATABASE, bucket, INVENTORY_PREFIX, args.accounts, args.regions
-                )
-            )
+            table_args = self.inventory.bucket.bucket.apply(functools.partial(_table_args, table, args))
             self.tables.append(
                 aws.glue.CatalogTable(
                     f"{name}-{table.name}",
@@ -158,6 +156,12 @@ class ComplianceLake(pulumi.ComponentResource):
                 "glueDatabase": self.database.name,
             }
         )
+
+
+def _table_args(table: compliance_tables.ComplianceTable, args: ComplianceLakeArgs, bucket: str) -> dict[str, Any]:
+    return compliance_tables.catalog_table_args(
+        table, naming.GLUE_DATABASE, bucket, INVENTORY_PREFIX, args.accounts, args.regions
+    )
 
 
 def _key_policy(args: ComplianceLakeArgs) -> dict[str, object]:

@@ -351,7 +351,8 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     waves = [s for s in states if "Wave" in s or "Approval" in s]
     say.fact(f"state machine {outcome['status']}: {len(states)} states, waves Default -> Prod, approvals {approvals}")
     say.fact(
-        f"{len(patched)} instance patch runs across {len(world.locations)} account-regions, one automation per runbook per wave"
+        f"{len(patched)} instance patch runs across {len(world.locations)} account-regions, "
+        "one automation per runbook per wave"
     )
     finished = hub.events()
     if finished:

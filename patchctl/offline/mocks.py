@@ -238,7 +238,7 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     # ------------------------------------------------------------------ invokes
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]  # the SDK accepts a plain dict
         account = self.account_of(args.provider)
         region = self.region_of(args.provider, args.args)
         answer = self._answer(args.token, dict(args.args or {}), account, region)

@@ -172,7 +172,9 @@ def test_engine_config_is_read_from_the_runtime(monkeypatch: pytest.MonkeyPatch)
     from components.config import ChildConfig, load_from_engine
 
     raw = yaml_config("Pulumi.child.yaml")
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}))
+    monkeypatch.setenv(
+        "PULUMI_CONFIG", json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()})
+    )
     token = runtime_config.CONFIG.set({})
     try:
         assert isinstance(load_from_engine(), ChildConfig)
