@@ -27,7 +27,6 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_policy import StackValidationPolicy
 
-from patchctl.commands.policy_check import AppTeamMocks
 from patchctl.offline.analyzer import (
     DEFAULT_PACK_DIR,
     GrpcAnalyzer,
@@ -35,6 +34,7 @@ from patchctl.offline.analyzer import (
     evaluate,
     load_pack,
 )
+from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, render
 
 TARGET = 5_000
@@ -173,7 +173,7 @@ def median_ms(
 
 def main() -> None:
     started = time.perf_counter()
-    capture = render(build, mocks=AppTeamMocks(strict=False), project="team-app", stack="prod")
+    capture = render(build, mocks=AwsMocks(strict=False), project="team-app", stack="prod")
     render_s = time.perf_counter() - started
     count = len(capture.resources)
     ours = load_pack(DEFAULT_PACK_DIR)
