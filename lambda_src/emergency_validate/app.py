@@ -17,8 +17,10 @@ Request (the seed's payload plus targets, waves, approval and rate control)::
       "run_patch_baseline_install_override_list": "", # "" | https://... | s3://bucket/key
       "targets": {"accounts": ["111122223333"], "organizational_units": ["ou-ab12-abcdefgh"],
                   "regions": ["eu-west-1"]},          # accounts and/or OUs; regions default from config
-      "waves": ["Dev", "Test", "Prod"],              # or the seed's "env": "Dev" (one wave); a wave
-                                                      # patches <Env>_maintenance_window (add "Default")
+      "waves": ["Dev", "Test", "Prod"],              # or the seed's "env": "Dev" (one wave); a wave patches
+                                                      # every instance (and, with include_asg, every ASG) whose
+                                                      # "Patch Group" tag is the wave's name, whatever window it
+                                                      # is on; "Default" patches Patch Group=Default
       "approval": {"required_before": ["Prod"]},     # adds to the configured approvals, never removes
       "max_concurrency": "10%", "max_errors": "5%",  # instances, inside each account/Region
       "target_location_max_concurrency": "10",       # accounts x Regions at a time
@@ -42,10 +44,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+#: The wave names: the values of the tag contract's ``Patch Group`` tag (``tag_contract.PATCH_GROUPS``).
 ENVIRONMENTS = ("Dev", "Test", "Prod", "Default")
-#: The spoke runbooks select what they patch by the ``maintenance_window`` tag; a wave patches
-#: the window of its environment (as the seed did): ``<Env>_maintenance_window``.
-WINDOW_SUFFIX = "_maintenance_window"
+#: A wave means an environment: the spoke runbooks get ``PatchGroup=<wave>`` and patch every instance
+#: and ASG tagged ``Patch Group=<wave>``, whatever maintenance window it is on.
 #: SSM's limits for one StartAutomationExecution (TargetLocation.Accounts and TargetLocations).
 ACCOUNTS_PER_LOCATION = 50
 MAX_LOCATIONS = 100
@@ -291,7 +293,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
     for wave in waves:
         common = {
             "AutomationAssumeRole": [settings.administration_role_arn],
-            "MaintenanceWindow": [f"{wave}{WINDOW_SUFFIX}"],
+            "PatchGroup": [wave],
             "Operation": [operation],
             # SSM rejects an empty parameter value: without a list the runbook's default ("") applies.
             **({"InstallOverrideList": [override]} if override else {}),

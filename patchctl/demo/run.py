@@ -339,7 +339,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
         "refresh_asg_instances": "Yes",
         "run_patch_baseline_install_override_list": "",
         "targets": {"accounts": [a.id for a in world.accounts], "regions": list(world.regions)},
-        "waves": ["Default", "Prod"],
+        "waves": ["Dev", "Prod"],  # a wave is an environment (Patch Group), whatever window it is on
         "target_location_max_concurrency": "3",
         "target_location_max_errors": "1",
         "poll_seconds": 0,
@@ -349,7 +349,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
         outcome = hub.finish(execution, approve)
     states = [e["stateEnteredEventDetails"]["name"] for e in hub.history(execution) if "stateEnteredEventDetails" in e]
     waves = [s for s in states if "Wave" in s or "Approval" in s]
-    say.fact(f"state machine {outcome['status']}: {len(states)} states, waves Default -> Prod, approvals {approvals}")
+    say.fact(f"state machine {outcome['status']}: {len(states)} states, waves Dev -> Prod, approvals {approvals}")
     say.fact(
         f"{len(patched)} instance patch runs across {len(world.locations)} account-regions, "
         "one automation per runbook per wave"

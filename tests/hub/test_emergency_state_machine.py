@@ -28,9 +28,11 @@ REGIONS = ["us-east-1", "eu-west-1"]
 
 # The parameter declarations of the spoke's runbooks (components/spoke/runbooks/*.yaml).
 WINDOW = {"type": "String", "default": "Default_maintenance_window", "allowedPattern": "^[A-Za-z]+_maintenance_window$"}
+PATCH_GROUP = {"type": "String", "default": "", "allowedPattern": "^$|^(Default|Dev|Test|Prod)$"}
 STANDALONE_PARAMETERS = {
     "AutomationAssumeRole": {"type": "String", "default": ""},
     "MaintenanceWindow": WINDOW,
+    "PatchGroup": PATCH_GROUP,
     "Operation": {"type": "String", "default": "Scan", "allowedValues": ["Scan", "Install"]},
     "RebootOption": {"type": "String", "default": "RebootIfNeeded", "allowedValues": ["RebootIfNeeded", "NoReboot"]},
     "InstallOverrideList": {"type": "String", "default": ""},
@@ -42,6 +44,7 @@ STANDALONE_PARAMETERS = {
 ASG_PARAMETERS = {
     "AutomationAssumeRole": {"type": "String", "default": ""},
     "MaintenanceWindow": WINDOW,
+    "PatchGroup": PATCH_GROUP,
     "TargetASG": {"type": "String", "default": ""},
     "Operation": {"type": "String", "default": "Install", "allowedValues": ["Scan", "Install"]},
     "InstallOverrideList": {"type": "String", "default": ""},
@@ -163,9 +166,9 @@ def test_three_waves_run_in_order_after_prod_approval(hub: Hub) -> None:
     assert len(parents) == 6
     by_env: dict[str, set[str]] = {}
     for parent in parents:
-        by_env.setdefault(parent["Parameters"]["MaintenanceWindow"][0].removesuffix("_maintenance_window"), set()).add(
-            parent["DocumentName"]
-        )
+        # a wave means an environment: the runbooks select by Patch Group, not by maintenance window
+        assert "MaintenanceWindow" not in parent["Parameters"]
+        by_env.setdefault(parent["Parameters"]["PatchGroup"][0], set()).add(parent["DocumentName"])
         assert parent["AutomationExecutionStatus"] == "Success"
         [location] = parent["TargetLocations"]
         assert location["Accounts"] == ACCOUNTS
@@ -222,9 +225,7 @@ def test_rejected_approval_stops_before_prod(hub: Hub) -> None:
     assert summary["approval_error"] == "Rejected"
     assert "approval_cause" in summary  # moto 5.2 drops send_task_failure's cause; AWS passes it through
     assert [w["wave"] for w in summary["waves"]] == ["Dev", "Test"]
-    environments = {
-        a["Parameters"]["MaintenanceWindow"][0].removesuffix("_maintenance_window") for a in hub.automations()
-    }
+    environments = {a["Parameters"]["PatchGroup"][0] for a in hub.automations()}
     assert environments == {"Dev", "Test"}  # nothing was started for Prod
     [event] = hub.events()
     assert event["detail"]["status"] == "ApprovalRejected"
@@ -278,7 +279,7 @@ def test_wave_over_its_error_threshold_stops_later_waves(hub: Hub) -> None:
     assert failed == {("222222222222", "eu-west-1"), ("333333333333", "us-east-1")}
     assert all(f["status"] == "Failed" and "injected" in f["message"] for f in automation["failed_locations"])
     parents = [a for a in hub.automations() if "ParentAutomationExecutionId" not in a]
-    assert [p["Parameters"]["MaintenanceWindow"][0].removesuffix("_maintenance_window") for p in parents] == ["Dev"]
+    assert [p["Parameters"]["PatchGroup"][0] for p in parents] == ["Dev"]
     [event] = hub.events()
     assert event["detail"]["status"] == "WaveErrorThresholdExceeded"
 

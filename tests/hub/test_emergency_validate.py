@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import pytest
+import tag_contract
 
 from components import naming
 from components.config import CentralConfig
@@ -54,7 +55,7 @@ def test_defaults_come_from_the_stack_config() -> None:
     assert result["approval_timeout_seconds"] == 24 * 3600
 
 
-def test_each_wave_runs_its_window_with_the_requested_options() -> None:
+def test_each_wave_runs_its_patch_group_with_the_requested_options() -> None:
     result = plan(include_asg=True, operation_post_patching="NoReboot", retain_healthy_percentage="75", max_errors="2")
     test_wave = result["waves"][1]
     standalone, asg = test_wave["runbooks"]
@@ -62,7 +63,7 @@ def test_each_wave_runs_its_window_with_the_requested_options() -> None:
         "DocumentName": naming.RUNBOOK_STANDALONE,
         "Parameters": {
             "AutomationAssumeRole": [ADMIN],
-            "MaintenanceWindow": ["Test_maintenance_window"],
+            "PatchGroup": ["Test"],
             "Operation": ["Install"],
             "RebootOption": ["NoReboot"],
             "MaxConcurrency": ["10%"],
@@ -71,9 +72,18 @@ def test_each_wave_runs_its_window_with_the_requested_options() -> None:
     }
     assert asg["DocumentName"] == naming.RUNBOOK_ASG
     assert asg["Parameters"]["MinHealthyPercentage"] == ["75"]
+    assert asg["Parameters"]["PatchGroup"] == ["Test"] and "MaintenanceWindow" not in asg["Parameters"]
     # SSM rejects empty parameter values: an absent override list is left out, not sent as ""
     with_list = plan(run_patch_baseline_install_override_list="s3://lists/prod.yaml")["waves"][0]["runbooks"][0]
     assert with_list["Parameters"]["InstallOverrideList"] == ["s3://lists/prod.yaml"]
+
+
+def test_wave_names_are_the_patch_groups_of_the_tag_contract() -> None:
+    assert set(app.ENVIRONMENTS) == set(tag_contract.PATCH_GROUPS)
+    result = plan(waves=["Default", "Prod"], include_asg="Yes")
+    for wave in result["waves"]:
+        for runbook in wave["runbooks"]:
+            assert runbook["Parameters"]["PatchGroup"] == [wave["name"]]
 
 
 def test_large_target_lists_are_split_into_locations_of_50() -> None:
@@ -114,7 +124,7 @@ def test_runbook_parameters_are_declared_by_the_spoke_runbooks() -> None:
     runbooks = pytest.importorskip("components.spoke.runbooks", reason="the spoke runbooks are not in this tree yet")
     import yaml
 
-    for wave in plan(include_asg="Yes", waves=["Dev", "Default"])["waves"]:
+    for wave in plan(include_asg="Yes", waves=list(app.ENVIRONMENTS))["waves"]:
         for runbook in wave["runbooks"]:
             declared = yaml.safe_load(runbooks.render_runbook(runbook["DocumentName"]))["parameters"]
             for name, values in runbook["Parameters"].items():

@@ -245,7 +245,7 @@ def test_script_steps_directly_subnet_fallback_and_launch_configurations(moto_aw
         assert asg_rebake.terminate_builders({"ExecutionId": "exec-1"}, None)["terminated"] == [build["builder"]]
         with pytest.raises(RuntimeError, match="builders of execution exec-2 terminated"):
             asg_rebake.terminate_builders({"ExecutionId": "exec-2", "FailAfterCleanup": True}, None)
-        with pytest.raises(ValueError, match="MaintenanceWindow or TargetASG"):
+        with pytest.raises(ValueError, match="MaintenanceWindow, PatchGroup or TargetASG"):
             asg_rebake.find_asgs({}, None)
         missing = asg_rebake.find_asgs({"TargetASG": "nope"}, None)
         assert missing["failures"] == ["nope: no such Auto Scaling group"]
@@ -293,3 +293,123 @@ def test_standalone_runbook_resolves_targets_and_output_prefix(moto_aws: None) -
     assert listed and instances
     with pytest.raises(ValueError, match="undeclared"):
         aws.automation(render_runbook(naming.RUNBOOK_STANDALONE), {"Bogus": "x"}, account, region)
+
+
+def test_asg_runbook_with_patch_group_selects_by_patch_group_whatever_the_window(moto_aws: None, document: str) -> None:
+    account, region = aws.ACCOUNTS[1], aws.REGIONS[1]
+    sess = aws.session(account, region)
+    aws.create_instance_profile(sess)
+    default = tag_contract.DEFAULT_WINDOW
+    aws.create_asg(sess, "prod-on-default", {"environment": "Prod", PG: "Prod", MW: default}, desired=1)
+    aws.create_asg(sess, "prod-on-prod", {"environment": "Prod", PG: "Prod", MW: WINDOW}, desired=0)
+    aws.create_asg(sess, "dev-on-default", {"environment": "Dev", PG: "Dev", MW: default}, desired=1)
+    aws.create_asg(sess, "prod-eks", {PG: "Prod", MW: default, "eks:cluster-name": "c1"}, desired=0)
+    aws.create_asg(sess, "prod-exempt", {PG: "Prod", MW: default, "install_patch": "no"}, desired=0)
+    autoscaling = sess.client("autoscaling")
+
+    # PatchGroup wins over MaintenanceWindow (the window's default is always there)
+    result = aws.automation(
+        document,
+        {"PatchGroup": "Prod", "MaintenanceWindow": default, "MinHealthyPercentage": 50},
+        account,
+        region,
+        run_command=patch_with(account, region),
+    )
+    assert result["status"] == "Success", result["error"]
+    found = result["values"]["findAsgs.OutputPayload"]
+    assert sorted(a["name"] for a in found["asgs"]) == ["prod-on-default", "prod-on-prod"]
+    assert {a["patchGroup"] for a in found["asgs"]} == {"Prod"}
+    assert "EKS" in found["skipped"]["prod-eks"] and "prod-exempt" in found["skipped"]
+    [refresh] = autoscaling.describe_instance_refreshes(AutoScalingGroupName="prod-on-default")["InstanceRefreshes"]
+    assert refresh["Status"] == "Successful"
+    assert autoscaling.describe_instance_refreshes(AutoScalingGroupName="dev-on-default")["InstanceRefreshes"] == []
+
+    with aws.as_account(account, region):
+        # TargetASG wins over PatchGroup; without PatchGroup the window selects, as the window tasks do
+        targeted = asg_rebake.find_asgs({"TargetASG": "dev-on-default", "PatchGroup": "Prod"}, None)
+        assert [a["name"] for a in targeted["asgs"]] == ["dev-on-default"]
+        by_window = asg_rebake.find_asgs({"MaintenanceWindow": default, "PatchGroup": ""}, None)
+        assert sorted(a["name"] for a in by_window["asgs"]) == ["dev-on-default", "prod-on-default"]
+        by_group = asg_rebake.find_asgs({"PatchGroup": "Default"}, None)
+        assert by_group["asgs"] == [] and by_group["failures"] == []
+        with pytest.raises(ValueError, match="PatchGroup: 'Production' is not one of Default, Dev, Test, Prod"):
+            asg_rebake.find_asgs({"PatchGroup": "Production"}, None)
+
+
+def patch_by_targets(account: str, region: str, patched: list[str]):
+    """aws:runCommand with Targets as SSM resolves them: the tag filter through ec2 describe_instances (the demo's
+    command runner does the same), then moto's send_command to those instances and a simulated Install."""
+
+    def run(inputs: dict[str, Any]) -> dict[str, Any]:
+        sess = aws.session(account, region)
+        [target] = inputs["Targets"]
+        reservations = sess.client("ec2").describe_instances(
+            Filters=[
+                {"Name": target["Key"], "Values": target["Values"]},
+                {"Name": "instance-state-name", "Values": ["running"]},
+            ]
+        )["Reservations"]
+        ids = sorted(i["InstanceId"] for r in reservations for i in r["Instances"])
+        if not ids:
+            return {"CommandId": "", "Status": "Success"}
+        parameters = {k: [v] for k, v in inputs["Parameters"].items() if v != ""}
+        command = sess.client("ssm").send_command(
+            DocumentName=inputs["DocumentName"], InstanceIds=ids, Parameters=parameters
+        )["Command"]
+        ssm_patching.simulate_patch_run(account, region, ids, inputs["Parameters"]["Operation"])
+        patched.extend(ids)
+        return {"CommandId": command["CommandId"], "Status": "Success"}
+
+    return run
+
+
+def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_the_window(moto_aws: None) -> None:
+    account, region = aws.ACCOUNTS[2], aws.REGIONS[0]
+    sess = aws.session(account, region)
+    default = tag_contract.DEFAULT_WINDOW
+    profile = aws.create_instance_profile(sess)  # SSM manages (and patches) only instances with a profile
+
+    def instance(tags: dict[str, str]) -> str:
+        return aws.run_instances(sess, tags, profile=profile)[0]
+
+    prod_on_default = instance({"environment": "Prod", PG: "Prod", MW: default})
+    prod_on_prod = instance({"environment": "Prod", PG: "Prod", MW: WINDOW})
+    dev_on_default = instance({"environment": "Dev", PG: "Dev", MW: default})
+    default_on_default = instance({PG: "Default", MW: default})
+    document = render_runbook(naming.RUNBOOK_STANDALONE)
+
+    patched: list[str] = []
+    wave = aws.automation(
+        document,
+        {"PatchGroup": "Prod", "Operation": "Install"},
+        account,
+        region,
+        run_command=patch_by_targets(account, region, patched),
+    )
+    assert wave["status"] == "Success", wave["error"]
+    assert wave["executed"] == ["chooseTargets", "runPatchBaselineByPatchGroup"]
+    assert sorted(patched) == sorted([prod_on_default, prod_on_prod])
+    assert dev_on_default not in patched and default_on_default not in patched
+    assert wave["values"]["runPatchBaselineByPatchGroup.CommandId"]
+    states = sess.client("ssm").describe_instance_patch_states(InstanceIds=[prod_on_default, dev_on_default])
+    assert [s["InstanceId"] for s in states["InstancePatchStates"]] == [prod_on_default]
+
+    # "Default" is the Patch Group Default, not every instance on the Default window
+    patched.clear()
+    defaults = aws.automation(
+        document, {"PatchGroup": "Default"}, account, region, run_command=patch_by_targets(account, region, patched)
+    )
+    assert defaults["status"] == "Success" and patched == [default_on_default]
+
+    # without PatchGroup the window selects, as the window tasks do
+    patched.clear()
+    window = aws.automation(
+        document,
+        {"MaintenanceWindow": default},
+        account,
+        region,
+        run_command=patch_by_targets(account, region, patched),
+    )
+    assert window["status"] == "Success"
+    assert window["executed"] == ["chooseTargets", "runPatchBaseline"]
+    assert sorted(patched) == sorted([prod_on_default, dev_on_default, default_on_default])

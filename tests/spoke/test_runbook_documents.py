@@ -125,8 +125,11 @@ def test_scripts_are_inlined_compile_and_name_real_handlers(rendered: tuple[str,
 
 def test_constants_come_from_the_contract_and_naming() -> None:
     standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
-    target = standalone["mainSteps"][0]["inputs"]["Targets"][0]
-    assert target["Key"] == f"tag:{tag_contract.MAINTENANCE_WINDOW_TAG}"
+    steps = {s["name"]: s for s in standalone["mainSteps"]}
+    by_window = steps["runPatchBaseline"]["inputs"]["Targets"]
+    assert by_window == [{"Key": f"tag:{tag_contract.MAINTENANCE_WINDOW_TAG}", "Values": ["{{ MaintenanceWindow }}"]}]
+    by_group = steps["runPatchBaselineByPatchGroup"]["inputs"]["Targets"]
+    assert by_group == [{"Key": f"tag:{tag_contract.PATCH_GROUP_TAG}", "Values": ["{{ PatchGroup }}"]}]
     assert standalone["parameters"]["MaintenanceWindow"]["default"] == tag_contract.DEFAULT_WINDOW
     asgs = yaml.safe_load(render_runbook("patch_asgs"))
     assert asgs["parameters"]["InstanceProfileName"]["default"] == naming.INSTANCE_PROFILE
@@ -137,12 +140,42 @@ def test_constants_come_from_the_contract_and_naming() -> None:
     assert "_INLINED_CONTRACT" not in launch
 
 
+def test_patch_group_parameter_accepts_exactly_the_contract_patch_groups(
+    rendered: tuple[str, str, dict[str, Any]],
+) -> None:
+    _, _, document = rendered
+    spec = document["parameters"]["PatchGroup"]
+    assert spec["type"] == "String" and spec["default"] == ""
+    for value in ("", *tag_contract.PATCH_GROUPS):
+        assert re.fullmatch(spec["allowedPattern"], value), value
+    for value in ("prod", "Production", "Prod_maintenance_window", " Prod", "Dev|Prod"):
+        assert not re.search(spec["allowedPattern"], value), value
+
+
+def test_the_standalone_runbook_branches_on_patch_group() -> None:
+    standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
+    first = standalone["mainSteps"][0]
+    assert first["action"] == "aws:branch"
+    assert first["inputs"]["Choices"] == [
+        {"NextStep": "runPatchBaseline", "Variable": "{{ PatchGroup }}", "StringEquals": ""}
+    ]
+    assert first["inputs"]["Default"] == "runPatchBaselineByPatchGroup"
+    run_steps = [s for s in standalone["mainSteps"] if s["action"] == "aws:runCommand"]
+    assert [s["name"] for s in run_steps] == ["runPatchBaseline", "runPatchBaselineByPatchGroup"]
+    assert all(s.get("isEnd") is True for s in run_steps)
+    # apart from the selector, both steps run the same command
+    strip = [{k: v for k, v in s["inputs"].items() if k != "Targets"} for s in run_steps]
+    assert strip[0] == strip[1]
+    assert set(standalone["outputs"]) == {f"{s['name']}.{o}" for s in run_steps for o in ("CommandId", "Status")}
+
+
 def test_the_child_stack_loader_sees_the_parameters_it_passes() -> None:
     standalone = runbook_loader.declared_parameters(render_runbook(naming.RUNBOOK_STANDALONE))
     assert {"AutomationAssumeRole", "MaintenanceWindow", "Operation", "RebootOption", "MaxConcurrency"} <= standalone
+    assert "PatchGroup" in standalone
     assert {"OutputS3BucketName", "OutputS3KeyPrefix", "InstallOverrideList", "MaxErrors"} <= standalone
     asg = runbook_loader.declared_parameters(render_runbook(naming.RUNBOOK_ASG))
-    assert {"AutomationAssumeRole", "MaintenanceWindow", "MinHealthyPercentage", "Operation"} <= asg
+    assert {"AutomationAssumeRole", "MaintenanceWindow", "PatchGroup", "MinHealthyPercentage", "Operation"} <= asg
 
 
 def test_moto_accepts_the_documents(moto_aws: None) -> None:

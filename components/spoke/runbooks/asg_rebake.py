@@ -130,23 +130,30 @@ def _groups(autoscaling: Any, names: list[str] | None, tag: tuple[str, str] | No
 
 
 def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """Groups tagged ``maintenance_window=<MaintenanceWindow>`` (or just ``TargetASG``) that can be rebaked.
+    """The groups to rebake: ``TargetASG``, else those tagged ``Patch Group=<PatchGroup>`` when ``PatchGroup`` is set
+    (an emergency wave means an environment, whatever window its groups are on), else those tagged
+    ``maintenance_window=<MaintenanceWindow>`` (a window's task). Exempt, EKS and ECS groups are skipped.
 
     Returns ``{"asgs": [...], "count": n, "skipped": {...}, "failures": [...]}``; each ASG item carries what the
     next steps need (template, version, source AMI, subnets, instance type, security groups, patch group).
     """
-    window = str(events.get("MaintenanceWindow") or "")
+    window = str(events.get("MaintenanceWindow") or "").strip()
+    patch_group = str(events.get("PatchGroup") or "").strip()
     target = str(events.get("TargetASG") or "").strip()
-    if not window and not target:
-        raise ValueError("MaintenanceWindow or TargetASG is required")
+    if not window and not patch_group and not target:
+        raise ValueError("MaintenanceWindow, PatchGroup or TargetASG is required")
+    if patch_group and patch_group not in contract.PATCH_GROUPS:
+        raise ValueError(f"PatchGroup: {patch_group!r} is not one of {', '.join(contract.PATCH_GROUPS)}")
+    # one selector, in this precedence: TargetASG, then PatchGroup, then MaintenanceWindow
+    selector = (contract.PATCH_GROUP_TAG, patch_group) if patch_group else (contract.MAINTENANCE_WINDOW_TAG, window)
     autoscaling, ec2 = _client("autoscaling"), _client("ec2")
     found: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     failures = _failures(events)
-    for group in _groups(autoscaling, [target] if target else None, (contract.MAINTENANCE_WINDOW_TAG, window)):
+    for group in _groups(autoscaling, [target] if target else None, selector):
         name = group["AutoScalingGroupName"]
         tags = _tags(group.get("Tags"))
-        if not target and tags.get(contract.MAINTENANCE_WINDOW_TAG) != window:
+        if not target and tags.get(selector[0]) != selector[1]:
             continue
         reason = contract.skip_reason(tags, "asg")
         if reason:
