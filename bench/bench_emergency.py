@@ -17,65 +17,33 @@ account, ``AssumeRole`` + ``Invoke`` of the task Lambda (+ a second ``Invoke`` f
 from __future__ import annotations
 
 import collections
-import importlib.util
-import io
 import json
 import math
 import os
 import sys
 import time
 import uuid
-import zipfile
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import boto3
 from moto import mock_aws
-from moto.awslambda.models import LambdaFunction
 
 from components import naming
 from components.config import CentralConfig
-from components.hub.emergency_patching import VALIDATE_SOURCE, render_definition, validate_environment
-from patchctl.moto_extensions import ssm_automation
+from components.spoke.runbooks import render_runbook
+from patchctl.demo.emergency import deploy_emergency_hub
+from patchctl.moto_extensions import lambda_in_process, ssm_automation
 
 HUB, REGION = "123456789012", "us-east-1"
 REGIONS = ["us-east-1", "eu-west-1"]
 SIZES = (10, 100, 1000)
-PARAMETERS = (
-    "AutomationAssumeRole",
-    "TargetKey",
-    "TargetValue",
-    "Operation",
-    "RebootOption",
-    "InstallOverrideList",
-    "MaxConcurrency",
-    "MaxErrors",
-    "RetainHealthyPercentage",
-    "RefreshAsgInstances",
-)
-
-
-def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
-    spec = importlib.util.spec_from_file_location("emergency_validate_app", VALIDATE_SOURCE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    payload = json.loads(event) if isinstance(event, str | bytes) else event
-    with mock.patch.dict(os.environ, dict(self.environment_vars)):
-        try:
-            return json.dumps(module.handler(payload, None)), False, ""
-        except Exception as error:
-            return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
 
 
 def _state_machine(accounts: list[str]) -> str:
+    """The hub as the demo deploys it on the emulator, with the real runbooks (so every
+    parameter a wave passes is checked against what the runbooks declare)."""
     cfg = CentralConfig(
         stack="central",
         org_id="o-abcdefghij",
@@ -84,43 +52,16 @@ def _state_machine(accounts: list[str]) -> str:
         regions=REGIONS,
         accounts=accounts[:1],
     )
-    iam = boto3.client("iam")
-    role = iam.create_role(RoleName="validate", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.write(VALIDATE_SOURCE, "app.py")
-    function = boto3.client("lambda").create_function(
-        FunctionName="validate",
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": archive.getvalue()},
-        Environment={"Variables": validate_environment(cfg, f"arn:aws:iam::{HUB}:role/admin")},
-    )["FunctionArn"]
-    runbook = json.dumps(
-        {
-            "schemaVersion": "0.3",
-            "parameters": {name: {"type": "String", "default": ""} for name in PARAMETERS},
-            "mainSteps": [{"name": "patch", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}],
-        }
-    )
-    ssm = boto3.client("ssm")
-    for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG):
-        ssm.create_document(Name=name, Content=runbook, DocumentType="Automation", DocumentFormat="JSON")
-    topic = boto3.client("sns").create_topic(Name="approvals")["TopicArn"]
-    definition = render_definition(
-        {"Partition": "aws", "ValidateFunctionArn": function, "ApprovalTopicArn": topic, "EventSource": "org-patching"}
-    )
-    return boto3.client("stepfunctions").create_state_machine(
-        name="emergency", roleArn=f"arn:aws:iam::{HUB}:role/sfn", definition=definition
-    )["stateMachineArn"]
+    runbooks = {name: render_runbook(name) for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)}
+    return deploy_emergency_hub(boto3.session.Session(region_name=REGION), cfg, runbooks).machine_arn
 
 
 def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str], int, float]:
     """Central calls made by the state machine for one wave; child executions created; seconds."""
     ids = [f"{100000000000 + i:012d}" for i in range(accounts)]
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}):
         ssm_automation.install()
+        lambda_in_process.install()  # the validation Lambda's real handler
         machine = _state_machine(ids)
         sfn = boto3.client("stepfunctions")
         request = {
@@ -167,7 +108,6 @@ def main() -> None:
         os.environ[key] = "testing"
     os.environ["AWS_DEFAULT_REGION"] = REGION
     os.environ.pop("AWS_PROFILE", None)
-    LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
     print("central API calls for ONE emergency wave (2 Regions per account)")
     header = (
         f"{'accounts':>8} {'asg':>4} | {'ours':>5} {'start':>5} {'poll':>4} {'steps':>5} {'other':>5} | "

@@ -23,11 +23,10 @@ multi-account automation the runbook must also exist in the hub account's home R
 SSM reads it before running it in each target location):
 
 * standalone (``patch_instances.yaml``): ``AutomationAssumeRole`` (the hub's administration
-  role), ``MaintenanceWindow`` (``<Wave>_maintenance_window``: a wave patches the instances of
-  its environment's window, as the seed did — list ``Default`` as a wave to include the
-  default window), ``Operation``, ``RebootOption``, ``InstallOverrideList``,
+  role), ``PatchGroup`` (the wave: every instance tagged ``Patch Group=<Wave>``, whatever
+  window it is on), ``Operation``, ``RebootOption``, ``InstallOverrideList``,
   ``MaxConcurrency``, ``MaxErrors``;
-* ASG (``patch_asgs.yaml``): ``AutomationAssumeRole``, ``MaintenanceWindow``, ``Operation``,
+* ASG (``patch_asgs.yaml``): ``AutomationAssumeRole``, ``PatchGroup``, ``Operation``,
   ``InstallOverrideList``, ``MinHealthyPercentage``.
 
 Who may start or approve: grant ``states:StartExecution`` on ``state_machine.arn`` and

@@ -156,10 +156,12 @@ def test_the_standalone_runbook_branches_on_patch_group() -> None:
     standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
     first = standalone["mainSteps"][0]
     assert first["action"] == "aws:branch"
+    # every patch group of the contract routes to the patch-group step; "" falls to the window
     assert first["inputs"]["Choices"] == [
-        {"NextStep": "runPatchBaseline", "Variable": "{{ PatchGroup }}", "StringEquals": ""}
+        {"NextStep": "runPatchBaselineByPatchGroup", "Variable": "{{ PatchGroup }}", "StringEquals": group}
+        for group in tag_contract.PATCH_GROUPS
     ]
-    assert first["inputs"]["Default"] == "runPatchBaselineByPatchGroup"
+    assert first["inputs"]["Default"] == "runPatchBaseline"
     run_steps = [s for s in standalone["mainSteps"] if s["action"] == "aws:runCommand"]
     assert [s["name"] for s in run_steps] == ["runPatchBaseline", "runPatchBaselineByPatchGroup"]
     assert all(s.get("isEnd") is True for s in run_steps)
