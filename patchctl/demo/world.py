@@ -137,16 +137,22 @@ def install_spoke(emu: Emulator, world: World, account: str, region: str, window
         )
 
 
+def kind_counts(total: int) -> Counter[str]:
+    """``total`` instances split over the kinds by weight (largest remainder, at least one each)."""
+    shares = {kind: total * weight / FLEET_WEIGHT for kind, _, weight in FLEET_MIX}
+    counts = Counter({kind: max(1, int(share)) for kind, share in shares.items()})
+    by_remainder = sorted(shares, key=lambda kind: shares[kind] - int(shares[kind]), reverse=True)
+    for kind in by_remainder[: max(0, total - sum(counts.values()))]:
+        counts[kind] += 1
+    return counts
+
+
 def build_fleet(emu: Emulator, world: World, scenario: Scenario) -> None:
     """About ``scenario.instances`` instances spread over every account and region, each of
     a known kind, plus one Auto Scaling group with a launch template."""
-    per_location = max(FLEET_WEIGHT, scenario.instances // len(world.locations))
+    counts = kind_counts(max(len(FLEET_MIX), scenario.instances // len(world.locations)))
     for account, region in world.locations:
         ec2 = emu.session(account, region).client("ec2")
-        plan = []
-        for kind, tags, weight in FLEET_MIX:
-            plan += [(kind, tags)] * max(1, round(per_location * weight / FLEET_WEIGHT))
-        counts = Counter(kind for kind, _ in plan)
         for kind, tags, _ in FLEET_MIX:
             count = counts[kind]
             request: dict[str, Any] = {
