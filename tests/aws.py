@@ -27,6 +27,7 @@ REGIONS: tuple[str, ...] = ("us-east-1", "eu-west-1")
 AMI = "ami-0123456789abcdef0"
 ROLE = "OrganizationAccountAccessRole"
 
+
 def fake_env() -> dict[str, str]:
     """Environment every moto test runs with (no real credentials can leak in): the emulator's."""
     from patchctl.emulator import EMULATOR_ENV
