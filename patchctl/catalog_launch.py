@@ -32,6 +32,10 @@ from components.hub.self_service_catalog import TEMPLATE_FILE
 DEFAULT_PSEUDO = {"AWS::Partition": "aws", "AWS::StackName": "SC-demo-pp-window"}
 
 
+class UnsupportedIntrinsic(ValueError):
+    """The template uses an intrinsic function the evaluator does not resolve."""
+
+
 class TemplateParameterError(ValueError):
     """A parameter value CloudFormation would reject (one line: which parameter and why)."""
 
@@ -95,7 +99,7 @@ class Evaluator:
             left, right = self.eval(value)
             return str(left) == str(right)
         if key.startswith("Fn::"):
-            raise NotImplementedError(f"the evaluator does not know {key}: extend it when the template uses it")
+            raise UnsupportedIntrinsic(f"the evaluator does not know {key}: extend it when the template uses it")
         return {key: self.eval(value)}
 
     def resources(self) -> dict[str, dict[str, Any]]:

@@ -29,6 +29,10 @@ RunCommand = Callable[[dict[str, Any]], dict[str, Any]]
 AccountContext = Callable[[str, str], AbstractContextManager[Any]]
 
 
+class UnsupportedAction(RuntimeError):
+    """The runbook uses an Automation action the interpreter does not run (fails that step)."""
+
+
 class UndeclaredParameters(ValueError):
     """The execution passes parameters the document does not declare (SSM rejects it)."""
 
@@ -101,7 +105,7 @@ def run_runbook(
                 for key, value in run_command(resolve(inputs)).items():
                     values[f"{current}.{key}"] = value
             else:
-                raise NotImplementedError(f"{action} is not interpreted")
+                raise UnsupportedAction(f"{action} is not interpreted by the emulator")
         except Exception as failure:
             on_failure = step.get("onFailure", "Abort")
             status = "Failed"

@@ -110,6 +110,10 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+class UnmockedInvoke(LookupError):
+    """An invoke no mock answers (strict mode): a missing mock must be loud, not an empty result."""
+
+
 class AwsMocks(pulumi.runtime.Mocks):
     """Answers registrations and invokes the way the AWS provider would, per provider.
 
@@ -245,7 +249,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         if answer is None:
             message = f"no mock for invoke {args.token}"
             if self.strict:
-                raise NotImplementedError(message)
+                raise UnmockedInvoke(message)
             self._warn(message + " (answered with an empty result)")
             return {}
         return answer
