@@ -346,7 +346,8 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     }
     with ssm_automation.run_children_with(run_child):
         execution = hub.start(request)
-        outcome = hub.finish(execution, approve)
+        # Every child execution runs the real runbooks on the interpreter thread: allow for a slow machine.
+        outcome = hub.finish(execution, approve, timeout_seconds=600)
     states = [e["stateEnteredEventDetails"]["name"] for e in hub.history(execution) if "stateEnteredEventDetails" in e]
     waves = [s for s in states if "Wave" in s or "Approval" in s]
     say.fact(f"state machine {outcome['status']}: {len(states)} states, waves Dev -> Prod, approvals {approvals}")
