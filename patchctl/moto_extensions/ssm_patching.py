@@ -200,6 +200,18 @@ def _page(items: list[Any], token: str | None, max_results: int) -> tuple[list[A
     return items[start:end], (str(end) if end < len(items) else None)
 
 
+def _paged(
+    self: SimpleSystemManagerResponse, key: str, items: list[Any], low: int, high: int, default: int
+) -> ActionResult:
+    """One page of ``items`` under ``key``, with MaxResults bounds and NextToken as the API has them."""
+    max_results = _max_results(self._get_param("MaxResults"), low, high, default)
+    page, token = _page(items, self._get_param("NextToken"), max_results)
+    result: dict[str, Any] = {key: page}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
 def _max_results(value: Any, low: int, high: int, default: int) -> int:
     if value is None:
         return default
@@ -254,12 +266,7 @@ def describe_instance_patch_states(self: SimpleSystemManagerResponse) -> ActionR
         )
     data = _data(self.ssm_backend)
     states = [data.states[i] for i in ids if i in data.states]
-    max_results = _max_results(self._get_param("MaxResults"), 10, 100, 50)
-    page, token = _page(states, self._get_param("NextToken"), max_results)
-    result: dict[str, Any] = {"InstancePatchStates": page}
-    if token:
-        result["NextToken"] = token
-    return ActionResult(result)
+    return _paged(self, "InstancePatchStates", states, 10, 100, 50)
 
 
 _OPS = {
@@ -286,12 +293,7 @@ def describe_instance_patch_states_for_patch_group(self: SimpleSystemManagerResp
         except ValueError:
             raise InvalidFilter(f"Filter value {values[0]} for {key} is not a number.") from None
         states = [s for s in states if _OPS[op](int(s.get(key, 0)), wanted)]
-    max_results = _max_results(self._get_param("MaxResults"), 10, 100, 50)
-    page, token = _page(states, self._get_param("NextToken"), max_results)
-    result: dict[str, Any] = {"InstancePatchStates": page}
-    if token:
-        result["NextToken"] = token
-    return ActionResult(result)
+    return _paged(self, "InstancePatchStates", states, 10, 100, 50)
 
 
 _PATCH_FILTERS = {"Classification": "Classification", "KBId": "KBId", "Severity": "Severity", "State": "State"}
@@ -309,12 +311,7 @@ def describe_instance_patches(self: SimpleSystemManagerResponse) -> ActionResult
         if key not in _PATCH_FILTERS:
             raise InvalidFilter(f"The filter key {key} is not valid; valid keys: {', '.join(_PATCH_FILTERS)}")
         patches = [p for p in patches if str(p.get(_PATCH_FILTERS[key])) in values]
-    max_results = _max_results(self._get_param("MaxResults"), 10, 100, 50)
-    page, token = _page(patches, self._get_param("NextToken"), max_results)
-    result: dict[str, Any] = {"Patches": page}
-    if token:
-        result["NextToken"] = token
-    return ActionResult(result)
+    return _paged(self, "Patches", patches, 10, 100, 50)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -436,12 +433,7 @@ def list_compliance_items(self: SimpleSystemManagerResponse) -> ActionResult:
     if types:
         rows = [r for r in rows if r["ResourceType"] in types]
     rows = _filter_compliance(rows, self._get_param("Filters") or [])
-    max_results = _max_results(self._get_param("MaxResults"), 1, 50, 10)
-    page, token = _page(rows, self._get_param("NextToken"), max_results)
-    result: dict[str, Any] = {"ComplianceItems": page}
-    if token:
-        result["NextToken"] = token
-    return ActionResult(result)
+    return _paged(self, "ComplianceItems", rows, 1, 50, 10)
 
 
 def _severity_summary(severities: Iterable[str]) -> dict[str, int]:
@@ -476,12 +468,7 @@ def resource_summaries(backend: SimpleSystemManagerBackend) -> list[dict[str, An
 
 def list_resource_compliance_summaries(self: SimpleSystemManagerResponse) -> ActionResult:
     rows = _filter_compliance(resource_summaries(self.ssm_backend), self._get_param("Filters") or [])
-    max_results = _max_results(self._get_param("MaxResults"), 1, 50, 10)
-    page, token = _page(rows, self._get_param("NextToken"), max_results)
-    result: dict[str, Any] = {"ResourceComplianceSummaryItems": page}
-    if token:
-        result["NextToken"] = token
-    return ActionResult(result)
+    return _paged(self, "ResourceComplianceSummaryItems", rows, 1, 50, 10)
 
 
 def list_compliance_summaries(self: SimpleSystemManagerResponse) -> ActionResult:
@@ -507,12 +494,7 @@ def list_compliance_summaries(self: SimpleSystemManagerResponse) -> ActionResult
                 },
             }
         )
-    max_results = _max_results(self._get_param("MaxResults"), 1, 50, 10)
-    page, token = _page(summaries, self._get_param("NextToken"), max_results)
-    result: dict[str, Any] = {"ComplianceSummaryItems": page}
-    if token:
-        result["NextToken"] = token
-    return ActionResult(result)
+    return _paged(self, "ComplianceSummaryItems", summaries, 1, 50, 10)
 
 
 # --------------------------------------------------------------------------------------------------------------
