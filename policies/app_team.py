@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import tag_contract as contract
-from props import UNKNOWN, Tags, is_unknown, json_or_obj, merge_tags, plain, raw, read_tags
 from pulumi_policy import (
     EnforcementLevel,
     PolicyProviderResource,
@@ -40,6 +39,20 @@ from pulumi_policy import (
 from registry import resource_policy, stack_policy
 from settings import PROFILE_SCHEMA, TAG_SCHEMA, TagSettings
 from stackview import Node, Pool, StackView
+from wire import (
+    UNKNOWN,
+    Tags,
+    as_list,
+    get_path,
+    is_unknown,
+    json_or_obj,
+    merge_tags,
+    plain,
+    provider_config,
+    raw,
+    read_tags,
+    strings,
+)
 
 EC2_INSTANCE: Final = "aws:ec2/instance:Instance"
 SPOT_REQUEST: Final = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
@@ -99,31 +112,9 @@ PROFILE_REMEDIATION: Final = (
 # --- reading the wire form -----------------------------------------------------------------
 
 
-def _get(value: Any, *path: str) -> Any:
-    """``value[path0][path1]...``; ``None`` when absent, :data:`UNKNOWN` when an unknown is hit."""
-    for key in path:
-        if value is UNKNOWN:
-            return UNKNOWN
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if value is UNKNOWN:
-        return [UNKNOWN]
-    return value if isinstance(value, list) else [value]
-
-
 def provider_default_tags(provider: PolicyProviderResource | None) -> Tags:
     """pulumi-aws provider ``defaultTags.tags`` (JSON text on the wire) apply to instances too."""
-    if provider is None:
-        return Tags({}, set(), False)
-    default_tags = json_or_obj(plain(provider.props).get("defaultTags"))
-    return read_tags(_get(default_tags, "tags"))
+    return read_tags(get_path(provider_config(provider, "defaultTags"), "tags"))
 
 
 def instance_tags(type_: str, props: Mapping[str, Any], provider: PolicyProviderResource | None = None) -> Tags:
@@ -145,9 +136,9 @@ def template_data(node_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]
 def template_instance_tags(node_type: str, props: Mapping[str, Any]) -> Tags:
     """Tags a launch template gives the instances it launches (``resourceType: instance``)."""
     data = template_data(node_type, props)
-    specs = _get(data, "tagSpecifications") if data is not UNKNOWN else UNKNOWN
+    specs = get_path(data, "tagSpecifications") if data is not UNKNOWN else UNKNOWN
     parts: list[Tags] = []
-    for spec in _list(specs):
+    for spec in as_list(specs):
         if spec is UNKNOWN:
             parts.append(Tags({}, set(), True))
             continue
@@ -166,7 +157,7 @@ def template_own_tags(node_type: str, props: Mapping[str, Any]) -> Tags:
     if node_type == NATIVE_LAUNCH_TEMPLATE:
         parts = [
             read_tags(spec.get("tags"))
-            for spec in _list(props.get("tagSpecifications"))
+            for spec in as_list(props.get("tagSpecifications"))
             if isinstance(spec, Mapping) and spec.get("resourceType") == "launch-template"
         ]
         return merge_tags(parts)
@@ -175,11 +166,11 @@ def template_own_tags(node_type: str, props: Mapping[str, Any]) -> Tags:
 
 def template_profile(node_type: str, props: Mapping[str, Any]) -> Any:
     """The launch template's instance profile name or ARN (None: none; UNKNOWN: can't tell)."""
-    profile = _get(template_data(node_type, props), "iamInstanceProfile")
+    profile = get_path(template_data(node_type, props), "iamInstanceProfile")
     if profile is None or profile is UNKNOWN:
         return profile
-    name = _get(profile, "name")
-    arn = _get(profile, "arn")
+    name = get_path(profile, "name")
+    arn = get_path(profile, "arn")
     if name is UNKNOWN or arn is UNKNOWN:
         return UNKNOWN
     return name or arn or None
@@ -187,7 +178,7 @@ def template_profile(node_type: str, props: Mapping[str, Any]) -> Any:
 
 def asg_tags(props: Mapping[str, Any]) -> tuple[Tags, Tags]:
     """(all tags, tags propagated at launch) of an Auto Scaling group (both providers)."""
-    entries = _list(props.get("tags"))
+    entries = as_list(props.get("tags"))
     everything = read_tags(props.get("tags"))
     propagated: list[Any] = []
     opaque = False
@@ -213,7 +204,7 @@ def asg_template_refs(node_type: str, props: Mapping[str, Any]) -> list[tuple[st
         refs.append(("launchTemplate", UNKNOWN))
     elif isinstance(direct, Mapping):
         refs.extend(("launchTemplate", direct.get(key)) for key in (id_key, name_key) if direct.get(key) is not None)
-    spec = _get(props.get("mixedInstancesPolicy"), "launchTemplate", "launchTemplateSpecification")
+    spec = get_path(props.get("mixedInstancesPolicy"), "launchTemplate", "launchTemplateSpecification")
     if spec is UNKNOWN:
         refs.append(("mixedInstancesPolicy", UNKNOWN))
     elif isinstance(spec, Mapping):
@@ -443,11 +434,11 @@ def build_fleet(args: StackValidationArgs) -> Fleet:
 
     for group in view.of_type(*EKS_NODE_GROUP_TYPES):
         spec = group.props.get("launchTemplate")
-        refs = [spec] if spec is UNKNOWN else [_get(spec, "id"), _get(spec, "name")]
+        refs = [spec] if spec is UNKNOWN else [get_path(spec, "id"), get_path(spec, "name")]
         for template in view.points_to(group, "launchTemplate", [r for r in refs if r is not None], templates) or []:
             managed[template.urn] = f"managed: launch template of EKS node group '{group.name}'"
     for provider in view.of_type(*ECS_CAPACITY_PROVIDER_TYPES):
-        arn = _get(provider.props, "autoScalingGroupProvider", "autoScalingGroupArn")
+        arn = get_path(provider.props, "autoScalingGroupProvider", "autoScalingGroupArn")
         for asg in view.points_to(provider, "autoScalingGroupProvider", [arn], asgs) or []:
             managed[asg.urn] = f"managed: Auto Scaling group of ECS capacity provider '{provider.name}'"
     for asg in asgs:
@@ -588,10 +579,6 @@ def asg_patch_tags(args: StackValidationArgs, report: ReportViolation) -> None:
 # --- the instance profile's role can patch ---------------------------------------------------
 
 
-def _actions(statement: Mapping[str, Any]) -> list[str]:
-    return [action for action in _list(statement.get("Action")) if isinstance(action, str)]
-
-
 def granted_actions(documents: Iterable[Any]) -> tuple[set[str], bool]:
     """(required SSM actions the documents allow, any document unknown)."""
     granted: set[str] = set()
@@ -603,10 +590,10 @@ def granted_actions(documents: Iterable[Any]) -> tuple[set[str], bool]:
             continue
         if not isinstance(document, Mapping):
             continue
-        for statement in _list(document.get("Statement")):
+        for statement in as_list(document.get("Statement")):
             if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
                 continue
-            for pattern in _actions(statement):
+            for pattern in strings(statement.get("Action")):
                 granted.update(
                     action for action in SSM_PATCH_ACTIONS if fnmatch.fnmatchcase(action.lower(), pattern.lower())
                 )
@@ -634,8 +621,8 @@ _ROLE_IDS: Final = ("name", "roleName", "arn")
 
 
 def _own_grants(role: Node) -> RoleGrants:
-    grants = RoleGrants(list(_list(role.props.get("managedPolicyArns"))), [])
-    for inline in _list(role.props.get("inlinePolicies")) + _list(role.props.get("policies")):
+    grants = RoleGrants(list(as_list(role.props.get("managedPolicyArns"))), [])
+    for inline in as_list(role.props.get("inlinePolicies")) + as_list(role.props.get("policies")):
         if inline is UNKNOWN:
             grants.documents.append(UNKNOWN)
         elif isinstance(inline, Mapping):
@@ -660,7 +647,7 @@ def role_grants(view: StackView) -> dict[str, RoleGrants]:
         targets = view.referenced(node, ref_prop, roles)
         for target in [unresolved] if targets is None else [grants[role.urn] for role in targets]:
             if arn_prop:
-                target.policy_arns.extend(_list(node.props.get(arn_prop)))
+                target.policy_arns.extend(as_list(node.props.get(arn_prop)))
             if document_prop:
                 target.documents.append(node.props.get(document_prop))
     for role_grants_ in grants.values():

@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from props import UNKNOWN, json_or_obj, plain
 from pulumi_policy import (
     EnforcementLevel,
     PolicyProviderResource,
@@ -22,6 +21,7 @@ from pulumi_policy import (
 )
 from registry import resource_policy, stack_policy
 from stackview import Node, StackView
+from wire import UNKNOWN, as_list, get_path, json_or_obj, plain, provider_config, strings
 
 BUCKET_TYPES: Final = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 SSE_TYPES: Final = (
@@ -34,23 +34,17 @@ KMS_ALGORITHMS: Final = ("aws:kms", "aws:kms:dsse")
 PAB_FLAGS: Final = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def _sse_algorithms(props: Mapping[str, Any]) -> list[Any]:
     """Every ``sseAlgorithm`` in an encryption configuration (``rules`` or inline ``rule``)."""
     found: list[Any] = []
-    for rule in _as_list(props.get("rules")) + _as_list(props.get("rule")):
+    for rule in as_list(props.get("rules")) + as_list(props.get("rule")):
         if rule is UNKNOWN:
             found.append(UNKNOWN)
             continue
         if not isinstance(rule, Mapping):
             continue
         default = rule.get("applyServerSideEncryptionByDefault")
-        for item in _as_list(default):
+        for item in as_list(default):
             if item is UNKNOWN:
                 found.append(UNKNOWN)
             elif isinstance(item, Mapping):
@@ -62,7 +56,7 @@ def _inline_sse(bucket: Node) -> list[Any]:
     """Pre-v7 style inline ``serverSideEncryptionConfiguration`` on the bucket itself."""
     inline = bucket.props.get("serverSideEncryptionConfiguration")
     found: list[Any] = []
-    for item in _as_list(inline):
+    for item in as_list(inline):
         if item is UNKNOWN:
             found.append(UNKNOWN)
         elif isinstance(item, Mapping):
@@ -83,12 +77,12 @@ def _denies_insecure_transport(document: Any) -> bool:
     """A Deny of ``s3:*`` (or ``*``) to everyone when ``aws:SecureTransport`` is false."""
     if not isinstance(document, Mapping):
         return False
-    for statement in _as_list(document.get("Statement")):
+    for statement in as_list(document.get("Statement")):
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Deny":
             continue
         if not _principal_is_everyone(statement.get("Principal")):
             continue
-        actions = _as_list(statement.get("Action"))
+        actions = as_list(statement.get("Action"))
         if not any(action in ("s3:*", "*") for action in actions):
             continue
         condition = statement.get("Condition")
@@ -224,7 +218,7 @@ def documents_of(type_: str, props: Mapping[str, Any]) -> list[Any]:
     for path in IAM_DOCUMENTS.get(type_, ()):
         if "[]." in path:
             outer, inner = path.split("[].")
-            for item in _as_list(props.get(outer)):
+            for item in as_list(props.get(outer)):
                 if item is UNKNOWN:
                     found.append(UNKNOWN)
                 elif isinstance(item, Mapping):
@@ -239,13 +233,9 @@ def allow_statements(document: Any) -> list[Mapping[str, Any]]:
         return []
     return [
         statement
-        for statement in _as_list(document.get("Statement"))
+        for statement in as_list(document.get("Statement"))
         if isinstance(statement, Mapping) and statement.get("Effect") == "Allow"
     ]
-
-
-def _strings(value: Any) -> list[str]:
-    return [item for item in _as_list(value) if isinstance(item, str)]
 
 
 @resource_policy(
@@ -260,8 +250,8 @@ def iam_no_admin_statements(args: ResourceValidationArgs, report: ReportViolatio
         return
     for document in documents_of(args.resource_type, plain(args.props)):
         for statement in allow_statements(document):
-            actions = _strings(statement.get("Action"))
-            resources = _strings(statement.get("Resource"))
+            actions = strings(statement.get("Action"))
+            resources = strings(statement.get("Resource"))
             if any(a in ("*", "*:*") for a in actions) and "*" in resources:
                 sid = statement.get("Sid")
                 label = f" (Sid {sid})" if isinstance(sid, str) else ""
@@ -283,10 +273,10 @@ def iam_no_wildcard_passrole(args: ResourceValidationArgs, report: ReportViolati
         return
     for document in documents_of(args.resource_type, plain(args.props)):
         for statement in allow_statements(document):
-            actions = [a for a in _strings(statement.get("Action")) if a not in ("*", "*:*")]
+            actions = [a for a in strings(statement.get("Action")) if a not in ("*", "*:*")]
             if not any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
                 continue
-            wild = [r for r in _strings(statement.get("Resource")) if r == "*" or r.endswith(":role/*")]
+            wild = [r for r in strings(statement.get("Resource")) if r == "*" or r.endswith(":role/*")]
             if wild:
                 report(
                     f"{args.resource_type.rsplit(':', 1)[-1]} '{args.name}' allows iam:PassRole on "
@@ -304,11 +294,8 @@ _ACCOUNT_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(root|role/.+|user/.+|a
 
 def provider_accounts(provider: PolicyProviderResource | None) -> set[str]:
     """Accounts a provider deploys into: its ``allowedAccountIds`` and assumed roles' accounts."""
-    if provider is None:
-        return set()
-    props = plain(provider.props)
-    accounts = {a for a in _as_list(json_or_obj(props.get("allowedAccountIds"))) if isinstance(a, str)}
-    for role in _as_list(json_or_obj(props.get("assumeRoles"))):
+    accounts = set(strings(provider_config(provider, "allowedAccountIds")))
+    for role in as_list(provider_config(provider, "assumeRoles")):
         arn = role.get("roleArn") if isinstance(role, Mapping) else None
         match = _ACCOUNT_ARN.match(arn) if isinstance(arn, str) else None
         if match:
@@ -334,7 +321,7 @@ def trust_problems(document: Any, own_accounts: set[str]) -> list[str]:
         if principal == "*":
             aws_principals = ["*"]
         elif isinstance(principal, Mapping):
-            aws_principals = _strings(principal.get("AWS"))
+            aws_principals = strings(principal.get("AWS"))
         else:
             continue
         if _org_scoped(statement):
@@ -436,7 +423,7 @@ def lambda_log_retention(args: StackValidationArgs, report: ReportViolation) -> 
             report(f"log group '{group.name}' keeps logs forever: set retention_in_days.", group.urn)
     names_unknown = any(group.props.get("name", group.props.get("logGroupName")) is UNKNOWN for group in groups)
     for function in view.of_type(*LAMBDA_TYPES):
-        target = _get_nested(function.props, "loggingConfig", "logGroup")
+        target = get_path(function.props, "loggingConfig", "logGroup")
         name = function.props.get("name", function.props.get("functionName"))
         if target is UNKNOWN or name is UNKNOWN:
             continue
@@ -462,16 +449,6 @@ def _same_place(a: Node, b: Node) -> bool:
         return False
     region_a, region_b = a.props.get("region"), b.props.get("region")
     return region_a is UNKNOWN or region_b is UNKNOWN or region_a == region_b
-
-
-def _get_nested(value: Any, *path: str) -> Any:
-    for key in path:
-        if value is UNKNOWN:
-            return UNKNOWN
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 # --- maintenance windows -------------------------------------------------------------------------------
@@ -513,8 +490,7 @@ def _provider_problems(provider: PolicyProviderResource) -> tuple[str | None, li
     account = match.group(1) if match else None
     if account is None:
         problems.append(f"provider '{provider.name}' is not named by its account id")
-    props = plain(provider.props)
-    allowed = json_or_obj(props.get("allowedAccountIds"))
+    allowed = provider_config(provider, "allowedAccountIds")
     if allowed is UNKNOWN:
         pass
     elif not isinstance(allowed, list) or not allowed:
@@ -523,8 +499,7 @@ def _provider_problems(provider: PolicyProviderResource) -> tuple[str | None, li
         problems.append(
             f"provider '{provider.name}' allows accounts {', '.join(map(str, allowed))}, not just {account}"
         )
-    roles = json_or_obj(props.get("assumeRoles"))
-    for role in _as_list(roles):
+    for role in as_list(provider_config(provider, "assumeRoles")):
         if role is UNKNOWN:
             continue
         arn = role.get("roleArn") if isinstance(role, Mapping) else None

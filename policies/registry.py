@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
 
-from props import urn_project
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -31,6 +30,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from wire import config_strings, urn_project
 
 Group = Literal["app-team", "guard-rail"]
 ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
@@ -76,10 +76,7 @@ def _schema(group: Group, properties: Mapping[str, Any] | None) -> PolicyConfigS
 
 def guarded_projects(config: Mapping[str, Any]) -> tuple[str, ...]:
     """The ``projects`` a guard rail applies to (schema default when the engine sent none)."""
-    value = config.get("projects")
-    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    return DEFAULT_GUARDED_PROJECTS
+    return config_strings(config.get("projects"), DEFAULT_GUARDED_PROJECTS)
 
 
 def project_selected(urn: str, config: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import tag_contract as contract
+from wire import config_strings
 
 TAG_SCHEMA: Final[dict[str, Any]] = {
     "environmentTag": {
@@ -64,12 +65,6 @@ PROFILE_SCHEMA: Final[dict[str, Any]] = {
 _CONTRACT_KEYS: Final = (contract.ENVIRONMENT_TAG, contract.PATCH_GROUP_TAG, contract.MAINTENANCE_WINDOW_TAG)
 
 
-def _strings(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
-    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    return default
-
-
 def _string(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
@@ -92,9 +87,9 @@ class TagSettings:
             environment_tag=_string(config.get("environmentTag"), contract.ENVIRONMENT_TAG),
             patch_group_tag=_string(config.get("patchGroupTag"), contract.PATCH_GROUP_TAG),
             maintenance_window_tag=_string(config.get("maintenanceWindowTag"), contract.MAINTENANCE_WINDOW_TAG),
-            environments=_strings(config.get("environments"), contract.ENVIRONMENTS),
-            exemption_tags=_strings(config.get("exemptionTags"), contract.EXEMPTION_TAGS),
-            instance_profiles=_strings(config.get("instanceProfiles"), ()),
+            environments=config_strings(config.get("environments"), contract.ENVIRONMENTS),
+            exemption_tags=config_strings(config.get("exemptionTags"), contract.EXEMPTION_TAGS),
+            instance_profiles=config_strings(config.get("instanceProfiles"), ()),
         )
 
     @property

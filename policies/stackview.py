@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from props import UNKNOWN, is_unknown, plain
 from pulumi_policy import PolicyResource
+from wire import UNKNOWN, as_list, is_unknown, plain
 
 
 class Node:
@@ -111,9 +111,7 @@ class StackView:
 
     def referenced(self, node: Node, prop: str, pool: Pool) -> list[Node] | None:
         """The pool members the top-level property ``node.props[prop]`` points at (see :meth:`points_to`)."""
-        value = node.props.get(prop)
-        values = value if isinstance(value, list) else [value]
-        return self.points_to(node, prop, values, pool)
+        return self.points_to(node, prop, as_list(node.props.get(prop)), pool)
 
     def points_to(self, node: Node, prop: str, values: Iterable[Any], pool: Pool) -> list[Node] | None:
         """The pool members that ``values`` (read from ``node``'s top-level property ``prop``) reference.

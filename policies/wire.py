@@ -1,4 +1,4 @@
-"""Wire-form helpers: what a policy sees is not what a Pulumi program wrote.
+"""Readers of the engine's wire form: what a policy sees is not what a Pulumi program wrote.
 
 Policies receive the engine's wire form: camelCase property names, numbers as floats, provider
 config objects as JSON *strings*, tags as a map (pulumi-aws) or as a list of ``{key, value}``
@@ -8,6 +8,9 @@ resource's output is an *unknown* sentinel. The SDK wraps props in a proxy that 
 "can't run during preview" advisory. These helpers convert the proxy to plain data once, turning
 unknowns into the :data:`UNKNOWN` marker, so every policy can decide per value what an unknown
 means (usually: "cannot tell yet, don't report").
+
+Every module of the pack reads props through this one module (``get_path``, ``as_list``,
+``strings``, ``provider_config``, tags, URNs), so a wire-form quirk is handled once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from pulumi_policy import PolicyProviderResource
 from pulumi_policy.proxy import (  # the SDK's own sentinels and proxies (pack pins 1.21.0)
     UNKNOWN_ARCHIVE_VALUE,
     UNKNOWN_ARRAY_VALUE,
@@ -113,6 +117,46 @@ def json_or_obj(value: Any) -> Any:
         except ValueError:
             return None
     return value
+
+
+def get_path(value: Any, *path: str) -> Any:
+    """``value[path0][path1]...`` of plain data; ``None`` when absent, :data:`UNKNOWN` when an unknown is hit."""
+    for key in path:
+        if value is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def as_list(value: Any) -> list[Any]:
+    """A value the wire gives as one item or a list (IAM ``Action``/``Statement``, provider
+    ``assumeRoles``, ASG ``tags``) as a list: ``None`` -> ``[]``, :data:`UNKNOWN` -> ``[UNKNOWN]``
+    (so the caller still sees that something unknown is there)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def strings(value: Any) -> list[str]:
+    """The string items of :func:`as_list` (unknowns and other shapes dropped)."""
+    return [item for item in as_list(value) if isinstance(item, str)]
+
+
+def config_strings(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A list-of-strings policy config value, or ``default`` when the engine sent none (or garbage)."""
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return default
+
+
+def provider_config(provider: PolicyProviderResource | None, key: str) -> Any:
+    """A provider's config value (``defaultTags``, ``allowedAccountIds``, ``assumeRoles``): JSON
+    text on the wire, parsed; ``None`` without a provider or value, :data:`UNKNOWN` when unknown."""
+    if provider is None:
+        return None
+    return json_or_obj(plain(provider.props).get(key))
 
 
 class Tags:
