@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-import app_team  # noqa: F401  (registers the app-team policies)
+import app_instances  # noqa: F401  (registers ec2-instance-*)
+import app_launch_templates  # noqa: F401  (registers launch-template-*, asg-patch-tags)
+import app_profiles  # noqa: F401  (registers instance-profile-can-patch)
 import guard_rails  # noqa: F401  (registers the guard rails)
 from pulumi_policy import EnforcementLevel, Policy
 from registry import PACK_NAME, REGISTRY, Rule, policies
