@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from policy_docs import allow_statements
 from stackview import Node, StackView
 from wire import UNKNOWN, as_list, is_unknown, json_or_obj, strings
 
@@ -45,11 +46,7 @@ def granted_actions(documents: Iterable[Any]) -> tuple[set[str], bool]:
         if document is UNKNOWN:
             unknown = True
             continue
-        if not isinstance(document, Mapping):
-            continue
-        for statement in as_list(document.get("Statement")):
-            if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
-                continue
+        for statement in allow_statements(document):
             for pattern in strings(statement.get("Action")):
                 granted.update(
                     action for action in SSM_PATCH_ACTIONS if fnmatch.fnmatchcase(action.lower(), pattern.lower())

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from typing import Final
 
-import app_instances  # noqa: F401  (registers ec2-instance-*)
-import app_launch_templates  # noqa: F401  (registers launch-template-*, asg-patch-tags)
-import app_profiles  # noqa: F401  (registers instance-profile-can-patch)
-import guard_rails  # noqa: F401  (registers the guard rails)
 from pulumi_policy import EnforcementLevel, Policy
 from registry import PACK_NAME, REGISTRY, Rule, policies
+
+# isort: off
+# Importing a rule module registers its policies; this order is the order the engine lists them in.
+import app_instances  # noqa: F401  (ec2-instance-patch-tags, ec2-instance-profile)
+import app_launch_templates  # noqa: F401  (launch-template-patch-tags, launch-template-instance-profile, asg-patch-tags)
+import app_profiles  # noqa: F401  (instance-profile-can-patch)
+import guard_storage  # noqa: F401  (s3-bucket-encrypted-private, kms-key-rotation)
+import guard_iam  # noqa: F401  (iam-no-admin-statements, iam-no-wildcard-passrole, iam-trust-org-scoped)
+import guard_compute  # noqa: F401  (lambda-runtime-allowed, lambda-log-retention, maintenance-window-cutoff)
+import guard_providers  # noqa: F401  (spoke-explicit-provider)
+# isort: on
 
 #: Level of a policy that does not set its own (users override with ``{"all": ...}``).
 DEFAULT_LEVEL: Final = EnforcementLevel.MANDATORY
