@@ -29,8 +29,6 @@ from wire import plain, raw
 
 def _remediate_instance(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
     """Add the managed tags the contract derives from ``environment`` (remediate level)."""
-    if args.resource_type not in INSTANCE_TYPES:
-        return None
     settings = TagSettings.from_config(args.get_config())
     props = plain(args.props)
     tags = instance_tags(args.resource_type, props, args.provider)
@@ -58,12 +56,11 @@ def _remediate_instance(args: ResourceValidationArgs) -> Mapping[str, Any] | Non
     level=EnforcementLevel.MANDATORY,
     config=TAG_SCHEMA,
     remediate=_remediate_instance,
+    types=INSTANCE_TYPES,
 )
 def ec2_instance_patch_tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """Standalone instances (pulumi-aws, aws-native, spot requests). An instance launched from a
     launch template that lacks tags is judged with the template by ``launch-template-patch-tags``."""
-    if args.resource_type not in INSTANCE_TYPES:
-        return
     settings = TagSettings.from_config(args.get_config())
     props = plain(args.props)
     verdict = judge_tags(instance_tags(args.resource_type, props, args.provider), settings)
@@ -79,11 +76,10 @@ def ec2_instance_patch_tags(args: ResourceValidationArgs, report: ReportViolatio
     group="app-team",
     level=EnforcementLevel.MANDATORY,
     config={**TAG_SCHEMA, **PROFILE_SCHEMA},
+    types=INSTANCE_TYPES,
 )
 def ec2_instance_profile(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """Instances without a profile can't be reached by SSM; exempt/managed ones are left alone."""
-    if args.resource_type not in INSTANCE_TYPES:
-        return
     settings = TagSettings.from_config(args.get_config())
     props = plain(args.props)
     verdict = judge_tags(instance_tags(args.resource_type, props, args.provider), settings)

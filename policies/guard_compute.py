@@ -34,10 +34,9 @@ DEFAULT_RUNTIMES: Final = ("python3.12", "python3.13")
             "description": "Lambda runtimes org-patching's functions may use.",
         }
     },
+    types=LAMBDA_TYPES,
 )
 def lambda_runtime_allowed(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in LAMBDA_TYPES:
-        return
     props = plain(args.props)
     if props.get("packageType") == "Image":
         return
@@ -109,10 +108,9 @@ WINDOW_TYPES: Final = ("aws:ssm/maintenanceWindow:MaintenanceWindow", "aws-nativ
     remediation="Set cutoff (hours before the end when no new task starts) below duration, e.g. duration 4, cutoff 1.",
     group="guard-rail",
     level=EnforcementLevel.MANDATORY,
+    types=WINDOW_TYPES,
 )
 def maintenance_window_cutoff(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in WINDOW_TYPES:
-        return
     props = plain(args.props)
     duration, cutoff = props.get("duration"), props.get("cutoff")
     if not isinstance(duration, (int, float)) or not isinstance(cutoff, (int, float)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from policy_docs import ACCOUNT_ARN, allow_statements
@@ -50,24 +50,33 @@ def documents_of(type_: str, props: Mapping[str, Any]) -> list[Any]:
     return found
 
 
+def allowed_in(args: ResourceValidationArgs) -> Iterator[Mapping[str, Any]]:
+    """The Allow statements of every policy document of the resource under validation."""
+    for document in documents_of(args.resource_type, plain(args.props)):
+        yield from allow_statements(document)
+
+
+def _kind(args: ResourceValidationArgs) -> str:
+    """``aws:iam/rolePolicy:RolePolicy`` -> ``RolePolicy``, for messages."""
+    return args.resource_type.rsplit(":", 1)[-1]
+
+
 @resource_policy(
     name="iam-no-admin-statements",
     description="No IAM statement allows every action on every resource.",
     remediation="List the actions and resources the principal needs; org-patching never needs '*' on '*'.",
     group="guard-rail",
     level=EnforcementLevel.MANDATORY,
+    types=tuple(IAM_DOCUMENTS),
 )
 def iam_no_admin_statements(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in IAM_DOCUMENTS:
-        return
-    for document in documents_of(args.resource_type, plain(args.props)):
-        for statement in allow_statements(document):
-            actions = strings(statement.get("Action"))
-            resources = strings(statement.get("Resource"))
-            if any(a in ("*", "*:*") for a in actions) and "*" in resources:
-                sid = statement.get("Sid")
-                label = f" (Sid {sid})" if isinstance(sid, str) else ""
-                report(f"{args.resource_type.rsplit(':', 1)[-1]} '{args.name}' allows '*' on '*'{label}.", None)
+    for statement in allowed_in(args):
+        actions = strings(statement.get("Action"))
+        resources = strings(statement.get("Resource"))
+        if any(a in ("*", "*:*") for a in actions) and "*" in resources:
+            sid = statement.get("Sid")
+            label = f" (Sid {sid})" if isinstance(sid, str) else ""
+            report(f"{_kind(args)} '{args.name}' allows '*' on '*'{label}.", None)
 
 
 @resource_policy(
@@ -79,22 +88,16 @@ def iam_no_admin_statements(args: ResourceValidationArgs, report: ReportViolatio
     ),
     group="guard-rail",
     level=EnforcementLevel.MANDATORY,
+    types=tuple(IAM_DOCUMENTS),
 )
 def iam_no_wildcard_passrole(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in IAM_DOCUMENTS:
-        return
-    for document in documents_of(args.resource_type, plain(args.props)):
-        for statement in allow_statements(document):
-            actions = [a for a in strings(statement.get("Action")) if a not in ("*", "*:*")]
-            if not any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
-                continue
-            wild = [r for r in strings(statement.get("Resource")) if r == "*" or r.endswith(":role/*")]
-            if wild:
-                report(
-                    f"{args.resource_type.rsplit(':', 1)[-1]} '{args.name}' allows iam:PassRole on "
-                    f"{', '.join(wild)}; name the roles.",
-                    None,
-                )
+    for statement in allowed_in(args):
+        actions = [a for a in strings(statement.get("Action")) if a not in ("*", "*:*")]
+        if not any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
+            continue
+        wild = [r for r in strings(statement.get("Resource")) if r == "*" or r.endswith(":role/*")]
+        if wild:
+            report(f"{_kind(args)} '{args.name}' allows iam:PassRole on {', '.join(wild)}; name the roles.", None)
 
 
 # --- cross-account trust -----------------------------------------------------------------------
@@ -164,11 +167,10 @@ def trust_problems(document: Any, own_accounts: set[str]) -> list[str]:
     ),
     group="guard-rail",
     level=EnforcementLevel.MANDATORY,
+    types=tuple(ROLE_TRUST),
 )
 def iam_trust_org_scoped(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    prop = ROLE_TRUST.get(args.resource_type)
-    if prop is None:
-        return
+    prop = ROLE_TRUST[args.resource_type]
     document = json_or_obj(plain(args.props).get(prop))
     if document is UNKNOWN:
         return

@@ -99,44 +99,21 @@ def s3_bucket_encrypted_private(args: StackValidationArgs, report: ReportViolati
     buckets = view.pool(*BUCKET_TYPES, ids=("bucket", "arn"))
     if not buckets:
         return
-    sse: dict[str, list[Any]] = {b.urn: _inline_sse(b) for b in buckets}
-    pab: dict[str, list[Node]] = {b.urn: [] for b in buckets}
-    tls: dict[str, list[Any]] = {b.urn: [] for b in buckets}
-    blind = {"sse": False, "pab": False, "tls": False}
-
-    for node in view.of_type(*SSE_TYPES):
-        targets = view.referenced(node, "bucket", buckets)
-        if targets is None:
-            blind["sse"] = True
-            continue
-        for target in targets:
-            sse[target.urn].extend(_sse_algorithms(node.props))
-    for node in view.of_type(PAB_TYPE):
-        targets = view.referenced(node, "bucket", buckets)
-        if targets is None:
-            blind["pab"] = True
-            continue
-        for target in targets:
-            pab[target.urn].append(node)
-    for node in view.of_type(BUCKET_POLICY_TYPE):
-        targets = view.referenced(node, "bucket", buckets)
-        if targets is None:
-            blind["tls"] = True
-            continue
-        for target in targets:
-            tls[target.urn].append(json_or_obj(node.props.get("policy")))
+    encryptions, sse_blind = view.companions(SSE_TYPES, "bucket", buckets)
+    pab, pab_blind = view.companions((PAB_TYPE,), "bucket", buckets)
+    policies, tls_blind = view.companions((BUCKET_POLICY_TYPE,), "bucket", buckets)
 
     for bucket in buckets:
         label = f"bucket '{bucket.name}'"
-        algorithms = sse[bucket.urn]
-        if UNKNOWN not in algorithms and not blind["sse"]:
+        algorithms = _inline_sse(bucket) + [a for node in encryptions[bucket.urn] for a in _sse_algorithms(node.props)]
+        if UNKNOWN not in algorithms and not sse_blind:
             if not algorithms:
                 report(f"{label} has no server-side encryption configuration (SSE-KMS required).", bucket.urn)
             elif not any(algorithm in KMS_ALGORITHMS for algorithm in algorithms):
                 shown = ", ".join(sorted({str(a) for a in algorithms}))
                 report(f"{label} is encrypted with {shown}; use sse_algorithm 'aws:kms'.", bucket.urn)
         blocks = pab[bucket.urn]
-        if not blocks and not blind["pab"]:
+        if not blocks and not pab_blind:
             report(f"{label} has no public access block.", bucket.urn)
         for block in blocks:
             off = [
@@ -146,8 +123,8 @@ def s3_bucket_encrypted_private(args: StackValidationArgs, report: ReportViolati
                 report(
                     f"{label}: public access block '{block.name}' does not set {', '.join(off)} to true.", bucket.urn
                 )
-        documents = tls[bucket.urn]
-        if blind["tls"] or UNKNOWN in documents:
+        documents = [json_or_obj(node.props.get("policy")) for node in policies[bucket.urn]]
+        if tls_blind or UNKNOWN in documents:
             continue
         if not any(_denies_insecure_transport(document) for document in documents):
             where = "has no bucket policy" if not documents else "has a bucket policy without"
@@ -168,10 +145,9 @@ KMS_KEY_TYPES: Final = ("aws:kms/key:Key", "aws-native:kms:Key")
     remediation="Set enable_key_rotation=True on the aws.kms.Key (asymmetric and HMAC keys cannot rotate: skipped).",
     group="guard-rail",
     level=EnforcementLevel.MANDATORY,
+    types=KMS_KEY_TYPES,
 )
 def kms_key_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in KMS_KEY_TYPES:
-        return
     props = plain(args.props)
     spec = props.get("keySpec") or props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     if spec is UNKNOWN or spec != "SYMMETRIC_DEFAULT":

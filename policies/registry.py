@@ -15,7 +15,7 @@ Keeping the selection here, not in every rule, means a guard rail cannot forget 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
 
@@ -62,6 +62,8 @@ class Rule:
     schema: Mapping[str, Any] = field(default_factory=dict)
     remediates: bool = False
     policy: Policy | None = None
+    #: Resource types a resource policy looks at (empty: all).
+    types: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -100,20 +102,28 @@ def resource_policy(
     level: EnforcementLevel = EnforcementLevel.MANDATORY,
     config: Mapping[str, Any] | None = None,
     remediate: Remediation | None = None,
+    types: Iterable[str] = (),
 ) -> Callable[[ResourceCheck], ResourceCheck]:
-    """Register ``check`` as a resource policy; guard rails get project selection."""
+    """Register ``check`` as a resource policy for resources of ``types`` (every type when empty).
+
+    ``check`` and ``remediate`` see only those types (AWSGuard's ``validateResourceOfType``), and
+    a guard rail only the selected projects' resources, so no rule repeats either filter.
+    """
+    selected = tuple(types)
+
+    def applies(args: ResourceValidationArgs) -> bool:
+        if selected and args.resource_type not in selected:
+            return False
+        return group != "guard-rail" or project_selected(args.urn, args.get_config())
 
     def register(check: ResourceCheck) -> ResourceCheck:
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-            if group == "guard-rail" and not project_selected(args.urn, args.get_config()):
-                return
-            check(args, report)
+            if applies(args):
+                check(args, report)
 
         def fix(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
             assert remediate is not None
-            if group == "guard-rail" and not project_selected(args.urn, args.get_config()):
-                return None
-            return remediate(args)
+            return remediate(args) if applies(args) else None
 
         policy = ResourceValidationPolicy(
             name=name,
@@ -135,6 +145,7 @@ def resource_policy(
                 dict(config or {}),
                 remediate is not None,
                 policy,
+                selected,
             )
         )
         return check

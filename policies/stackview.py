@@ -109,6 +109,21 @@ class StackView:
             self._pools[key] = Pool(self.of_type(*types), ids)
         return self._pools[key]
 
+    def companions(self, types: tuple[str, ...], prop: str, pool: Pool) -> tuple[dict[str, list[Node]], bool]:
+        """Per pool member (by URN), the resources of ``types`` whose ``prop`` points at it (a
+        bucket's encryption, access block and policy), and whether any of them points at
+        something that cannot be told yet (then a missing companion is no violation)."""
+        found: dict[str, list[Node]] = {member.urn: [] for member in pool}
+        blind = False
+        for node in self.of_type(*types):
+            targets = self.referenced(node, prop, pool)
+            if targets is None:
+                blind = True
+                continue
+            for target in targets:
+                found[target.urn].append(node)
+        return found, blind
+
     def referenced(self, node: Node, prop: str, pool: Pool) -> list[Node] | None:
         """The pool members the top-level property ``node.props[prop]`` points at (see :meth:`points_to`)."""
         return self.points_to(node, prop, as_list(node.props.get(prop)), pool)
