@@ -1,14 +1,14 @@
-"""Entry point the Pulumi engine runs: ``python -u -m pulumi.policy <engine-addr> <this dir>``.
+"""Entry point the Pulumi engine runs for this pack.
 
-The pack directory is put on ``sys.path`` so the sibling modules import as top-level names,
-exactly as under pytest (where ``policies`` is on the pythonpath) and in the Lambda archives
-(where ``tag_contract`` sits beside ``app.py``).
+No ``sys.path`` edit is needed for the sibling modules (``pack``, ``registry``, ...) to import
+as top-level names: the engine starts a Python pack through its ``pulumi-analyzer-policy-python``
+shim with the pack directory as working directory, as ``python -u -m pulumi.policy
+<engine-address> .``, and ``pulumi.policy``'s ``__main__`` runs this file with
+``runpy.run_path(<pack dir>, run_name="__main__")``, which puts the pack directory first on
+``sys.path`` for the whole run (``PolicyPack`` below serves from within it). ``patchctl``'s
+offline analyzer loads the pack with ``runpy.run_path`` too, and pytest has ``policies`` on its
+pythonpath.
 """
-
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pack import DEFAULT_LEVEL, DESCRIPTION, PACK_NAME, all_policies
 from pulumi_policy import PolicyPack
