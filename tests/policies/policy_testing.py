@@ -3,7 +3,7 @@
 Props are wrapped in the SDK's own unknown-checking proxy and the urn has the engine's
 format, so a policy that would trip over an unknown or mis-read the project fails here too.
 End-to-end tests (render + the pack's real ``__main__.py`` through the analyzer) live in
-``test_policy_check.py``.
+``test_policy_check_e2e.py``.
 """
 
 from __future__ import annotations
@@ -61,6 +61,27 @@ def _policy(name: str) -> Any:
     return rule.policy
 
 
+def resource_args(
+    type_: str,
+    props: Mapping[str, Any],
+    *,
+    config: Mapping[str, Any] | None = None,
+    project: str = "app",
+    resource_name: str = "res",
+    prov: PolicyProviderResource | None = None,
+) -> ResourceValidationArgs:
+    """What the SDK hands a resource policy for one resource."""
+    return ResourceValidationArgs(
+        type_,
+        unknown_checking_proxy(dict(props)),
+        urn(type_, resource_name, project),
+        resource_name,
+        _opts(),
+        prov,
+        dict(config or {}),
+    )
+
+
 def run_resource(
     name: str,
     type_: str,
@@ -75,15 +96,7 @@ def run_resource(
     policy = _policy(name)
     assert isinstance(policy, ResourceValidationPolicy)
     messages: list[str] = []
-    args = ResourceValidationArgs(
-        type_,
-        unknown_checking_proxy(dict(props)),
-        urn(type_, resource_name, project),
-        resource_name,
-        _opts(),
-        prov,
-        dict(config or {}),
-    )
+    args = resource_args(type_, props, config=config, project=project, resource_name=resource_name, prov=prov)
 
     def report(message: str, _urn: str | None = None) -> None:
         messages.append(message)
@@ -97,18 +110,14 @@ def remediate(
 ) -> Mapping[str, Any] | None:
     policy = _policy(name)
     assert isinstance(policy, ResourceValidationPolicy)
-    args = ResourceValidationArgs(
-        type_, unknown_checking_proxy(dict(props)), urn(type_, "res"), "res", _opts(), None, dict(config or {})
-    )
-    result = policy.remediate(args)
+    result = policy.remediate(resource_args(type_, props, config=config))
     assert not hasattr(result, "__await__")
     return result  # type: ignore[return-value]
 
 
-def run_stack(name: str, resources: list[R], *, config: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
-    """(resource name, message) pairs the stack policy reports."""
-    policy = _policy(name)
-    assert isinstance(policy, StackValidationPolicy)
+def stack_resources(resources: list[R]) -> list[PolicyResource]:
+    """The SDK's view of a stack: props behind the unknown-checking proxy, parents and
+    property dependencies linked by resource name."""
     built: dict[str, PolicyResource] = {}
     for r in resources:
         built[r.name] = PolicyResource(
@@ -128,11 +137,19 @@ def run_stack(name: str, resources: list[R], *, config: Mapping[str, Any] | None
         for prop, names in r.deps.items():
             built[r.name].property_dependencies[prop] = [built[n] for n in names]
             built[r.name].dependencies.extend(built[n] for n in names)
-    by_urn = {res.urn: res.name for res in built.values()}
+    return list(built.values())
+
+
+def run_stack(name: str, resources: list[R], *, config: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """(resource name, message) pairs the stack policy reports."""
+    policy = _policy(name)
+    assert isinstance(policy, StackValidationPolicy)
+    built = stack_resources(resources)
+    by_urn = {res.urn: res.name for res in built}
     found: list[tuple[str, str]] = []
 
     def report(message: str, urn_: str | None = None) -> None:
         found.append((by_urn.get(urn_ or "", ""), message))
 
-    policy.validate(StackValidationArgs(list(built.values()), dict(config or {})), report)
+    policy.validate(StackValidationArgs(built, dict(config or {})), report)
     return found
