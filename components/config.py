@@ -457,6 +457,8 @@ def keys_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
             if get_origin(annotation) is not list:
                 return []
             annotation = get_args(annotation)[0]
+        elif get_origin(annotation) is dict:  # a mapping of names to settings (the admin's ``stacks``)
+            annotation = get_args(annotation)[1]
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = next(
                 (f for name, f in annotation.model_fields.items() if part in (name, f.alias)),
