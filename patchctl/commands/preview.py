@@ -35,7 +35,7 @@ PROJECT = "org-patching"
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("preview", help="render a stack offline and run the policy pack on it")
     parser.add_argument("--stack", required=True, choices=["central", "child"], help="which stack to render")
-    parser.add_argument("--config", help="stack config file (default: Pulumi.<stack>.yaml)")
+    parser.add_argument("--config", help="stack config file (default: the project's Pulumi.<stack>.yaml)")
     parser.add_argument("--policy-config", help="policy pack config JSON (same shape as --policy-pack-config)")
     parser.add_argument("--json", dest="json_out", help="write the preview document to this file")
     parser.add_argument("--hub-json", help="child only: central preview JSON whose outputs feed the StackReference")
@@ -103,6 +103,16 @@ def run_policies(capture: Capture, policy_config: dict[str, Any] | None, grpc: b
         analyzer.close()
 
 
+def default_config(stack: str) -> Path:
+    """``Pulumi.<stack>.yaml`` of the project (as ``pulumi`` reads it); a missing one names the flag."""
+    project = project_dir()
+    path = (project or Path.cwd()) / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        where = "beside Pulumi.yaml" if project else "in the working directory (no Pulumi.yaml here or above)"
+        raise InputError(f"--config: no Pulumi.{stack}.yaml {where}; pass --config FILE")
+    return path
+
+
 def default_hub_config() -> Path:
     """The project's ``Pulumi.central.yaml`` (beside ``Pulumi.yaml``, found as ``pulumi`` finds it),
     not a file next to ``--config``: shard files often live elsewhere, the hub's does not."""
@@ -139,7 +149,7 @@ def hub_outputs_for(args: argparse.Namespace, notes: list[str]) -> dict[str, Any
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config_path = Path(args.config or f"Pulumi.{args.stack}.yaml")
+        config_path = Path(args.config) if args.config else default_config(args.stack)
         notes: list[str] = []
         cfg = load_stack_file(config_path, notes)
         if cfg.stack != args.stack:

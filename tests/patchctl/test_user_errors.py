@@ -184,3 +184,26 @@ def test_unwritable_output_path_is_one_line(tmp_path: Path, capsys: pytest.Captu
     message = plain(capsys.readouterr().err)
     assert message.startswith(f"patchctl fleet: error: {a_file}"), message
     assert message.endswith("Not a directory")
+
+
+def test_missing_default_config_names_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["preview", "--stack", "central", "--json", str(tmp_path / "out.json")]) == 2
+    assert plain(capsys.readouterr().err) == (
+        "error: --config: no Pulumi.central.yaml in the working directory (no Pulumi.yaml here or above); "
+        "pass --config FILE"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_config_is_the_projects_from_a_sub_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run from a sub-directory of the project, as with ``pulumi``: the project's stack file is used."""
+    monkeypatch.chdir(ROOT / "docs")
+    out = tmp_path / "central.json"
+    assert main(["preview", "--stack", "central", "--no-policies", "--quiet", "--json", str(out)]) == 0
+    assert capsys.readouterr().err == ""
+    assert out.exists()
