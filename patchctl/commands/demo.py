@@ -23,14 +23,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def region_problem(regions: tuple[str, ...]) -> str | None:
     """Why ``--regions`` cannot be simulated, or None: every region must be one botocore knows
-    (the emulator builds its clients from botocore's endpoint data), each listed once."""
+    (the emulator builds its clients from botocore's endpoint data) in the ``aws`` partition,
+    where the simulated hub lives (us-east-1), each listed once."""
+    import botocore.session
+
     from components.config import known_regions
 
     if not regions:
         return "--regions: list at least one region (e.g. us-east-1,eu-west-1)"
+    commercial = set(botocore.session.get_session().get_available_regions("ssm", partition_name="aws"))
     for region in regions:
         if region not in known_regions():
             return f"--regions: {region!r} is not an AWS region botocore knows (e.g. us-east-1, eu-west-1)"
+        if region not in commercial:
+            return f"--regions: {region!r} is outside the aws partition the demo's organization lives in"
     duplicate = next((r for i, r in enumerate(regions) if r in regions[:i]), None)
     if duplicate:
         return f"--regions: {duplicate!r} is listed twice"

@@ -94,6 +94,10 @@ def test_report_athena_refused_by_the_service_is_one_line(
     [
         ("mars-1", "--regions: 'mars-1' is not an AWS region botocore knows (e.g. us-east-1, eu-west-1)"),
         ("us-east-1,us-east-1", "--regions: 'us-east-1' is listed twice"),
+        (
+            "us-east-1,cn-north-1",
+            "--regions: 'cn-north-1' is outside the aws partition the demo's organization lives in",
+        ),
         (" , ", "--regions: list at least one region (e.g. us-east-1,eu-west-1)"),
     ],
 )
