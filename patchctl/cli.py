@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import pkgutil
 import sys
+import tomllib
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
 
 from patchctl import commands
 
@@ -20,8 +24,45 @@ EXIT_VIOLATION = 1
 EXIT_BAD_INPUT = 2
 
 
+def version() -> str:
+    """The installed distribution's version; from ``pyproject.toml`` when run from a checkout without installing."""
+    try:
+        return importlib.metadata.version("org-patching")
+    except importlib.metadata.PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (argparse prints the whole usage first, often 3-4
+    lines that hide the actual problem) with where to look for help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The documented input errors of every command: each message is already one line naming
+    the place and the value, so the CLI prints it and exits 2 instead of a traceback."""
+    from components.errors import OrgPatchingError
+    from patchctl.commands.preview import InputError
+    from patchctl.commands.summary import SummaryInputError
+    from patchctl.offline.analyzer import PolicyConfigError
+    from patchctl.offline.render import ProgramError
+    from patchctl.report.errors import ReportError
+
+    return (OrgPatchingError, InputError, SummaryInputError, PolicyConfigError, ProgramError, ReportError)
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an error's message (a user error never needs more)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="patchctl", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = Parser(prog="patchctl", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"patchctl {version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):
@@ -37,6 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args))
+    except user_errors() as error:
+        print(f"patchctl {args.command}: error: {one_line(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        if error.filename is None:  # not about a path the user gave: a bug or the machine, keep the traceback
+            raise
+        print(f"patchctl {args.command}: error: {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # pragma: no cover
         return 130
 

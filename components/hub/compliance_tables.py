@@ -30,9 +30,10 @@ Partition projection decision (``accountid``):
   list) impossible. Rejected.
 * ``integer`` over 12-digit ids would project 10^12 partitions. Rejected.
 * ``enum`` with the organization's account ids (and the configured regions) works for
-  org-wide queries and for filters. The list comes from the same stack config / Organizations
-  discovery that decides which accounts get spokes, so onboarding an account (which already
-  needs ``pulumi up``) refreshes it; until then that account's files are simply not read.
+  org-wide queries and for filters. The list is the central stack's ``accounts`` (the hub
+  does not discover accounts: it must be the union of the child stacks' accounts), so
+  onboarding an account needs a ``pulumi up`` of the central stack too; until then that
+  account's files are simply not read.
   Athena's guidance is to keep an enum to "a few dozen" values because the table metadata must
   stay under Glue's ~1 MB (gzip) limit: 1,000 account ids are ~13 kB, far below it, and
   projection only lists the prefixes that the query's predicates leave (empty prefixes cost a

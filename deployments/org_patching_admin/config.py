@@ -292,7 +292,7 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> AdminConf
     try:
         return AdminConfig.model_validate(values)
     except ValidationError as error:
-        raise AdminConfigError(*describe_validation_error(error, NAMESPACE), source) from None
+        raise AdminConfigError(*describe_validation_error(error, NAMESPACE, AdminConfig), source) from None
 
 
 def load_stack_file(path: str | Path) -> AdminConfig:

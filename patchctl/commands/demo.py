@@ -21,12 +21,39 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def region_problem(regions: tuple[str, ...]) -> str | None:
+    """Why ``--regions`` cannot be simulated, or None: every region must be one botocore knows
+    (the emulator builds its clients from botocore's endpoint data) in the ``aws`` partition,
+    where the simulated hub lives (us-east-1), each listed once."""
+    import botocore.session
+
+    from components.config import known_regions
+
+    if not regions:
+        return "--regions: list at least one region (e.g. us-east-1,eu-west-1)"
+    commercial = set(botocore.session.get_session().get_available_regions("ssm", partition_name="aws"))
+    for region in regions:
+        if region not in known_regions():
+            return f"--regions: {region!r} is not an AWS region botocore knows (e.g. us-east-1, eu-west-1)"
+        if region not in commercial:
+            return f"--regions: {region!r} is outside the aws partition the demo's organization lives in"
+    duplicate = next((r for i, r in enumerate(regions) if r in regions[:i]), None)
+    if duplicate:
+        return f"--regions: {duplicate!r} is listed twice"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from patchctl.demo.run import run_demo
 
     regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
-    if not 1 <= args.accounts <= 20 or not 10 <= args.instances <= 5000 or not regions:
-        print("error: --accounts must be 1..20, --instances 10..5000, --regions non-empty", file=sys.stderr)
+    problem = region_problem(regions)
+    if problem is None and not 1 <= args.accounts <= 20:
+        problem = f"--accounts {args.accounts}: must be 1..20"
+    if problem is None and not 10 <= args.instances <= 5000:
+        problem = f"--instances {args.instances}: must be 10..5000"
+    if problem:
+        print(f"patchctl demo: error: {problem}", file=sys.stderr)
         return 2
     say = Narrator(quiet=args.quiet)
     say.say(f"org-patching demo: {args.accounts} child accounts x {len(regions)} regions, ~{args.instances} instances")

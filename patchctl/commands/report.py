@@ -50,6 +50,8 @@ def _bad(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from patchctl.report.build import build_report
     from patchctl.report.errors import QueryFailed, ReportError
     from patchctl.report.queries import DEFAULT_JSON_ROWS, report_queries
@@ -82,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         document = build_report(runner, queries, args.out, source=source, sla_days=args.sla_days, json_rows=json_rows)
     except ReportError as exc:
         return _bad(str(exc))
+    except (BotoCoreError, ClientError) as exc:
+        return _bad(aws_problem(exc))
     except QueryFailed as exc:
         print(f"patchctl report: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -93,16 +97,31 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def aws_problem(exc: Exception) -> str:
+    """What the user does about an AWS SDK error, in one line (botocore's own text names
+    neither the flag nor the fix, and an unhandled one is a 60-line traceback)."""
+    from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError
+
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return (
+            "--athena: no AWS credentials found: set AWS_PROFILE (after 'aws sso login') "
+            "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is attached"
+        )
+    if isinstance(exc, NoRegionError):
+        return "--athena: no AWS region: pass --region (the hub's home region) or set AWS_REGION"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "error")
+        message = (str(error.get("Message") or "").strip().splitlines() or [""])[0]
+        return f"--athena: Athena {exc.operation_name} failed: {code}{': ' + message if message else ''}"
+    return f"--athena: {(str(exc).strip().splitlines() or [type(exc).__name__])[0]}"
+
+
 def _athena_runner(args: argparse.Namespace) -> tuple[Any, str]:
     import boto3
-    from botocore.exceptions import BotoCoreError
 
     from patchctl.report.athena import AthenaRunner
-    from patchctl.report.errors import ReportError
 
-    try:
-        client = boto3.client("athena", region_name=args.region) if args.region else boto3.client("athena")
-    except BotoCoreError as exc:
-        raise ReportError(f"--athena: {exc}") from exc
+    client = boto3.client("athena", region_name=args.region) if args.region else boto3.client("athena")
     region = client.meta.region_name
     return AthenaRunner(client, args.workgroup, args.database), f"Athena {args.workgroup}/{args.database} ({region})"

@@ -80,11 +80,11 @@ def test_engine_form_json_text_is_decoded() -> None:
 @pytest.mark.parametrize(
     ("overrides", "key", "fragment"),
     [
-        ({"sourcee": {}}, "org-patching-admin:sourcee", "unknown key"),
+        ({"sourcee": {}}, "org-patching-admin:sourcee", "unknown key 'sourcee'; did you mean 'source'?"),
         (
             {"stacks": {"central": {"awsRoleArn": ROLE, "driftSchedul": "0 * * * *"}, "child": {"awsRoleArn": ROLE}}},
             "org-patching-admin:stacks.central.driftSchedul",
-            "unknown key",
+            "did you mean 'driftSchedule'?",
         ),
         (
             {"stacks": {"central": {"awsRoleArn": ROLE}, "child": {"awsRoleArn": ROLE, "driftSchedule": "0 25 * * *"}}},
