@@ -58,3 +58,14 @@ $(POLICY_STAMP): policies/requirements.txt
 	$(POLICY_VENV)/bin/python -m pip install --quiet --no-compile -r policies/requirements.txt
 	rm -f $(POLICY_VENV)/.installed-*
 	touch $@
+
+## The release job's check: TAG must be policy-v<version in policies/PulumiPolicy.yaml> (Pulumi Cloud
+## refuses to publish a version twice; a mismatch means the tag and the pack disagree).
+.PHONY: policy-tag-check
+policy-tag-check: setup
+	@version=$$($(PY) -c "import yaml; print(yaml.safe_load(open('policies/PulumiPolicy.yaml'))['version'])"); \
+	if [ "$(TAG)" != "policy-v$$version" ]; then \
+	  echo "::error title=version mismatch::tag $(TAG) but policies/PulumiPolicy.yaml says $$version (expected tag policy-v$$version)"; \
+	  exit 1; \
+	fi; \
+	echo "tag $(TAG) matches policies/PulumiPolicy.yaml ($$version)"
