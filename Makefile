@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 OUT ?= out
+# The policy pack's own virtualenv: PulumiPolicy.yaml names `virtualenv: venv`, and the Pulumi CLI
+# runs a local pack with policies/venv/bin/python without installing anything into it.
+POLICY_VENV := policies/venv
+POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat policies/requirements.txt | cksum | cut -d' ' -f1)
 
 .PHONY: setup preview test lint typecheck bench demo clean
 
@@ -43,3 +47,25 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+
+## The policy pack's virtualenv (policies/venv) with its pinned requirements: needed before
+## `--policy-pack policies` or `pulumi policy publish` (the CLI does not create it for a local pack).
+.PHONY: policy-env
+policy-env: $(POLICY_STAMP)
+
+$(POLICY_STAMP): policies/requirements.txt
+	test -x $(POLICY_VENV)/bin/python || $(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --no-compile -r policies/requirements.txt
+	rm -f $(POLICY_VENV)/.installed-*
+	touch $@
+
+## The release job's check: TAG must be policy-v<version in policies/PulumiPolicy.yaml> (Pulumi Cloud
+## refuses to publish a version twice; a mismatch means the tag and the pack disagree).
+.PHONY: policy-tag-check
+policy-tag-check: setup
+	@version=$$($(PY) -c "import yaml; print(yaml.safe_load(open('policies/PulumiPolicy.yaml'))['version'])"); \
+	if [ "$(TAG)" != "policy-v$$version" ]; then \
+	  echo "::error title=version mismatch::tag $(TAG) but policies/PulumiPolicy.yaml says $$version (expected tag policy-v$$version)"; \
+	  exit 1; \
+	fi; \
+	echo "tag $(TAG) matches policies/PulumiPolicy.yaml ($$version)"

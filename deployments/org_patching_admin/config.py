@@ -14,12 +14,21 @@ with a message that says so, because the two are easy to mix up in this reposito
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from components.config import PathError, decode_value, describe_validation_error
@@ -39,6 +48,15 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Static AWS credentials in a deployment's environment would bypass OIDC and live forever in
 #: Pulumi Cloud; the role ARN is the only supported way in.
 _FORBIDDEN_ENV = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+#: The Pulumi token of child deployments is ``childAccessToken`` (a secret), never a plain variable.
+PULUMI_TOKEN_ENV = "PULUMI_ACCESS_TOKEN"
+#: The config key of that token, and how to set it.
+CHILD_TOKEN_KEY = "childAccessToken"
+_SET_TOKEN = f"pulumi config set --secret {NAMESPACE}:{CHILD_TOKEN_KEY} <token>"
+#: AWS session length when a stack sets none: a child run walks every enrolled account and region
+#: (up to 3 hours for a large organization), the central one is short. The OIDC roles' IAM
+#: MaxSessionDuration must be at least this (docs/operations.md, "Credentials").
+DEFAULT_SESSION_DURATION: dict[StackKind, str] = {"central": "1h", "child": "3h"}
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -152,6 +170,8 @@ def _environment(values: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"{name!r} is not a valid environment variable name")
         if name in _FORBIDDEN_ENV:
             raise ValueError(f"{name} must not be set: deployments reach AWS only through the OIDC role (awsRoleArn)")
+        if name == PULUMI_TOKEN_ENV:
+            raise ValueError(f"{name} must not be a plain variable: set {CHILD_TOKEN_KEY} as a secret ({_SET_TOKEN})")
     return values
 
 
@@ -207,7 +227,8 @@ class StackDeploymentConfig(Model):
     kind: StackKind | None = None
     aws_role_arn: RoleArn
     session_name: Annotated[str, _pattern(_SESSION_NAME, "STS session name")] | None = None
-    session_duration: Duration = "1h"
+    #: Default by kind (``DEFAULT_SESSION_DURATION``): 1h central, 3h child.
+    session_duration: Duration | None = None
     drift_schedule: Cron = "0 */6 * * *"
     auto_remediate: bool = False
     #: Scheduled ``pulumi up`` so accounts that appear in the organization (``discover``) are
@@ -220,6 +241,11 @@ class AdminConfig(Model):
     """The whole admin stack."""
 
     organization: Annotated[str, _pattern(_ORG, "Pulumi organization name")]
+    #: The Pulumi access token child deployments run with. A deployment's own token reaches only
+    #: the stack being deployed, and a child stack reads the central stack (StackReference, and
+    #: the central gate): this one must be able to update the child stacks and read the central
+    #: stack. Always a secret; never printed.
+    child_access_token: SecretStr
     project: Annotated[str, _pattern(_PROJECT, "Pulumi project name")] = "org-patching"
     source: SourceConfig
     pre_run_commands: list[str] = Field(default_factory=lambda: ["make setup"])
@@ -258,6 +284,14 @@ class AdminConfig(Model):
                 raise PathError(
                     ("stacks", name, "enrollSchedule"), "only child stacks enroll accounts; the central stack has none"
                 )
+            if stack.auto_remediate and kinds[name] == "central":
+                # Remediation is `pulumi up` of the head of the branch: on central that would deploy
+                # a change that is still waiting for its reviewer in the workflow.
+                raise PathError(
+                    ("stacks", name, "autoRemediate"),
+                    "the central stack is only deployed by the reviewed workflow (main.yml): "
+                    "drift there is detect-only",
+                )
         return self
 
     def kind_of(self, stack: str) -> StackKind:
@@ -270,6 +304,24 @@ class AdminConfig(Model):
         """Distinct per stack, so CloudTrail tells which deployment did what."""
         return self.stacks[stack].session_name or f"pulumi-deployments-{stack}"[:64]
 
+    def session_duration_of(self, stack: str) -> str:
+        return self.stacks[stack].session_duration or DEFAULT_SESSION_DURATION[self.kind_of(stack)]
+
+    def qualified(self, stack: str) -> str:
+        return f"{self.organization}/{self.project}/{stack}"
+
+    @property
+    def central_stack(self) -> str:
+        return next(name for name in self.stacks if self.kind_of(name) == "central")
+
+    def pre_run_commands_of(self, stack: str) -> list[str]:
+        """The configured commands, then for a child stack the central gate (``deployments/gate.py``):
+        the run stops unless central was deployed at this commit and its last update succeeded."""
+        commands = list(self.pre_run_commands)
+        if self.kind_of(stack) == "child":
+            commands.append(gate_command(self.qualified(stack), self.qualified(self.central_stack)))
+        return commands
+
     def environment_of(self, stack: str) -> dict[str, str]:
         return {**self.environment_variables, **self.stacks[stack].environment_variables}
 
@@ -278,11 +330,45 @@ class AdminConfig(Model):
         return sorted(self.stacks, key=lambda name: (self.kind_of(name) != "central", name))
 
 
+def gate_command(stack: str, central: str) -> str:
+    """The pre-run command of a child stack's deployments (run from the repository root, after
+    ``make setup``); ``deployments/gate.py`` reads the operation from ``PULUMI_CI_OPERATION``."""
+    return f".venv/bin/python deployments/gate.py --stack {stack} --central {central}"
+
+
 # --------------------------------------------------------------------------- loading
 
 
-def parse_config(raw: Mapping[str, Any], source: str | None = None) -> AdminConfig:
-    """Validate a flat ``{"org-patching-admin:key": value}`` mapping (other namespaces ignored)."""
+def _secret_token(values: dict[str, Any], is_secret: Callable[[str], bool] | None) -> None:
+    """Check ``childAccessToken`` is there and a secret, and keep it as a ``SecretStr``.
+
+    In ``Pulumi.<stack>.yaml`` a secret is ``{secure: <ciphertext>}`` (``pulumi config set
+    --secret``); inside the engine it arrives decrypted, and ``is_secret`` says whether it was
+    set as one. A plain value is refused: the token would sit in the repository in clear.
+    """
+    key = f"{NAMESPACE}:{CHILD_TOKEN_KEY}"
+    if CHILD_TOKEN_KEY not in values:
+        raise PathError(
+            (CHILD_TOKEN_KEY,),
+            f"is required: child deployments read the central stack, which their own token cannot ({_SET_TOKEN})",
+        )
+    value = values[CHILD_TOKEN_KEY]
+    if isinstance(value, Mapping) and set(value) == {"secure"} and isinstance(value["secure"], str):
+        secret = f"secure:{value['secure']}"
+    elif isinstance(value, str) and value and is_secret is not None and is_secret(key):
+        secret = value
+    else:
+        raise PathError((CHILD_TOKEN_KEY,), f"must be set as a secret ({_SET_TOKEN}), not in plain text")
+    values[CHILD_TOKEN_KEY] = SecretStr(secret)
+
+
+def parse_config(
+    raw: Mapping[str, Any], source: str | None = None, is_secret: Callable[[str], bool] | None = None
+) -> AdminConfig:
+    """Validate a flat ``{"org-patching-admin:key": value}`` mapping (other namespaces ignored).
+
+    ``is_secret(full_key)`` tells which plain values the engine decrypted (``None``: a stack file,
+    where secrets are ``{secure: ...}``)."""
     values = {
         key: decode_value(value)
         for full_key, value in raw.items()
@@ -290,7 +376,10 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> AdminConf
         if namespace == NAMESPACE
     }
     try:
+        _secret_token(values, is_secret)
         return AdminConfig.model_validate(values)
+    except PathError as error:
+        raise AdminConfigError(f"{NAMESPACE}:{'.'.join(map(str, error.path))}", str(error), source) from None
     except ValidationError as error:
         raise AdminConfigError(*describe_validation_error(error, NAMESPACE, AdminConfig), source) from None
 
@@ -317,4 +406,9 @@ def load_from_engine() -> AdminConfig:
     # variable form is what a program started outside the language host sees.
     raw = dict(runtime_config.get_config_env())
     raw.update(runtime_config.CONFIG.get())
-    return parse_config(raw, source="stack config")
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+
+    def is_secret(key: str) -> bool:
+        return runtime_config.is_config_secret(key) or key in secret_keys
+
+    return parse_config(raw, source="stack config", is_secret=is_secret)

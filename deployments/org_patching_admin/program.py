@@ -9,6 +9,16 @@ Per stack (``StackDeployment``): the deployment settings (GitHub source, the AWS
 ``make setup`` before every run, environment variables), a drift schedule with its own
 auto-remediate switch, and for child stacks an optional scheduled ``pulumi up`` that enrolls
 accounts discovered in the organization since the last run.
+
+Child stacks get two more things, because a child run depends on the central stack:
+
+* ``PULUMI_ACCESS_TOKEN`` = ``childAccessToken`` as a secret environment variable. The token
+  Pulumi Deployments provides reaches only the stack being deployed, so the child's
+  StackReference to central would fail in every scheduled run;
+* the central gate as the last pre-run command (``deployments/gate.py``): an update or a drift
+  remediation stops, with a message saying why, unless the central stack was last updated from
+  the same commit and that update succeeded. Scheduled runs take the head of the branch, which
+  may hold a central change still waiting for its reviewer in ``main.yml``, or one that failed.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_pulumiservice as ps
 
-from .config import AdminConfig
+from .config import PULUMI_TOKEN_ENV, AdminConfig
 
 COMPONENT_TYPE = "org-patching-admin:deployments:StackDeployment"
 
@@ -49,6 +59,9 @@ class StackDeployment(pulumi.ComponentResource):
         stack_cfg = cfg.stacks[stack]
         source = cfg.source
         org, project = cfg.organization, cfg.project
+        environment: dict[str, pulumi.Input[str]] = dict(cfg.environment_of(stack))
+        if cfg.kind_of(stack) == "child":
+            environment[PULUMI_TOKEN_ENV] = pulumi.Output.secret(cfg.child_access_token.get_secret_value())
 
         self.settings = ps.DeploymentSettings(
             f"{name}-settings",
@@ -71,11 +84,11 @@ class StackDeployment(pulumi.ComponentResource):
                     aws=ps.AWSOIDCConfigurationArgs(
                         role_arn=stack_cfg.aws_role_arn,
                         session_name=cfg.session_name_of(stack),
-                        duration=stack_cfg.session_duration,
+                        duration=cfg.session_duration_of(stack),
                     )
                 ),
-                pre_run_commands=list(cfg.pre_run_commands),
-                environment_variables=cfg.environment_of(stack) or None,
+                pre_run_commands=cfg.pre_run_commands_of(stack),
+                environment_variables=environment or None,
                 options=ps.OperationContextOptionsArgs(skip_install_dependencies=cfg.skip_install_dependencies),
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -103,7 +116,8 @@ class StackDeployment(pulumi.ComponentResource):
             )
         self.register_outputs(
             {
-                "stack": f"{cfg.organization}/{cfg.project}/{stack}",
+                "stack": cfg.qualified(stack),
+                "sessionDuration": cfg.session_duration_of(stack),
                 "driftSchedule": stack_cfg.drift_schedule,
                 "autoRemediate": stack_cfg.auto_remediate,
                 "enrollSchedule": stack_cfg.enroll_schedule,
@@ -119,8 +133,11 @@ def build(cfg: AdminConfig) -> dict[str, StackDeployment]:
     summary: dict[str, Any] = {
         stack: {
             "kind": cfg.kind_of(stack),
-            "stack": f"{cfg.organization}/{cfg.project}/{stack}",
+            "stack": cfg.qualified(stack),
             "awsRoleArn": cfg.stacks[stack].aws_role_arn,
+            "sessionDuration": cfg.session_duration_of(stack),
+            # Child runs wait for central: same commit, last update succeeded.
+            "gatedOn": cfg.qualified(cfg.central_stack) if cfg.kind_of(stack) == "child" else None,
             "driftSchedule": cfg.stacks[stack].drift_schedule,
             "autoRemediate": cfg.stacks[stack].auto_remediate,
             "enrollSchedule": cfg.stacks[stack].enroll_schedule,

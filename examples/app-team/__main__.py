@@ -13,10 +13,17 @@ tag remediation never shows up as drift here. The window that will patch these m
 exported so the team can see it (a team gets its own ``<Env>_maintenance_window`` by launching
 the Service Catalog product; until then the default window patches it).
 
+Which child stack (shard) holds this account: the central stack exports ``accountStacks``
+(account id → child stack); this program reads it and references that shard. An account the map
+does not list is not enrolled, and the program stops saying so, instead of deploying with
+defaults that may not exist in the account. ``childStack`` is only the fallback for a central
+stack that does not export the map yet (and must agree with it once it does).
+
 The child stack's outputs (``schemas/child-outputs.schema.json`` in org-patching) are read
-defensively: if the stack is not deployed yet, or an output is missing (an older
-``outputsVersion``), the documented defaults below are used and the export
-``childOutputsUsed`` says so.
+defensively: if they cannot be read at all (an offline check with no outputs), or an output is
+missing (an older ``outputsVersion``), the documented defaults below are used and the export
+``childOutputsUsed`` says which outputs were read. Reading both stacks needs a Pulumi token with
+read access to the central stack and to the shard.
 """
 
 from __future__ import annotations
@@ -35,12 +42,60 @@ ENVIRONMENTS = ("Dev", "Test", "Prod")
 #: Tags org-patching writes and owns.
 MANAGED_TAGS = ["Patch Group", "maintenance_window"]
 
+
+class NotEnrolledError(Exception):
+    """This account is not enrolled in org-patching (or it cannot be told which shard holds it)."""
+
+
 config = pulumi.Config()
 environment = config.require("environment")
 if environment not in ENVIRONMENTS:
     raise ValueError(f"app-team-example:environment: {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
 account_id = config.require("accountId")
-child = pulumi.StackReference(config.require("childStack"))
+central_stack = config.get("centralStack")
+configured_child = config.get("childStack")
+if not central_stack and not configured_child:
+    raise ValueError("app-team-example:centralStack: set it to org-patching's central stack (org/org-patching/central)")
+
+
+def qualify(stack: str) -> str:
+    """``child-eu`` → ``<org>/<project>/child-eu``, in the central stack's organization and project."""
+    if stack.count("/") == 2 or not central_stack or central_stack.count("/") != 2:
+        return stack
+    return f"{central_stack.rsplit('/', 1)[0]}/{stack}"
+
+
+def child_stack_for(account_stacks: Any) -> str:
+    """The shard enrolling ``account_id``, from the central stack's ``accountStacks`` output."""
+    if isinstance(account_stacks, Mapping) and account_stacks:
+        stack = account_stacks.get(account_id)
+        if not isinstance(stack, str) or not stack:
+            raise NotEnrolledError(
+                f"account {account_id} is not enrolled in org-patching: the central stack {central_stack} maps "
+                f"{len(account_stacks)} account(s) to child stacks (output accountStacks) and not this one. "
+                "Ask the central cloud team to enroll it (org-patching:accounts or discover) before deploying here."
+            )
+        child = qualify(stack)
+        if configured_child and configured_child != child:
+            raise NotEnrolledError(
+                f"app-team-example:childStack is {configured_child}, but the central stack {central_stack} puts "
+                f"account {account_id} in {child}: remove childStack (the central stack's map decides)"
+            )
+        return child
+    if configured_child:
+        return configured_child
+    raise NotEnrolledError(
+        f"cannot tell which child stack enrolls account {account_id}: the central stack {central_stack} exports "
+        "no accountStacks (not deployed yet, or an org-patching without the export); set app-team-example:childStack"
+    )
+
+
+if central_stack:
+    central = pulumi.StackReference(central_stack)
+    child_stack: pulumi.Output[str] = central.get_output("accountStacks").apply(child_stack_for)
+else:
+    child_stack = pulumi.Output.from_input(configured_child or "")
+child = pulumi.StackReference("org-patching-child", stack_name=child_stack)
 
 
 REGION = aws.config.region or "eu-west-1"
@@ -75,17 +130,25 @@ def window_for(outputs: Mapping[str, Any]) -> str:
 
 
 def child_outputs() -> pulumi.Output[dict[str, Any]]:
-    """The child stack outputs we read (``schemas/child-outputs.schema.json``); absent ones are left out."""
+    """The child stack outputs we read (``schemas/child-outputs.schema.json``); absent ones are left out.
+    A child stack whose ``accounts`` do not include this account has not enrolled it: stop."""
     names = ("outputsVersion", "accounts", "tagContract")
 
-    def collect(values: list[Any]) -> dict[str, Any]:
+    def collect(args: list[Any]) -> dict[str, Any]:
+        stack, *values = args
         found = {name: value for name, value in zip(names, values, strict=True) if value is not None}
+        accounts = found.get("accounts")
+        if isinstance(accounts, Mapping) and account_id not in accounts:
+            raise NotEnrolledError(
+                f"account {account_id} is not enrolled in org-patching: the child stack {stack} does not list it "
+                f"in its accounts output ({len(accounts)} account(s)). Ask the central cloud team to enroll it."
+            )
         version = str(found.get("outputsVersion", "1.0"))
         if not version.startswith("1."):
             pulumi.log.warn(f"child stack outputsVersion {version}: this program was written for 1.x; check the README")
         return found
 
-    return pulumi.Output.all(*(child.get_output(name) for name in names)).apply(collect)
+    return pulumi.Output.all(child_stack, *(child.get_output(name) for name in names)).apply(collect)
 
 
 outputs = child_outputs()
@@ -161,4 +224,5 @@ pulumi.export("autoScalingGroup", workers.name)
 pulumi.export("instanceProfile", profile_name)
 pulumi.export("maintenanceWindow", window)
 pulumi.export("maintenanceWindowsHere", outputs.apply(windows_here))
+pulumi.export("childStack", child_stack)
 pulumi.export("childOutputsUsed", outputs.apply(lambda found: sorted(found)))

@@ -1,6 +1,7 @@
 """The admin program's config: the example parses, and every bad value stops with one line
 naming the key (unknown keys, AWS-style or out-of-range cron, bad role ARNs, a second central
-stack, enrollment on the central stack, static AWS credentials)."""
+stack, enrollment or remediation on the central stack, static AWS credentials, a child token that
+is missing or not a secret)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,15 @@ from org_patching_admin.config import (  # noqa: E402
 )
 
 ROLE = "arn:aws:iam::111111111111:role/pulumi-deployments"
+TOKEN_KEY = "org-patching-admin:childAccessToken"
+#: What `pulumi config set --secret` writes into Pulumi.<stack>.yaml.
+ENCRYPTED = {"secure": "v1:AAAAAAAAAAAAAAAAAAAAAA==:cafebabe"}
 
 
 def minimal(**overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "org-patching-admin:organization": "acme",
+        TOKEN_KEY: ENCRYPTED,
         "org-patching-admin:source": {"repository": "acme/org-patching"},
         "org-patching-admin:stacks": {"central": {"awsRoleArn": ROLE}, "child": {"awsRoleArn": ROLE}},
     }
@@ -49,6 +54,8 @@ def test_example_stack_file_parses_with_both_stacks() -> None:
     assert cfg.stacks["child"].enroll_schedule == "0 3 * * *"
     assert cfg.stacks["child"].auto_remediate is True and cfg.stacks["central"].auto_remediate is False
     assert cfg.pre_run_commands == ["make setup"]
+    assert cfg.session_duration_of("child") == "3h" and cfg.session_duration_of("central") == "1h"
+    assert cfg.child_access_token.get_secret_value().startswith("secure:v1:")
 
 
 def test_defaults_are_safe() -> None:
@@ -59,6 +66,17 @@ def test_defaults_are_safe() -> None:
     assert cfg.stacks["central"].auto_remediate is False
     assert cfg.stacks["child"].enroll_schedule is None
     assert cfg.session_name_of("child") == "pulumi-deployments-child"
+    # A child run walks every account and region: longer than STS's default hour.
+    assert cfg.session_duration_of("child") == "3h" and cfg.session_duration_of("central") == "1h"
+
+
+def test_child_runs_are_gated_on_central_and_central_runs_are_not() -> None:
+    cfg = parse_config(minimal())
+    assert cfg.pre_run_commands_of("central") == ["make setup"]
+    assert cfg.pre_run_commands_of("child") == [
+        "make setup",
+        ".venv/bin/python deployments/gate.py --stack acme/org-patching/child --central acme/org-patching/central",
+    ]
 
 
 def test_shards_are_children_central_first() -> None:
@@ -75,6 +93,38 @@ def test_shards_are_children_central_first() -> None:
 def test_engine_form_json_text_is_decoded() -> None:
     raw = {k: __import__("json").dumps(v) if isinstance(v, dict) else v for k, v in minimal().items()}
     assert parse_config(raw).stacks["central"].aws_role_arn == ROLE
+
+
+def test_engine_form_token_is_accepted_when_the_engine_says_it_is_a_secret() -> None:
+    raw = {**minimal(), TOKEN_KEY: "pul-0123456789abcdef"}
+    cfg = parse_config(raw, is_secret=lambda key: key == TOKEN_KEY)
+    assert cfg.child_access_token.get_secret_value() == "pul-0123456789abcdef"
+    assert "pul-0123" not in repr(cfg), "the token is never printed"
+
+
+@pytest.mark.parametrize(
+    ("value", "is_secret"),
+    [
+        ("pul-0123456789abcdef", None),  # plain text in Pulumi.admin.yaml
+        ("pul-0123456789abcdef", lambda key: False),  # `pulumi config set` without --secret
+        ({"secure": 12}, None),
+        ("", lambda key: True),
+    ],
+)
+def test_a_token_that_is_not_a_secret_is_refused(value: Any, is_secret: Any) -> None:
+    with pytest.raises(AdminConfigError) as caught:
+        parse_config({**minimal(), TOKEN_KEY: value}, source="Pulumi.admin.yaml", is_secret=is_secret)
+    message = str(caught.value)
+    assert message.startswith(f"Pulumi.admin.yaml: {TOKEN_KEY}: must be set as a secret"), message
+    assert "pulumi config set --secret org-patching-admin:childAccessToken" in message
+    assert "pul-0123" not in message, "the refused value is not echoed"
+
+
+def test_the_token_is_required() -> None:
+    config = minimal()
+    del config[TOKEN_KEY]
+    message = error_of(config)
+    assert message.startswith(f"Pulumi.admin.yaml: {TOKEN_KEY}: is required: child deployments read the central")
 
 
 @pytest.mark.parametrize(
@@ -126,6 +176,16 @@ def test_engine_form_json_text_is_decoded() -> None:
             {"environmentVariables": {"AWS_SECRET_ACCESS_KEY": "x"}},
             "org-patching-admin:environmentVariables",
             "OIDC role",
+        ),
+        (
+            {"environmentVariables": {"PULUMI_ACCESS_TOKEN": "pul-x"}},
+            "org-patching-admin:environmentVariables",
+            "set childAccessToken as a secret",
+        ),
+        (
+            {"stacks": {"central": {"awsRoleArn": ROLE, "autoRemediate": True}, "child": {"awsRoleArn": ROLE}}},
+            "org-patching-admin:stacks.central.autoRemediate",
+            "only deployed by the reviewed workflow",
         ),
         ({"source": {"repository": "not a repo"}}, "org-patching-admin:source.repository", "owner/name"),
         ({"source": {"repository": "a/b", "repoDir": "../x"}}, "org-patching-admin:source.repoDir", "inside"),

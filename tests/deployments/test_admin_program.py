@@ -1,6 +1,7 @@
 """The admin program rendered through its real ``__main__.py`` (``render_program``): deployment
 settings, drift schedules and the enrollment schedule of every configured stack, with the
-values the issue asks for; and ``patchctl admin-preview`` shows them."""
+values the issue asks for (child runs: the Pulumi token as a secret variable, the central gate,
+a session long enough for a whole child run); and ``patchctl admin-preview`` shows them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from google.protobuf import json_format
 
 from patchctl.cli import main
 from patchctl.offline.mocks import AwsMocks
@@ -20,6 +22,9 @@ ADMIN_DIR = Path(__file__).resolve().parents[2] / "deployments"
 SETTINGS = "pulumiservice:index:DeploymentSettings"
 DRIFT = "pulumiservice:index:DriftSchedule"
 SCHEDULE = "pulumiservice:index:DeploymentSchedule"
+#: How a secret travels on the wire to the engine (pulumi.runtime.rpc).
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+GATE = ".venv/bin/python deployments/gate.py --stack acme/org-patching/child --central acme/org-patching/central"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +34,12 @@ def capture() -> Capture:
 
 def for_stack(capture: Capture, type_token: str, stack: str) -> list[Recorded]:
     return [r for r in capture.of_type(type_token) if r.inputs.get("stack") == stack]
+
+
+def wire(record: Recorded) -> dict[str, Any]:
+    """The inputs exactly as sent to the engine: a secret stays marked where it is (the SDK's
+    deserializer would lift it to the whole ``operationContext``)."""
+    return json_format.MessageToDict(record.inputs_struct)
 
 
 def test_project_and_components(capture: Capture) -> None:
@@ -44,12 +55,12 @@ def test_project_and_components(capture: Capture) -> None:
     ("stack", "role", "duration"),
     [
         ("central", "arn:aws:iam::111111111111:role/pulumi-deployments-central", "1h"),
-        ("child", "arn:aws:iam::111111111111:role/pulumi-deployments-child", "2h"),
+        ("child", "arn:aws:iam::111111111111:role/pulumi-deployments-child", "3h"),
     ],
 )
 def test_deployment_settings(capture: Capture, stack: str, role: str, duration: str) -> None:
     (settings,) = for_stack(capture, SETTINGS, stack)
-    inputs = settings.inputs
+    inputs = wire(settings)
     assert inputs["sourceContext"]["git"] == {"branch": "refs/heads/main", "repoDir": "."}
     assert inputs["vcs"]["provider"] == "github"
     assert inputs["vcs"]["repository"] == "acme/org-patching"
@@ -62,9 +73,28 @@ def test_deployment_settings(capture: Capture, stack: str, role: str, duration: 
         "sessionName": f"pulumi-deployments-{stack}",
         "duration": duration,
     }
-    assert context["preRunCommands"] == ["make setup"]
     assert context["options"]["skipInstallDependencies"] is True
-    assert context["environmentVariables"] == {"PYTHONUNBUFFERED": "1"}
+    assert context["environmentVariables"]["PYTHONUNBUFFERED"] == "1"
+
+
+def test_child_runs_get_the_token_as_a_secret_and_central_keeps_its_own(capture: Capture) -> None:
+    (child,) = for_stack(capture, SETTINGS, "child")
+    (central,) = for_stack(capture, SETTINGS, "central")
+    token = wire(child)["operationContext"]["environmentVariables"]["PULUMI_ACCESS_TOKEN"]
+    # The example's placeholder ciphertext, marked secret: Pulumi Cloud stores it encrypted.
+    assert token == {**SECRET_SIG, "value": "secure:v1:REPLACE-WITH-pulumi-config-set-secret"}
+    assert "PULUMI_ACCESS_TOKEN" not in wire(central)["operationContext"]["environmentVariables"], (
+        "central needs no other stack: it keeps the deployment's own token, scoped to itself"
+    )
+
+
+def test_child_runs_are_gated_on_central(capture: Capture) -> None:
+    (child,) = for_stack(capture, SETTINGS, "child")
+    (central,) = for_stack(capture, SETTINGS, "central")
+    assert wire(child)["operationContext"]["preRunCommands"] == ["make setup", GATE]
+    assert wire(central)["operationContext"]["preRunCommands"] == ["make setup"]
+    assert capture.outputs["deployments"]["child"]["gatedOn"] == "acme/org-patching/central"
+    assert capture.outputs["deployments"]["central"].get("gatedOn") is None
 
 
 def test_drift_schedules_have_their_own_remediation_switch(capture: Capture) -> None:
@@ -132,11 +162,16 @@ def test_admin_preview_shows_both_stacks(tmp_path: Path, capsys: pytest.CaptureF
     assert "drift:     0 */6 * * *  (detect only)" in text
     assert "drift:     30 */6 * * *  (auto-remediate)" in text
     assert "schedule:  pulumi update at 0 3 * * *" in text
+    # The token, the gating and the durations.
+    assert "env:       PULUMI_ACCESS_TOKEN, PYTHONUNBUFFERED" in text
+    assert f"pre-run:   make setup; {GATE}" in text
+    assert "session pulumi-deployments-child, 3h" in text and "session pulumi-deployments-central, 1h" in text
     document = json.loads(out.read_text())
     assert document["project"] == "org-patching-admin"
     assert document["summary"]["byAccount"] == {"pulumi-cloud": {"acme": 5}}
     child = document["deployments"]["acme/org-patching/child"]
     assert child["settings"]["awsRoleArn"].endswith("role/pulumi-deployments-child")
+    assert "REPLACE-WITH" not in out.read_text(), "the preview document does not carry the secret"
     assert child["drift"] == {"cron": "30 */6 * * *", "autoRemediate": True}
     assert child["schedules"] == [{"operation": "update", "cron": "0 3 * * *"}]
 

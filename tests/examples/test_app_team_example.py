@@ -1,11 +1,16 @@
-"""The app-team example passes the org-patching pack through ``patchctl policy-check``, reads
-the child stack's outputs when they exist, falls back to the documented defaults when they do
-not, and a broken copy of it is blocked (so the check is not vacuous)."""
+"""The app-team example passes the org-patching pack through ``patchctl policy-check``, finds its
+shard through the central stack's ``accountStacks``, reads that child stack's outputs, falls back
+to the documented defaults only when no outputs can be read at all, stops with a clear message
+when its account is not enrolled, and a broken copy of it is blocked (so the check is not vacuous)."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import inspect
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +25,10 @@ from patchctl.offline.render import Capture, render_program
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "app-team"
 CHILD_SCHEMA = ROOT / "schemas" / "child-outputs.schema.json"
+CENTRAL_STACK = "acme/org-patching/central"
 CHILD_STACK = "acme/org-patching/child"
 ACCOUNT = "222222222222"
+OTHER_ACCOUNT = "333333333333"
 
 
 def policy_check(program: Path, out: Path) -> tuple[int, dict[str, Any]]:
@@ -64,12 +71,14 @@ def test_instance_and_asg_carry_what_the_pack_asks_for(checked: tuple[int, dict[
     assert json.loads(provider["ignoreTags"])["keys"] == ["Patch Group", "maintenance_window"]
 
 
-def test_without_child_outputs_the_documented_defaults_are_used(checked: tuple[int, dict[str, Any]]) -> None:
+def test_without_any_outputs_the_documented_defaults_are_used(checked: tuple[int, dict[str, Any]]) -> None:
+    # policy-check reads no other stack: no accountStacks, so the configured childStack, which has none either.
     _, document = checked
     assert document["outputs"]["instanceProfile"] == "InstanceProfileforPatching"
     assert document["outputs"]["maintenanceWindow"] == "Default_maintenance_window"
-    assert document["outputs"]["childOutputsUsed"] == []
-    assert any(CHILD_STACK in w for w in document["summary"]["warnings"])
+    assert document["outputs"]["childOutputsUsed"] == [], "no output is claimed as read"
+    assert document["outputs"]["childStack"] == CHILD_STACK
+    assert any(CENTRAL_STACK in w for w in document["summary"]["warnings"])
 
 
 def window(window_id: str) -> dict[str, Any]:
@@ -126,19 +135,39 @@ def child_outputs(windows: tuple[str, ...] = ("Default", "Dev"), region: str = "
     }
 
 
-def render_with(outputs: dict[str, Any]) -> Capture:
-    # policy-check's own mocks (they accept an ASG's list-form tags), plus the child's outputs.
-    mocks = AwsMocks(default_account=ACCOUNT, stack_outputs={CHILD_STACK: outputs}, strict=False)
-    return render_program(EXAMPLE, stack="dev", mocks=mocks)
+#: The central stack's output the example reads: account id → child stack (shard). Values may be
+#: a bare stack name (qualified with the central stack's org/project) or fully qualified.
+ACCOUNT_STACKS = {ACCOUNT: "child", OTHER_ACCOUNT: "acme/org-patching/child-prod"}
+
+
+def render_with(
+    outputs: dict[str, Any],
+    account_stacks: dict[str, str] | None = ACCOUNT_STACKS,
+    child: str = CHILD_STACK,
+    config: Path | None = None,
+) -> Capture:
+    # policy-check's own mocks (they accept an ASG's list-form tags), plus both stacks' outputs.
+    central = {"outputsVersion": "1.1", "accountStacks": account_stacks} if account_stacks is not None else {}
+    mocks = AwsMocks(default_account=ACCOUNT, stack_outputs={CENTRAL_STACK: central, child: outputs}, strict=False)
+    return render_program(EXAMPLE, stack="dev", mocks=mocks, config_file=config)
+
+
+def config_without_child_stack(tmp_path: Path) -> Path:
+    lines = (EXAMPLE / "Pulumi.dev.yaml").read_text().splitlines(keepends=True)
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("".join(line for line in lines if "app-team-example:childStack" not in line))
+    return path
 
 
 def test_child_outputs_are_read_through_the_stack_reference() -> None:
     # policy-check has no way to feed another stack's outputs (it renders with none), so this
-    # runs the same render + pack directly, with the child's outputs in the mocks.
+    # runs the same render + pack directly, with the central and child outputs in the mocks.
     outputs = child_outputs()
     outputs["accounts"][ACCOUNT]["instanceProfile"]["name"] = "PaymentsPatchingProfile"  # proves it is read
     capture = render_with(outputs)
     assert capture.warnings == []
+    assert capture.outputs["childStack"] == CHILD_STACK, "the bare name 'child' is qualified like the central stack"
+
     assert capture.outputs["instanceProfile"] == "PaymentsPatchingProfile"
     assert capture.outputs["maintenanceWindow"] == "Dev_maintenance_window"
     assert capture.outputs["maintenanceWindowsHere"] == ["Default_maintenance_window", "Dev_maintenance_window"]
@@ -152,6 +181,77 @@ def test_child_outputs_are_read_through_the_stack_reference() -> None:
     finally:
         analyzer.close()
     assert result.violations == []
+
+
+def test_the_central_map_picks_the_shard(tmp_path: Path) -> None:
+    # Another account's shard, fully qualified in the map; no childStack configured.
+    other = child_outputs()
+    other["accounts"] = {OTHER_ACCOUNT: other["accounts"].pop(ACCOUNT)}
+    config = config_without_child_stack(tmp_path)
+    (tmp_path / "Pulumi.dev.yaml").write_text(config.read_text().replace(ACCOUNT, OTHER_ACCOUNT))
+    capture = render_with(other, child="acme/org-patching/child-prod", config=config)
+    assert capture.outputs["childStack"] == "acme/org-patching/child-prod"
+    assert capture.outputs["childOutputsUsed"] == ["accounts", "outputsVersion", "tagContract"]
+
+
+def program_failure(render: Callable[[], Capture]) -> tuple[str, str]:
+    """(exception type, message) of a program that stops inside an ``apply``.
+
+    The SDK leaves behind the tasks that failed with it (their exception never retrieved) and
+    the outputs that will never resolve (coroutines never started). Garbage-collected later, each
+    complains in the middle of whatever runs then -- inside ``compile()`` on Python 3.11 that is
+    a SystemError that stops pytest. So their exceptions are retrieved, the coroutines closed
+    (all that awaiting them could still do) and the lot collected here."""
+    try:
+        render()
+    except Exception as error:  # the program's own exception type
+        failure = (type(error).__name__, str(error))
+    else:
+        pytest.fail("the program did not stop")
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+            obj.exception()  # retrieved: no "exception was never retrieved" when it is collected
+        elif (
+            inspect.iscoroutine(obj)
+            and obj.cr_code.co_qualname.startswith("Output.")
+            and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED
+        ):
+            obj.close()  # never started: closing it is all that awaiting would have done
+    gc.collect()
+    return failure
+
+
+def not_enrolled_message(**kwargs: Any) -> str:
+    kind, message = program_failure(lambda: render_with(**kwargs))
+    assert kind == "NotEnrolledError", message
+    assert "\n" not in message
+    return message
+
+
+def test_an_account_missing_from_the_central_map_stops_the_program() -> None:
+    message = not_enrolled_message(outputs=child_outputs(), account_stacks={OTHER_ACCOUNT: "child-prod"})
+    assert message.startswith(f"account {ACCOUNT} is not enrolled in org-patching: the central stack {CENTRAL_STACK}")
+    assert "Ask the central cloud team to enroll it" in message
+
+
+def test_an_account_missing_from_the_child_outputs_stops_the_program() -> None:
+    # A central stack without the map: the configured childStack is read, and does not list the account.
+    outputs = child_outputs()
+    outputs["accounts"] = {OTHER_ACCOUNT: outputs["accounts"][ACCOUNT]}
+    message = not_enrolled_message(outputs=outputs, account_stacks=None)
+    assert message.startswith(f"account {ACCOUNT} is not enrolled in org-patching: the child stack {CHILD_STACK}")
+
+
+def test_a_configured_child_stack_that_disagrees_with_the_map_stops_the_program() -> None:
+    message = not_enrolled_message(outputs=child_outputs(), account_stacks={ACCOUNT: "child-eu"})
+    assert "app-team-example:childStack is acme/org-patching/child" in message
+    assert "puts account 222222222222 in acme/org-patching/child-eu: remove childStack" in message
+
+
+def test_without_a_map_or_a_child_stack_the_program_says_what_to_set(tmp_path: Path) -> None:
+    config = config_without_child_stack(tmp_path)
+    _, message = program_failure(lambda: render_with(child_outputs(), account_stacks=None, config=config))
+    assert "exports no accountStacks" in message and "set app-team-example:childStack" in message
 
 
 def test_without_an_own_window_here_the_default_window_patches() -> None:

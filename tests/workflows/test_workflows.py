@@ -9,11 +9,14 @@ the Go binary from GitHub), so validation is in three layers:
    ``${{ }}`` uses a known context, ``steps.<id>``/``needs.<job>``/``matrix.<key>`` exist,
    actions are pinned to a major version at least, ``run:`` scripts parse (``bash -n``), and
    every ``patchctl`` invocation parses with the real CLI parser and every ``make`` target exists;
-3. structure: central before child, the policy pack on every Pulumi run, OIDC permissions.
+3. structure: central before child, the policy pack (and its virtualenv) on every Pulumi run,
+   the central gate before every child ``up``, AWS sessions as long as the jobs, the backend URL
+   passed through, OIDC permissions, and the skip reasons (run as bash).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -209,9 +212,25 @@ def test_patchctl_invocations_parse_with_the_real_cli() -> None:
 def test_make_targets_exist() -> None:
     makefile = (ROOT / "Makefile").read_text()
     targets = set(re.findall(r"^([\w-]+):", makefile, re.M))
-    used = {target for _, script, _ in shell_scripts() for target in re.findall(r"\bmake (\w+)", script)}
-    assert used == {"setup", "lint", "test"}
+    used = {target for _, script, _ in shell_scripts() for target in re.findall(r"\bmake ([\w-]+)", script)}
+    assert used == {"setup", "lint", "test", "policy-env", "policy-tag-check"}
     assert used <= targets
+
+
+@pytest.mark.parametrize(("tag", "code"), [("policy-v0.1.0", 0), ("policy-v0.1.1", 2), ("v0.1.0", 2)])
+def test_the_release_tag_check_compares_with_the_pack_version(tag: str, code: int) -> None:
+    version = load(ROOT / "policies" / "PulumiPolicy.yaml")["version"]
+    assert version == "0.1.0", "this test's tags assume the pack's version"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "policy-tag-check", f"TAG={tag}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == code, result.stdout + result.stderr
+    if code:
+        assert f"::error title=version mismatch::tag {tag} but policies/PulumiPolicy.yaml says 0.1.0" in result.stdout
 
 
 # --------------------------------------------------------------------------- 3. structure
@@ -243,7 +262,7 @@ def test_pull_request_cloud_preview_uses_oidc_and_the_pack(workflows: dict[str, 
     (pulumi,) = uses(preview, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["policyPacks"] == "policies"
-    assert "matrix.stack" in pulumi["with"]["stack-name"]
+    assert pulumi["with"]["stack-name"] == "${{ env.STACK }}" and "matrix.stack" in preview["env"]["STACK"]
     matrix = preview["strategy"]["matrix"]
     assert {"stack": "central"} in matrix["include"] and "child" in matrix["stack"]
 
@@ -263,6 +282,27 @@ def test_skipped_cloud_preview_says_why(workflows: dict[str, dict[str, Any]]) ->
     assert "$GITHUB_STEP_SUMMARY" in script
 
 
+@pytest.mark.parametrize(
+    ("head_repo", "role", "reason"),
+    [
+        # A fork's run sees no repository variables: the role is empty there too, and the fork is the reason.
+        ("someone/org-patching", "", "the pull request comes from a fork (someone/org-patching)"),
+        ("acme/org-patching", "", "no AWS role is configured: set the repository variable AWS_PREVIEW_ROLE_ARN"),
+    ],
+)
+def test_the_skip_reason_names_the_fork_before_the_configuration(
+    workflows: dict[str, dict[str, Any]], tmp_path: Path, head_repo: str, role: str, reason: str
+) -> None:
+    (step,) = steps_of(workflows["pull-request.yml"]["jobs"]["cloud-preview-skipped"])
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "ROLE": role, "HEAD_REPO": head_repo, "REPO": "acme/org-patching"}
+    env["GITHUB_STEP_SUMMARY"] = str(summary)
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"::notice title=pulumi preview skipped::{reason}")
+    assert reason in summary.read_text()
+
+
 def test_main_deploys_central_before_child_with_the_pack(workflows: dict[str, dict[str, Any]]) -> None:
     workflow = workflows["main.yml"]
     assert workflow["on"]["push"]["branches"] == ["main"]
@@ -271,15 +311,84 @@ def test_main_deploys_central_before_child_with_the_pack(workflows: dict[str, di
     central, child = jobs["up-central"], jobs["up-child"]
     assert child["needs"] == "up-central"
     assert central["needs"] == "checks"
-    for job, stack in ((central, "central"), (child, "matrix.stack")):
+    for job, stack in ((central, "'central'"), (child, "matrix.stack")):
         assert job["permissions"]["id-token"] == "write"
         assert job["if"] == "vars.AWS_ROLE_ARN != ''"
-        (pulumi,) = uses(job, "pulumi/actions")
+        (pulumi,) = [step for step in uses(job, "pulumi/actions") if "command" in step.get("with", {})]
         assert pulumi["with"]["command"] == "up"
         assert pulumi["with"]["policyPacks"] == "policies"
-        assert stack in pulumi["with"]["stack-name"]
+        assert pulumi["with"]["stack-name"] == "${{ env.STACK }}" and stack in job["env"]["STACK"]
         assert uses(job, "aws-actions/configure-aws-credentials"), "credentials come from OIDC"
     assert jobs["deploy-skipped"]["if"] == "vars.AWS_ROLE_ARN == ''"
+
+
+def test_every_child_up_is_gated_on_central(workflows: dict[str, dict[str, Any]]) -> None:
+    child = workflows["main.yml"]["jobs"]["up-child"]
+    steps = steps_of(child)
+    names = [s.get("name", s.get("uses", "")) for s in steps]
+    gate = next(i for i, s in enumerate(steps) if "deployments/gate.py" in str(s.get("run", "")))
+    install = names.index("Install the Pulumi CLI")
+    up = next(i for i, s in enumerate(steps) if s.get("with", {}).get("command") == "up")
+    assert install < gate < up, "the gate needs the CLI and runs before pulumi up"
+    assert steps[gate]["run"] == '.venv/bin/python deployments/gate.py --stack "$STACK" --central "$CENTRAL"'
+    assert steps[gate]["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+    assert "'central'" in child["env"]["CENTRAL"]
+    assert (ROOT / "deployments" / "gate.py").exists()
+
+
+def pack_users(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Jobs that start the policy pack: a Pulumi run with policyPacks, or `pulumi policy ...`."""
+    found = []
+    for name, job in workflow["jobs"].items():
+        if any(s.get("with", {}).get("policyPacks") for s in uses(job, "pulumi/actions")) or "pulumi policy" in runs(
+            job
+        ):
+            found.append((name, job))
+    return found
+
+
+@pytest.mark.parametrize("name", [p.name for p in FILES])
+def test_the_pack_virtualenv_exists_before_the_pack_starts(workflows: dict[str, dict[str, Any]], name: str) -> None:
+    for job_name, job in pack_users(workflows[name]):
+        steps = steps_of(job)
+        env_step = next((i for i, s in enumerate(steps) if s.get("run") == "make policy-env"), None)
+        assert env_step is not None, f"{name}/{job_name} starts the pack without `make policy-env`"
+        first_use = next(
+            i
+            for i, s in enumerate(steps)
+            if s.get("with", {}).get("policyPacks") or "pulumi policy" in str(s.get("run", ""))
+        )
+        assert env_step < first_use, f"{name}/{job_name}: make policy-env must come first"
+    assert pack_users(workflows[name]) or name != "release.yml"
+
+
+#: The deploy roles' (OIDC roles') MaxSessionDuration that docs/operations.md asks for.
+MAX_SESSION_SECONDS = 10800
+
+
+@pytest.mark.parametrize("name", [p.name for p in FILES])
+def test_aws_sessions_outlive_their_jobs(workflows: dict[str, dict[str, Any]], name: str) -> None:
+    for job_name, job in workflows[name]["jobs"].items():
+        for step in uses(job, "aws-actions/configure-aws-credentials"):
+            seconds = int(step["with"]["role-duration-seconds"])
+            assert seconds >= int(job["timeout-minutes"]) * 60, f"{name}/{job_name}: credentials expire mid-job"
+            assert seconds <= MAX_SESSION_SECONDS, f"{name}/{job_name}: more than the roles' MaxSessionDuration"
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    assert f"MaxSessionDuration` of at least {MAX_SESSION_SECONDS}" in operations
+
+
+@pytest.mark.parametrize("name", [p.name for p in FILES])
+def test_the_backend_url_reaches_every_pulumi_command(workflows: dict[str, dict[str, Any]], name: str) -> None:
+    for job_name, job in workflows[name]["jobs"].items():
+        for step in steps_of(job):
+            runs_pulumi = bool(step.get("with", {}).get("command")) and str(step.get("uses", "")).startswith(
+                "pulumi/actions@"
+            )
+            lines = command_lines(str(step.get("run", "")))
+            runs_pulumi |= any(line.startswith("pulumi ") or "gate.py" in line for line in lines)
+            if runs_pulumi:
+                env = {**(job.get("env") or {}), **(step.get("env") or {})}
+                assert env.get("PULUMI_BACKEND_URL") == "${{ vars.PULUMI_BACKEND_URL }}", f"{name}/{job_name}"
 
 
 def test_release_publishes_the_pack_on_tags(workflows: dict[str, dict[str, Any]]) -> None:
@@ -290,7 +399,7 @@ def test_release_publishes_the_pack_on_tags(workflows: dict[str, dict[str, Any]]
     assert publish["working-directory"] == "policies"
     names = [s.get("name", "") for s in steps_of(job)]
     assert names.index("Tag and pack version agree") < names.index("pulumi policy publish")
-    assert "policies/PulumiPolicy.yaml" in runs(job)
+    assert 'make policy-tag-check TAG="$TAG"' in runs(job)
 
 
 @pytest.mark.parametrize("name", [p.name for p in FILES])
