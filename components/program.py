@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from . import naming
 from .config import CentralConfig, ChildConfig
 from .hub.hub import PatchingHub, PatchingHubArgs
 from .partitions import partition_of
@@ -58,7 +59,7 @@ def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:
         "compliance": {
             "keyArn": lake.key.arn,
             "inventoryBucket": lake.inventory.bucket.bucket,
-            "inventoryPrefix": "inventory",
+            "inventoryPrefix": naming.INVENTORY_PREFIX,
             "patchLogBucket": lake.patch_logs.bucket.bucket,
             "patchListBucket": lake.patch_lists.bucket.bucket,
             "athenaResultsBucket": lake.athena_results.bucket.bucket,

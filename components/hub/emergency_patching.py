@@ -232,7 +232,7 @@ class EmergencyPatching(pulumi.ComponentResource):
         )
         self.validate_log_group = aws.cloudwatch.LogGroup(
             f"{name}-validate",
-            name=f"/aws/lambda/{naming.PREFIX}-emergency-validate",
+            name=naming.lambda_log_group(naming.EMERGENCY_VALIDATE_FUNCTION),
             retention_in_days=retention,
             kms_key_id=args.log_kms_key_arn,
             opts=child,
@@ -252,7 +252,7 @@ class EmergencyPatching(pulumi.ComponentResource):
         )
         self.validate_function = aws.lambda_.Function(
             f"{name}-validate",
-            name=f"{naming.PREFIX}-emergency-validate",
+            name=naming.EMERGENCY_VALIDATE_FUNCTION,
             description="org-patching: validate an emergency patching request and plan its waves",
             runtime="python3.12",
             architectures=["arm64"],
@@ -273,7 +273,7 @@ class EmergencyPatching(pulumi.ComponentResource):
         # --- state machine ----------------------------------------------------------------
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-state-machine",
-            name=f"/aws/vendedlogs/states/{naming.EMERGENCY_STATE_MACHINE}",
+            name=naming.EMERGENCY_STATE_MACHINE_LOG_GROUP,
             retention_in_days=retention,
             kms_key_id=args.log_kms_key_arn,
             opts=child,

@@ -65,7 +65,6 @@ from ..secure_bucket import SecureBucket, SecureBucketArgs
 
 TEMPLATE_FILE = Path(__file__).with_name("maintenance_window_product.yaml")
 TEMPLATE_PREFIX = "service-catalog/maintenance-window"
-PRODUCT_NAME = "Patching maintenance window"
 #: TagOptions applied to every provisioned window stack (key -> allowed values).
 TAG_OPTIONS: dict[str, tuple[str, ...]] = {"managed-by": ("org-patching-catalog",)}
 
@@ -142,14 +141,14 @@ class SelfServiceCatalog(pulumi.ComponentResource):
 
         self.portfolio = aws.servicecatalog.Portfolio(
             f"{name}-portfolio",
-            name="Patching",
+            name=naming.CATALOG_PORTFOLIO,
             description="org-patching: self-service patching for the organization's accounts",
             provider_name="Cloud platform team (org-patching)",
             opts=child,
         )
         self.product = aws.servicecatalog.Product(
             f"{name}-product",
-            name=PRODUCT_NAME,
+            name=naming.CATALOG_PRODUCT,
             owner="Cloud platform team (org-patching)",
             description=(
                 "A maintenance window for one environment of this account and Region, with its "

@@ -77,15 +77,11 @@ def _logs(arn: str, account_id: str, function_name: str) -> Statement:
     return allow(
         ["logs:CreateLogStream", "logs:PutLogEvents"],
         [
-            f"{arn}:logs:*:{account_id}:log-group:/aws/lambda/{function_name}:*",
-            f"{arn}:logs:*:{account_id}:log-group:{FUNCTION_LOG_GROUP}:*",
+            f"{arn}:logs:*:{account_id}:log-group:{naming.lambda_log_group(function_name)}:*",
+            f"{arn}:logs:*:{account_id}:log-group:{naming.FUNCTION_LOG_GROUP}:*",
         ],
         sid="WriteOwnLogs",
     )
-
-
-#: One log group per region for every org-patching function there (``logging_config``).
-FUNCTION_LOG_GROUP = "/org-patching/functions"
 
 
 class AccountBaseline(pulumi.ComponentResource):
@@ -116,7 +112,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 description=f"org-patching: {description}",
                 assume_role_policy=to_json(trust),
                 inline_policies=[
-                    aws.iam.RoleInlinePolicyArgs(name="org-patching", policy=to_json(document(*statements)))
+                    aws.iam.RoleInlinePolicyArgs(name=naming.INLINE_POLICY, policy=to_json(document(*statements)))
                 ],
                 max_session_duration=3600,
                 opts=child,
@@ -256,7 +252,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 ["ec2:StopInstances", "ec2:TerminateInstances", "ec2:CreateImage"],
                 [f"{arn}:ec2:*:{account}:instance/*"],
                 sid="DriveIntermediateInstance",
-                conditions={"StringLike": {f"aws:ResourceTag/{REBAKE_TAG}": "*"}},
+                conditions={"StringLike": {f"aws:ResourceTag/{naming.REBAKE_TAG}": "*"}},
             ),
             allow(
                 ["ec2:CreateImage"],
@@ -350,7 +346,7 @@ class AccountBaseline(pulumi.ComponentResource):
             _logs(arn, account, naming.TAG_REMEDIATION_FUNCTION),
             allow(
                 ["sqs:SendMessage"],
-                [f"{arn}:sqs:{args.home_region}:{account}:{DEAD_LETTER_QUEUE}"],
+                [f"{arn}:sqs:{args.home_region}:{account}:{naming.DEAD_LETTER_QUEUE}"],
                 sid="DeadLetters",
             ),
         )
@@ -453,7 +449,7 @@ class AccountBaseline(pulumi.ComponentResource):
         # --- EventBridge: forward Config events to the home region --------------------------------
         self.event_forwarding_role = role(
             "event-forwarding",
-            EVENT_FORWARDING_ROLE,
+            naming.EVENT_FORWARDING_ROLE,
             "forwards Config compliance events to the account's home region",
             _service_trust("events.amazonaws.com", account),
             allow(
@@ -482,11 +478,4 @@ class AccountBaseline(pulumi.ComponentResource):
         }
 
 
-#: Role EventBridge uses to put other regions' Config events on the home region's bus.
-EVENT_FORWARDING_ROLE = "org-patching-event-forwarding"
-#: Dead-letter queue of the tag-remediation function (home region of each account).
-DEAD_LETTER_QUEUE = "org-patching-tag-remediation-dlq"
-#: Tag the ASG rebake puts on its builder instance at launch (``runbooks/asg_rebake.py``
-#: ``BUILDER_TAG``, value: the group's name); stop/image/terminate are limited to instances with it.
-REBAKE_TAG = "org-patching:builder-for"
 __all__ = ["MANAGED_TAG_KEYS", "AccountBaseline", "AccountBaselineArgs", "HubData"]

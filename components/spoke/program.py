@@ -31,7 +31,6 @@ OUTPUTS_VERSION = "1.0"
 MANAGED_BY_TAGS = {"managed-by": "org-patching"}
 #: Tags SSM Quick Setup adds to resources it touches; ignored so they never show as drift.
 IGNORED_TAG_PREFIXES = ["QSConfigName-", "QSConfigId-"]
-SESSION_NAME = "org-patching-child-stack"
 
 
 @dataclass
@@ -56,7 +55,7 @@ def account_provider(cfg: ChildConfig, account_id: str) -> aws.Provider:
             aws.ProviderAssumeRoleArgs(
                 role_arn=f"arn:{partition}:iam::{account_id}:role/{cfg.deploy_role_name}",
                 external_id=cfg.external_id,
-                session_name=SESSION_NAME,
+                session_name=naming.CHILD_STACK_SESSION,
             )
         ],
         allowed_account_ids=[account_id],
@@ -81,7 +80,7 @@ def hub_data(cfg: ChildConfig, hub: pulumi.StackReference) -> HubData:
     return HubData(
         key_arn=compliance.apply(lambda c: str(c["keyArn"])),
         inventory_bucket=compliance.apply(lambda c: str(c["inventoryBucket"])),
-        inventory_prefix=compliance.apply(lambda c: str(c.get("inventoryPrefix") or "inventory")),
+        inventory_prefix=compliance.apply(lambda c: str(c.get("inventoryPrefix") or naming.INVENTORY_PREFIX)),
         patch_log_bucket=compliance.apply(lambda c: str(c["patchLogBucket"])),
         patch_list_bucket=compliance.apply(lambda c: str(c["patchListBucket"])),
         region=cfg.home_region,

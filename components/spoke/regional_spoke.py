@@ -37,14 +37,11 @@ import pulumi_aws as aws
 from .. import naming
 from ..config import PatchingConfig
 from . import functions, patch_rules, runbook_loader
-from .account_baseline import DEAD_LETTER_QUEUE, FUNCTION_LOG_GROUP, HubData
+from .account_baseline import HubData
 from .tags import DEFAULT_WINDOW, MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, WINDOW_NAMES
 
 #: EventBridge allows 5 targets per rule: one sweep rule per 5 regions.
 TARGETS_PER_RULE = 5
-COMPLIANCE_RULE = "org-patching-patch-tags-noncompliant"
-SWEEP_RULE = "org-patching-tag-sweep"
-INVENTORY_ASSOCIATION = "org-patching-inventory"
 
 
 @dataclass
@@ -118,7 +115,7 @@ class RegionalSpoke(pulumi.ComponentResource):
                 suffix = short if stage.name == "default" else f"{short}-{stage.name}"
                 baseline = aws.ssm.PatchBaseline(
                     f"{name}-{suffix}",
-                    name=f"org-patching-{suffix}",
+                    name=naming.patch_baseline(suffix),
                     description=(
                         f"org-patching: {os_name}, approved {stage.approve_after_days} days after release"
                         + ("" if stage.patch_groups else " (default baseline: every unregistered patch group)")
@@ -203,16 +200,16 @@ class RegionalSpoke(pulumi.ComponentResource):
             "MinHealthyPercentage": str(window_cfg.asg_min_healthy_percentage),
         }
         self.tasks = []
-        plan = [(naming.RUNBOOK_STANDALONE, "patch-instances", 1, common)]
+        plan = [(naming.RUNBOOK_STANDALONE, "patch-instances", naming.WINDOW_TASK_STANDALONE, 1, common)]
         if window_cfg.include_asgs:
-            plan.append((naming.RUNBOOK_ASG, "patch-asgs", 2, {**common, **asg_only}))
-        for runbook, suffix, priority, wanted in plan:
+            plan.append((naming.RUNBOOK_ASG, "patch-asgs", naming.WINDOW_TASK_ASG, 2, {**common, **asg_only}))
+        for runbook, suffix, task_name, priority, wanted in plan:
             document = self.documents[runbook]
             self.tasks.append(
                 aws.ssm.MaintenanceWindowTask(
                     f"{name}-{suffix}",
                     window_id=self.window.id,
-                    name=f"org-patching-{suffix}",
+                    name=task_name,
                     description=f"org-patching: {runbook} on {MAINTENANCE_WINDOW_TAG}={DEFAULT_WINDOW}",
                     task_type="AUTOMATION",
                     task_arn=document.name,
@@ -233,7 +230,7 @@ class RegionalSpoke(pulumi.ComponentResource):
         # --- inventory -----------------------------------------------------------------------------
         self.inventory = aws.ssm.Association(
             f"{name}-inventory",
-            association_name=INVENTORY_ASSOCIATION,
+            association_name=naming.INVENTORY_ASSOCIATION,
             name="AWS-GatherSoftwareInventory",
             schedule_expression=patching.inventory_schedule,
             # Instances in the tag contract (the tag remediation gives every patchable instance a
@@ -287,7 +284,7 @@ class RegionalSpoke(pulumi.ComponentResource):
         )
         self.compliance_rule = aws.cloudwatch.EventRule(
             f"{name}-noncompliant",
-            name=COMPLIANCE_RULE,
+            name=naming.COMPLIANCE_EVENT_RULE,
             description="org-patching: a resource became NON_COMPLIANT with the patch-tags Config rule",
             event_pattern=json.dumps(compliance_event_pattern()),
             region=region,
@@ -298,7 +295,7 @@ class RegionalSpoke(pulumi.ComponentResource):
         layer = functions.powertools_layer(args.partition, region)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-functions-logs",
-            name=FUNCTION_LOG_GROUP,
+            name=naming.FUNCTION_LOG_GROUP,
             retention_in_days=functions.LOG_RETENTION_DAYS,
             region=region,
             opts=here,
@@ -367,7 +364,7 @@ class RegionalSpoke(pulumi.ComponentResource):
         here = pulumi.ResourceOptions(parent=self)
         self.dead_letters = aws.sqs.Queue(
             f"{name}-tag-remediation-dlq",
-            name=DEAD_LETTER_QUEUE,
+            name=naming.DEAD_LETTER_QUEUE,
             sqs_managed_sse_enabled=True,
             message_retention_seconds=14 * 24 * 3600,
             region=region,
@@ -403,7 +400,7 @@ class RegionalSpoke(pulumi.ComponentResource):
             principal="events.amazonaws.com",
             source_account=account,
             # The compliance rule and the sweep rules of this region (both named org-patching-*).
-            source_arn=f"{arn}:events:{region}:{account}:rule/org-patching-*",
+            source_arn=f"{arn}:events:{region}:{account}:rule/{naming.PREFIX}-*",
             region=region,
             opts=here,
         )
@@ -421,10 +418,11 @@ class RegionalSpoke(pulumi.ComponentResource):
         regions = list(args.account_regions) or [region]
         for index in range(0, len(regions), TARGETS_PER_RULE):
             chunk = regions[index : index + TARGETS_PER_RULE]
-            suffix = "" if index == 0 else f"-{index // TARGETS_PER_RULE + 1}"
+            number = index // TARGETS_PER_RULE + 1
+            suffix = "" if number == 1 else f"-{number}"
             rule = aws.cloudwatch.EventRule(
                 f"{name}-sweep{suffix}",
-                name=f"{SWEEP_RULE}{suffix}",
+                name=naming.sweep_rule(number),
                 description="org-patching: daily tag sweep of every region of the account",
                 schedule_expression=args.patching.tag_sweep_schedule,
                 region=region,

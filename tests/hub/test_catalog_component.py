@@ -13,7 +13,6 @@ import pytest
 from components import naming
 from components.config import CentralConfig
 from components.hub.self_service_catalog import (
-    PRODUCT_NAME,
     TEMPLATE_FILE,
     SelfServiceCatalog,
     SelfServiceCatalogArgs,
@@ -59,7 +58,7 @@ def test_product_is_the_template_file_from_the_encrypted_bucket(capture: Capture
     assert obj.inputs["key"].startswith("service-catalog/maintenance-window/")
     assert obj.inputs["serverSideEncryption"] == "aws:kms" and obj.inputs["kmsKeyId"] == KEY
     product = capture.one("aws:servicecatalog/product:Product").inputs
-    assert product["name"] == PRODUCT_NAME
+    assert product["name"] == naming.CATALOG_PRODUCT
     artifact = product["provisioningArtifactParameters"]
     bucket = capture.one("aws:s3/bucket:Bucket", "catalog-artifacts").outputs["bucket"]
     assert artifact["templateUrl"] == f"https://{bucket}.s3.eu-west-1.amazonaws.com/{template_key()}"
