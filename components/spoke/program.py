@@ -20,11 +20,12 @@ import pulumi_aws as aws
 from .. import naming
 from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
-from .account_baseline import AccountBaseline, AccountBaselineArgs, HubData
+from .account_baseline import AccountBaseline, AccountBaselineArgs
 from .accounts import child_accounts
-from .regional_spoke import RegionalSpoke, RegionalSpokeArgs, RoleArns
+from .hub_data import HubData
+from .regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .runbook_loader import load_runbooks
-from .tags import DEFAULT_WINDOW, contract_summary
+from .tags import contract_summary
 
 #: Version of the child stack's output contract (``schemas/child-outputs.schema.json``).
 OUTPUTS_VERSION = "1.0"
@@ -113,14 +114,7 @@ def build_spokes(cfg: ChildConfig) -> dict[str, AccountSpokes]:
             ),
             opts=opts,
         )
-        roles = RoleArns(
-            automation_execution=baseline.automation_execution_role.arn,
-            maintenance_window=baseline.maintenance_window_role.arn,
-            tag_remediation=baseline.tag_remediation_role.arn,
-            window_tagging=baseline.window_tagging_role.arn,
-            override_list=baseline.override_list_role.arn,
-            event_forwarding=baseline.event_forwarding_role.arn,
-        )
+        roles = baseline.role_arns()
         spokes: dict[str, RegionalSpoke] = {}
         for region in regions:
             spokes[region] = RegionalSpoke(
@@ -148,40 +142,15 @@ def build_spokes(cfg: ChildConfig) -> dict[str, AccountSpokes]:
 
 def child_outputs(cfg: ChildConfig, built: dict[str, AccountSpokes]) -> dict[str, Any]:
     """The child stack's outputs for app teams (schema: ``schemas/child-outputs.schema.json``)."""
-    window = cfg.patching.default_window
-    accounts: dict[str, Any] = {}
-    for account_id, spokes in built.items():
-        regions: dict[str, Any] = {}
-        for region, spoke in spokes.regions.items():
-            regions[region] = {
-                "maintenanceWindows": {
-                    DEFAULT_WINDOW: {
-                        "id": spoke.window.id,
-                        "schedule": window.schedule,
-                        "scheduleTimezone": window.schedule_timezone,
-                        "durationHours": window.duration_hours,
-                        "cutoffHours": window.cutoff_hours,
-                        "operation": window.operation,
-                        "rebootOption": window.reboot_option,
-                    }
-                },
-                "patchGroups": {group: dict(by_os) for group, by_os in spoke.patch_groups.items()},
-                "runbooks": {
-                    "standalone": naming.RUNBOOK_STANDALONE,
-                    "autoScalingGroups": naming.RUNBOOK_ASG,
-                },
-                "windowTaggingFunction": naming.WINDOW_TAGGING_FUNCTION,
-            }
-        accounts[account_id] = {
+    accounts = {
+        account_id: {
             "name": spokes.account.name,
             "homeRegion": spokes.home_region,
-            "instanceProfile": {
-                "name": spokes.baseline.instance_profile.name,
-                "arn": spokes.baseline.instance_profile.arn,
-            },
-            "automationExecutionRoleArn": spokes.baseline.automation_execution_role.arn,
-            "regions": regions,
+            **spokes.baseline.outputs(),
+            "regions": {region: spoke.outputs() for region, spoke in spokes.regions.items()},
         }
+        for account_id, spokes in built.items()
+    }
     return {
         "outputsVersion": OUTPUTS_VERSION,
         "orgId": cfg.org_id,

@@ -11,7 +11,7 @@ from components import naming
 
 ACCOUNT = "222222222222"
 
-#: Statements allowed to use Resource "*", each commented in account_baseline.py with why.
+#: Statements allowed to use Resource "*", each commented with why (baseline_policies.py, automation_policy.py).
 STAR_SIDS = {
     "ReadCommandResults",
     "DescribeForRebake",
