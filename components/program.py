@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import naming
 from .config import CentralConfig, ChildConfig
 from .hub.hub import PatchingHub, PatchingHubArgs
 from .partitions import partition_of
@@ -50,26 +49,13 @@ def build_central(cfg: CentralConfig) -> PatchingHub:
 
 def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:
     """The central stack's outputs (schema: ``schemas/central-outputs.schema.json``)."""
-    lake = hub.compliance
-    outputs: dict[str, Any] = {
+    return {
         "outputsVersion": OUTPUTS_VERSION,
         "orgId": cfg.org_id,
         "centralAccountId": cfg.central_account_id,
         "homeRegion": cfg.home_region,
-        "compliance": {
-            "keyArn": lake.key.arn,
-            "inventoryBucket": lake.inventory.bucket.bucket,
-            "inventoryPrefix": naming.INVENTORY_PREFIX,
-            "patchLogBucket": lake.patch_logs.bucket.bucket,
-            "patchListBucket": lake.patch_lists.bucket.bucket,
-            "athenaResultsBucket": lake.athena_results.bucket.bucket,
-            "glueDatabase": lake.database.name,
-            "athenaWorkgroup": lake.workgroup.name,
-            "namedQueries": sorted(lake.queries),
-        },
+        **hub.outputs(),
     }
-    outputs.update(hub.extra_outputs())
-    return outputs
 
 
 def build_child(cfg: ChildConfig) -> Any:

@@ -154,6 +154,21 @@ class ComplianceLake(pulumi.ComponentResource):
             }
         )
 
+    def outputs(self) -> dict[str, Any]:
+        """The ``compliance`` section of the central stack's outputs: where the spokes write
+        (the child stack reads it through its StackReference) and where reports read."""
+        return {
+            "keyArn": self.key.arn,
+            "inventoryBucket": self.inventory.bucket.bucket,
+            "inventoryPrefix": naming.INVENTORY_PREFIX,
+            "patchLogBucket": self.patch_logs.bucket.bucket,
+            "patchListBucket": self.patch_lists.bucket.bucket,
+            "athenaResultsBucket": self.athena_results.bucket.bucket,
+            "glueDatabase": self.database.name,
+            "athenaWorkgroup": self.workgroup.name,
+            "namedQueries": sorted(self.queries),
+        }
+
 
 def _table_args(table: compliance_tables.ComplianceTable, args: ComplianceLakeArgs, bucket: str) -> dict[str, Any]:
     return compliance_tables.catalog_table_args(

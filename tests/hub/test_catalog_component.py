@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pytest
 
 from components import naming
-from components.config import CentralConfig
+from components.config import CatalogConfig
 from components.hub.self_service_catalog import (
     TEMPLATE_FILE,
     SelfServiceCatalog,
@@ -27,21 +27,14 @@ KEY = f"arn:aws:kms:eu-west-1:{HUB}:key/1234"
 
 
 def build(**catalog: Any) -> Capture:
-    cfg = CentralConfig.model_validate(
-        {
-            "stack": "central",
-            "org_id": ORG,
-            "central_account_id": HUB,
-            "home_region": "eu-west-1",
-            "accounts": ["111111111111"],
-            "catalog": catalog,
-        }
-    )
+    cfg = CatalogConfig.model_validate(catalog)
 
     def program() -> SelfServiceCatalog:
         hub = aws.Provider(HUB, region="eu-west-1", allowed_account_ids=[HUB])
         return SelfServiceCatalog(
-            "catalog", SelfServiceCatalogArgs(config=cfg, kms_key_arn=KEY), opts=pulumi.ResourceOptions(providers=[hub])
+            "catalog",
+            SelfServiceCatalogArgs(catalog=cfg, org_id=ORG, kms_key_arn=KEY),
+            opts=pulumi.ResourceOptions(providers=[hub]),
         )
 
     return render(program)
