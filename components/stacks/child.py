@@ -2,11 +2,11 @@
 
 * Accounts come from config or from AWS Organizations (:mod:`.accounts`), decided before any
   resource is declared, so a discovery error leaves nothing half-declared.
-* One ``aws.Provider`` per account, named by the account id (renaming a provider replaces
-  everything under it), assuming the deploy role there, pinned with ``allowed_account_ids``;
-  regions are per resource (``region=``, pulumi-aws 7), so providers grow with accounts only.
+* One provider per account (:func:`.providers.account_provider`) assuming the deploy role there.
 * The hub's outputs come through a ``StackReference`` to ``org-patching:hubStack``.
-* Outputs for app teams: ``schemas/child-outputs.schema.json`` (``outputsVersion``).
+* Each component gets the part of the config it needs (``RegionalSpoke``: the patching
+  sub-config), never the whole ``ChildConfig``.
+* Outputs for app teams: :func:`.outputs.child_outputs`.
 """
 
 from __future__ import annotations
@@ -20,18 +20,12 @@ import pulumi_aws as aws
 from .. import naming
 from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
-from .account_baseline import AccountBaseline, AccountBaselineArgs
+from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
+from ..spoke.hub_data import HubData
+from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
+from ..spoke.runbook_loader import load_runbooks
 from .accounts import child_accounts
-from .hub_data import HubData
-from .regional_spoke import RegionalSpoke, RegionalSpokeArgs
-from .runbook_loader import load_runbooks
-from .tags import contract_summary
-
-#: Version of the child stack's output contract (``schemas/child-outputs.schema.json``).
-OUTPUTS_VERSION = "1.0"
-MANAGED_BY_TAGS = {"managed-by": "org-patching"}
-#: Tags SSM Quick Setup adds to resources it touches; ignored so they never show as drift.
-IGNORED_TAG_PREFIXES = ["QSConfigName-", "QSConfigId-"]
+from .providers import DeployRole, account_provider
 
 
 @dataclass
@@ -43,26 +37,6 @@ class AccountSpokes:
     baseline: AccountBaseline
     home_region: str
     regions: dict[str, RegionalSpoke]
-
-
-def account_provider(cfg: ChildConfig, account_id: str) -> aws.Provider:
-    """The provider of one child account: assumes the deploy role there and refuses any other
-    account, so wrong credentials fail at preview instead of deploying somewhere else."""
-    partition = partition_of(cfg.home_region)
-    return aws.Provider(
-        account_id,
-        region=cfg.home_region,
-        assume_roles=[
-            aws.ProviderAssumeRoleArgs(
-                role_arn=f"arn:{partition}:iam::{account_id}:role/{cfg.deploy_role_name}",
-                external_id=cfg.external_id,
-                session_name=naming.CHILD_STACK_SESSION,
-            )
-        ],
-        allowed_account_ids=[account_id],
-        default_tags=aws.ProviderDefaultTagsArgs(tags={**cfg.tags, **MANAGED_BY_TAGS}),
-        ignore_tags=aws.ProviderIgnoreTagsArgs(key_prefixes=IGNORED_TAG_PREFIXES),
-    )
 
 
 def hub_data(cfg: ChildConfig, hub: pulumi.StackReference) -> HubData:
@@ -95,7 +69,16 @@ def home_region_of(cfg: ChildConfig, regions: list[str]) -> str:
     return cfg.home_region if cfg.home_region in regions else regions[0]
 
 
-def build_spokes(cfg: ChildConfig) -> dict[str, AccountSpokes]:
+def deploy_role(cfg: ChildConfig, account_id: str) -> DeployRole:
+    """The deploy role of one child account (``org-patching:deployRoleName``/``externalId``)."""
+    partition = partition_of(cfg.home_region)
+    return DeployRole(
+        role_arn=f"arn:{partition}:iam::{account_id}:role/{cfg.deploy_role_name}", external_id=cfg.external_id
+    )
+
+
+def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
+    """Declare every account's baseline and regional spokes (outputs: :mod:`.outputs`)."""
     accounts = child_accounts(cfg)  # before any resource: a discovery error declares nothing
     runbooks = load_runbooks()
     hub = pulumi.StackReference(cfg.hub_stack)
@@ -104,13 +87,12 @@ def build_spokes(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     for account in accounts:
         regions = cfg.regions_of(account)
         home = home_region_of(cfg, regions)
-        provider = account_provider(cfg, account.id)
+        provider = account_provider(account.id, cfg.home_region, cfg.tags, deploy_role(cfg, account.id))
         opts = pulumi.ResourceOptions(provider=provider)
-        partition = partition_of(home)
         baseline = AccountBaseline(
             f"{account.id}",
             AccountBaselineArgs(
-                account_id=account.id, org_id=cfg.org_id, partition=partition, home_region=home, hub=data
+                account_id=account.id, org_id=cfg.org_id, partition=partition_of(home), home_region=home, hub=data
             ),
             opts=opts,
         )
@@ -135,26 +117,4 @@ def build_spokes(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                 opts=opts,
             )
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)
-    for key, value in child_outputs(cfg, built).items():
-        pulumi.export(key, value)
     return built
-
-
-def child_outputs(cfg: ChildConfig, built: dict[str, AccountSpokes]) -> dict[str, Any]:
-    """The child stack's outputs for app teams (schema: ``schemas/child-outputs.schema.json``)."""
-    accounts = {
-        account_id: {
-            "name": spokes.account.name,
-            "homeRegion": spokes.home_region,
-            **spokes.baseline.outputs(),
-            "regions": {region: spoke.outputs() for region, spoke in spokes.regions.items()},
-        }
-        for account_id, spokes in built.items()
-    }
-    return {
-        "outputsVersion": OUTPUTS_VERSION,
-        "orgId": cfg.org_id,
-        "centralAccountId": cfg.central_account_id,
-        "tagContract": contract_summary(),
-        "accounts": accounts,
-    }
