@@ -8,7 +8,7 @@ import sys
 
 from components.config import load_from_engine
 from components.errors import ConfigError
-from components.program import build
+from components.stacks import build
 
 try:
     config = load_from_engine()

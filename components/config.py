@@ -6,130 +6,37 @@ YAML file), so a bad value fails the same way in both: one line naming the key p
 bad value, before any resource is registered (nothing is half-created).
 
 Which stack is built is chosen by ``org-patching:stack`` (``central`` | ``child``), never by
-the stack's name, so shards such as ``child-eu`` work unchanged.
+the stack's name, so shards such as ``child-eu`` work unchanged. The value types (ids, regions,
+schedules...) are in :mod:`components.config_types`.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import json
-import re
 import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import botocore.session
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from .config_types import (
+    AccountId,
+    Email,
+    Model,
+    OrgId,
+    OuId,
+    RateLimit,
+    Region,
+    RoleName,
+    Schedule,
+    unique,
+)
 from .errors import ConfigError
-from .schedules import schedule_problem
 
 NAMESPACE = "org-patching"
-
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)$")
-
-
-@functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region botocore's endpoint data knows, in every partition."""
-    session = botocore.session.get_session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("ssm", partition_name=partition))
-    return frozenset(regions)
-
-
-def _account_id(value: str) -> str:
-    if not _ACCOUNT_ID.match(value):
-        raise ValueError(f"{value!r} is not a 12-digit AWS account id")
-    return value
-
-
-def _org_id(value: str) -> str:
-    if not _ORG_ID.match(value):
-        raise ValueError(f"{value!r} is not an organization id (o-xxxxxxxxxx)")
-    return value
-
-
-def _ou_id(value: str) -> str:
-    if not _OU_ID.match(value):
-        raise ValueError(f"{value!r} is not an organizational unit or root id (ou-xxxx-xxxxxxxx or r-xxxx)")
-    return value
-
-
-def _region(value: str) -> str:
-    if value not in known_regions():
-        raise ValueError(f"{value!r} is not an AWS region botocore knows")
-    return value
-
-
-def _schedule(value: str) -> str:
-    problem = schedule_problem(value)
-    if problem:
-        raise ValueError(f"{value!r} is not a valid schedule: {problem}")
-    return value
-
-
-def _role_name(value: str) -> str:
-    if not _ROLE_NAME.match(value):
-        raise ValueError(f"{value!r} is not a valid IAM role name")
-    return value
-
-
-def _rate_limit(value: str) -> str:
-    if not _RATE_LIMIT.match(value):
-        raise ValueError(f"{value!r} is not a count (e.g. 10) or a percentage (e.g. 10%)")
-    return value
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError(f"{value!r} is not an e-mail address")
-    return value
-
-
-AccountId = Annotated[str, AfterValidator(_account_id)]
-OrgId = Annotated[str, AfterValidator(_org_id)]
-OuId = Annotated[str, AfterValidator(_ou_id)]
-Region = Annotated[str, AfterValidator(_region)]
-Schedule = Annotated[str, AfterValidator(_schedule)]
-RoleName = Annotated[str, AfterValidator(_role_name)]
-RateLimit = Annotated[str, AfterValidator(_rate_limit)]
-Email = Annotated[str, AfterValidator(_email)]
-
-
-class Model(BaseModel):
-    """Base: camelCase keys as in Pulumi config, unknown keys rejected, immutable."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
-    )
-
-
-def _unique(values: list[str], what: str) -> list[str]:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"{what} {value!r} is listed twice")
-        seen.add(value)
-    return values
 
 
 # --------------------------------------------------------------------------- patching
@@ -215,7 +122,7 @@ class PatchingConfig(Model):
                 raise ValueError(f"{value!r} is not an SSM OperatingSystem ({', '.join(sorted(allowed))})")
         if not values:
             raise ValueError("at least one operating system is needed")
-        return _unique(values, "operating system")
+        return unique(values, "operating system")
 
 
 # --------------------------------------------------------------------------- central
@@ -307,7 +214,7 @@ class AccountConfig(Model):
         if values is not None:
             if not values:
                 raise ValueError("an account's region list cannot be empty (omit it to use org-patching:regions)")
-            _unique(values, "region")
+            unique(values, "region")
         return values
 
 
@@ -343,12 +250,12 @@ class CentralConfig(StackConfig):
     @field_validator("regions")
     @classmethod
     def _unique_regions(cls, values: list[str]) -> list[str]:
-        return _unique(values, "region")
+        return unique(values, "region")
 
     @field_validator("accounts")
     @classmethod
     def _unique_accounts(cls, values: list[str]) -> list[str]:
-        return _unique(values, "account")
+        return unique(values, "account")
 
 
 class ChildConfig(StackConfig):
@@ -364,7 +271,7 @@ class ChildConfig(StackConfig):
     @field_validator("regions")
     @classmethod
     def _unique_regions(cls, values: list[str]) -> list[str]:
-        return _unique(values, "region")
+        return unique(values, "region")
 
     @field_validator("accounts")
     @classmethod
@@ -372,7 +279,7 @@ class ChildConfig(StackConfig):
         if values is not None:
             if not values:
                 raise ValueError("the account list is empty: list at least one account or use org-patching:discover")
-            _unique([a.id for a in values], "account")
+            unique([a.id for a in values], "account")
         return values
 
     @model_validator(mode="after")

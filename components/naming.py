@@ -1,7 +1,11 @@
-"""Physical names that several parts must agree on (the hub, the spokes, the Service Catalog
-product, the Lambdas and the state machine). Everything else is auto-named by Pulumi.
+"""Every physical AWS name org-patching gives a resource, and the names several parts must agree
+on (the hub, the spokes, the Service Catalog product, the Lambdas and the state machine).
+Everything else is auto-named by Pulumi (buckets, the hub's roles and topic).
 
-A name here is a contract: changing one replaces resources in every account.
+A name here is a contract: changing one replaces resources in every account. Pulumi's logical
+names and type tokens are not here: they live beside the resources (they make the URNs).
+Names the tag contract defines (``Default_maintenance_window``) come from the contract, and the
+Glue tables are named with their schema in ``hub/compliance_tables.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ WINDOW_TAGGING_ROLE = "org-patching-window-tagging"
 OVERRIDE_LIST_ROLE = "org-patching-override-list"
 #: Launch constraint role of the Service Catalog product (created in every child account).
 CATALOG_LAUNCH_ROLE = "org-patching-catalog-launch"
+#: Name of the inline policy every child-account role carries.
+INLINE_POLICY = "org-patching"
+#: Role EventBridge uses to put other regions' Config events on the home region's bus.
+EVENT_FORWARDING_ROLE = "org-patching-event-forwarding"
+#: STS session name of the child stack's providers in every child account (CloudTrail shows it).
+CHILD_STACK_SESSION = "org-patching-child-stack"
 
 # --- Lambdas (per child account and region) ----------------------------------------------
 TAG_REMEDIATION_FUNCTION = "org-patching-tag-remediation"
@@ -31,19 +41,64 @@ TAG_REMEDIATION_FUNCTION = "org-patching-tag-remediation"
 #: launching account and region: arn:<partition>:lambda:<region>:<account>:function:<name>.
 WINDOW_TAGGING_FUNCTION = "org-patching-window-tagging"
 OVERRIDE_LIST_FUNCTION = "org-patching-override-list"
+#: One log group per region for every org-patching function there (``logging_config``).
+FUNCTION_LOG_GROUP = "/org-patching/functions"
+#: Dead-letter queue of the tag-remediation function (home region of each account).
+DEAD_LETTER_QUEUE = "org-patching-tag-remediation-dlq"
+
+
+def lambda_log_group(function: str) -> str:
+    """The log group Lambda writes to by default: ``/aws/lambda/<function>``."""
+    return f"/aws/lambda/{function}"
+
 
 # --- SSM documents (per child account and region) ---------------------------------------
 #: Patch standalone instances (AWS-RunPatchBaseline with operation/reboot/override list).
 RUNBOOK_STANDALONE = "OrgPatching-PatchInstances"
 #: Rebake an Auto Scaling group's AMI and refresh its instances.
 RUNBOOK_ASG = "OrgPatching-PatchAutoScalingGroups"
+#: The default window's tasks that start those runbooks.
+WINDOW_TASK_STANDALONE = "org-patching-patch-instances"
+WINDOW_TASK_ASG = "org-patching-patch-asgs"
+
+
+def patch_baseline(suffix: str) -> str:
+    """``org-patching-<os>`` (the OS's default baseline) or ``org-patching-<os>-<stage>``."""
+    return f"{PREFIX}-{suffix}"
+
 
 # --- Config, events, inventory ------------------------------------------------------------
 CONFIG_RULE = "org-patching-patch-tags"
+#: EventBridge rule of the Config rule's NON_COMPLIANT changes (every account-region).
+COMPLIANCE_EVENT_RULE = "org-patching-patch-tags-noncompliant"
+#: EventBridge schedule of the daily tag sweep (home region; one rule per 5 swept regions).
+SWEEP_RULE = "org-patching-tag-sweep"
+INVENTORY_ASSOCIATION = "org-patching-inventory"
 RESOURCE_DATA_SYNC = "org-patching-inventory"
+#: Prefix under which resource data sync writes in the hub's inventory bucket.
+INVENTORY_PREFIX = "inventory"
+
+
+def sweep_rule(number: int) -> str:
+    """The ``number``-th sweep rule of an account (1: ``org-patching-tag-sweep``, 2: ``...-2``)."""
+    return SWEEP_RULE if number == 1 else f"{SWEEP_RULE}-{number}"
+
+
+# --- Tags org-patching sets itself (the patching tags are the tag contract's) ---------------
+#: Tag the ASG rebake puts on its builder instance at launch (``runbooks/asg_rebake.py``
+#: ``BUILDER_TAG``, value: the group's name); stop/image/terminate are limited to instances with it.
+REBAKE_TAG = "org-patching:builder-for"
 
 # --- Hub ------------------------------------------------------------------------------------
 GLUE_DATABASE = "managed_instances_database"
+ATHENA_WORKGROUP = "org-patching"
+COMPLIANCE_KEY_ALIAS = "alias/org-patching-compliance"
 EMERGENCY_STATE_MACHINE = "org-patching-emergency"
+#: Step Functions vends its logs to a group under ``/aws/vendedlogs/``.
+EMERGENCY_STATE_MACHINE_LOG_GROUP = f"/aws/vendedlogs/states/{EMERGENCY_STATE_MACHINE}"
+EMERGENCY_VALIDATE_FUNCTION = "org-patching-emergency-validate"
+#: Service Catalog portfolio and product of the self-service maintenance window.
+CATALOG_PORTFOLIO = "Patching"
+CATALOG_PRODUCT = "Patching maintenance window"
 #: EventBridge source of the events org-patching emits.
 EVENT_SOURCE = "org-patching"

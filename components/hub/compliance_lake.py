@@ -23,9 +23,6 @@ from ..policy_documents import Statement, allow, document, org_principal_conditi
 from ..secure_bucket import SecureBucket, SecureBucketArgs
 from . import compliance_tables
 
-#: Prefix under which resource data sync writes (``<prefix>/AWS:ComplianceItem/...``).
-INVENTORY_PREFIX = "inventory"
-
 
 @dataclass
 class ComplianceLakeArgs:
@@ -63,7 +60,7 @@ class ComplianceLake(pulumi.ComponentResource):
             opts=child,
         )
         self.key_alias = aws.kms.Alias(
-            f"{name}-key-alias", name="alias/org-patching-compliance", target_key_id=self.key.key_id, opts=child
+            f"{name}-key-alias", name=naming.COMPLIANCE_KEY_ALIAS, target_key_id=self.key.key_id, opts=child
         )
 
         def lake_bucket(suffix: str, expire_days: int, statements_for: object = None) -> SecureBucket:
@@ -118,7 +115,7 @@ class ComplianceLake(pulumi.ComponentResource):
 
         self.workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
-            name="org-patching",
+            name=naming.ATHENA_WORKGROUP,
             description="org-patching compliance reporting",
             force_destroy=False,
             configuration=aws.athena.WorkgroupConfigurationArgs(
@@ -157,10 +154,25 @@ class ComplianceLake(pulumi.ComponentResource):
             }
         )
 
+    def outputs(self) -> dict[str, Any]:
+        """The ``compliance`` section of the central stack's outputs: where the spokes write
+        (the child stack reads it through its StackReference) and where reports read."""
+        return {
+            "keyArn": self.key.arn,
+            "inventoryBucket": self.inventory.bucket.bucket,
+            "inventoryPrefix": naming.INVENTORY_PREFIX,
+            "patchLogBucket": self.patch_logs.bucket.bucket,
+            "patchListBucket": self.patch_lists.bucket.bucket,
+            "athenaResultsBucket": self.athena_results.bucket.bucket,
+            "glueDatabase": self.database.name,
+            "athenaWorkgroup": self.workgroup.name,
+            "namedQueries": sorted(self.queries),
+        }
+
 
 def _table_args(table: compliance_tables.ComplianceTable, args: ComplianceLakeArgs, bucket: str) -> dict[str, Any]:
     return compliance_tables.catalog_table_args(
-        table, naming.GLUE_DATABASE, bucket, INVENTORY_PREFIX, args.accounts, args.regions
+        table, naming.GLUE_DATABASE, bucket, naming.INVENTORY_PREFIX, args.accounts, args.regions
     )
 
 
@@ -226,7 +238,7 @@ def _resource_data_sync_statements(
     with ``aws:SourceOrgID`` (the seed had no source condition: any account could write)."""
     service = {"Service": "ssm.amazonaws.com"}
     source = {"StringEquals": {"aws:SourceOrgID": org_id}}
-    objects = pulumi.Output.concat(bucket_arn, f"/{INVENTORY_PREFIX}/*/accountid=*/*")
+    objects = pulumi.Output.concat(bucket_arn, f"/{naming.INVENTORY_PREFIX}/*/accountid=*/*")
     return [
         allow(["s3:GetBucketAcl"], bucket_arn, sid="SSMBucketPermissionsCheck", principal=service, conditions=source),
         allow(

@@ -37,17 +37,18 @@ policies in the org's SSO permission sets; not created here).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
 
 from .. import naming
-from ..config import CentralConfig
+from ..config import EmergencyConfig
 from ..policy_documents import allow, document, to_json
+from .emergency_policy import state_machine_policy
 
 ASL_FILE = Path(__file__).with_name("emergency_patching.asl.json")
 VALIDATE_SOURCE = Path(__file__).parents[2] / "lambda_src" / "emergency_validate" / "app.py"
@@ -75,15 +76,29 @@ def render_definition(values: Mapping[str, str], template: str | None = None) ->
     return text
 
 
+class RolloutDefaults(Protocol):
+    """Where a rollout's defaults come from: the central stack's config (``CentralConfig``) or
+    the component's own :class:`EmergencyPatchingArgs`; both have these three."""
+
+    @property
+    def emergency(self) -> EmergencyConfig: ...
+
+    @property
+    def regions(self) -> Sequence[str]: ...
+
+    @property
+    def home_region(self) -> str: ...
+
+
 def validate_environment(
-    cfg: CentralConfig, administration_role_arn: str, approval_timeout_seconds: int | None = None
+    defaults: RolloutDefaults, administration_role_arn: str, approval_timeout_seconds: int | None = None
 ) -> dict[str, str]:
     """Environment variables of the validation Lambda (its configuration contract)."""
-    emergency = cfg.emergency
+    emergency = defaults.emergency
     return {
         "DEFAULT_WAVES": ",".join(emergency.waves),
         "APPROVAL_BEFORE": ",".join(emergency.approval_before),
-        "DEFAULT_REGIONS": ",".join(cfg.regions or [cfg.home_region]),
+        "DEFAULT_REGIONS": ",".join(defaults.regions or [defaults.home_region]),
         "MAX_CONCURRENCY": emergency.max_concurrency,
         "MAX_ERRORS": emergency.max_errors,
         "TARGET_LOCATION_MAX_CONCURRENCY": emergency.target_location_max_concurrency,
@@ -101,7 +116,15 @@ def validate_environment(
 class EmergencyPatchingArgs:
     """The hub account's provider comes through ``opts`` (parent or ``providers``)."""
 
-    config: CentralConfig
+    emergency: EmergencyConfig
+    org_id: str
+    #: The hub account and its home Region (the state machine, the runbooks and the function).
+    account_id: str
+    home_region: str
+    #: Retention of the log groups (``compliance.cloudwatchLogRetentionDays``).
+    log_retention_days: int
+    #: Regions the child stacks patch: a rollout's default (empty: the home Region).
+    regions: Sequence[str] = ()
     partition: str = "aws"
     #: CMK for the approval topic (the ComplianceLake key works: its key policy delegates to
     #: the hub account's IAM). ``None``: the AWS managed key ``alias/aws/sns``.
@@ -133,10 +156,9 @@ class EmergencyPatching(pulumi.ComponentResource):
     def __init__(self, name: str, args: EmergencyPatchingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:EmergencyPatching", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        cfg = args.config
-        partition, account, region = args.partition, cfg.central_account_id, cfg.home_region
+        partition, account, region = args.partition, args.account_id, args.home_region
         arn = f"arn:{partition}"
-        retention = cfg.compliance.cloudwatch_log_retention_days
+        retention = args.log_retention_days
 
         # --- SSM Automation administration role (multi-account automations start here) ------
         self.administration_role = aws.iam.Role(
@@ -170,7 +192,7 @@ class EmergencyPatching(pulumi.ComponentResource):
                         ["sts:AssumeRole"],
                         [f"{arn}:iam::*:role/{naming.AUTOMATION_EXECUTION_ROLE}"],
                         sid="AssumeExecutionRoleInOrganization",
-                        conditions={"StringEquals": {"aws:ResourceOrgID": cfg.org_id}},
+                        conditions={"StringEquals": {"aws:ResourceOrgID": args.org_id}},
                     ),
                     # OU targets: SSM expands them with this call. Organizations' list actions
                     # have no resource-level permissions, hence "*".
@@ -211,7 +233,7 @@ class EmergencyPatching(pulumi.ComponentResource):
                 endpoint=email,
                 opts=child,
             )
-            for index, email in enumerate(cfg.emergency.approvers)
+            for index, email in enumerate(args.emergency.approvers)
         ]
 
         # --- validation Lambda ------------------------------------------------------------
@@ -232,7 +254,7 @@ class EmergencyPatching(pulumi.ComponentResource):
         )
         self.validate_log_group = aws.cloudwatch.LogGroup(
             f"{name}-validate",
-            name=f"/aws/lambda/{naming.PREFIX}-emergency-validate",
+            name=naming.lambda_log_group(naming.EMERGENCY_VALIDATE_FUNCTION),
             retention_in_days=retention,
             kms_key_id=args.log_kms_key_arn,
             opts=child,
@@ -252,7 +274,7 @@ class EmergencyPatching(pulumi.ComponentResource):
         )
         self.validate_function = aws.lambda_.Function(
             f"{name}-validate",
-            name=f"{naming.PREFIX}-emergency-validate",
+            name=naming.EMERGENCY_VALIDATE_FUNCTION,
             description="org-patching: validate an emergency patching request and plan its waves",
             runtime="python3.12",
             architectures=["arm64"],
@@ -262,7 +284,7 @@ class EmergencyPatching(pulumi.ComponentResource):
             role=self.validate_role.arn,
             code=pulumi.AssetArchive({"app.py": pulumi.FileAsset(str(VALIDATE_SOURCE))}),
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables=self.administration_role.arn.apply(lambda admin: validate_environment(cfg, admin))
+                variables=self.administration_role.arn.apply(lambda admin: validate_environment(args, admin))
             ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON", log_group=self.validate_log_group.name
@@ -273,7 +295,7 @@ class EmergencyPatching(pulumi.ComponentResource):
         # --- state machine ----------------------------------------------------------------
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-state-machine",
-            name=f"/aws/vendedlogs/states/{naming.EMERGENCY_STATE_MACHINE}",
+            name=naming.EMERGENCY_STATE_MACHINE_LOG_GROUP,
             retention_in_days=retention,
             kms_key_id=args.log_kms_key_arn,
             opts=child,
@@ -300,7 +322,17 @@ class EmergencyPatching(pulumi.ComponentResource):
         self.role_policy = aws.iam.RolePolicy(
             f"{name}-state-machine",
             role=self.role.id,
-            policy=to_json(self._machine_policy(args, arn, account, region)),
+            policy=to_json(
+                state_machine_policy(
+                    partition,
+                    account,
+                    region,
+                    validate_function_arn=self.validate_function.arn,
+                    administration_role_arn=self.administration_role.arn,
+                    approval_topic_arn=self.approval_topic.arn,
+                    topic_kms_key_arn=args.topic_kms_key_arn,
+                )
+            ),
             opts=child,
         )
         definition = pulumi.Output.all(self.validate_function.arn, self.approval_topic.arn).apply(
@@ -337,77 +369,10 @@ class EmergencyPatching(pulumi.ComponentResource):
             }
         )
 
-    def _machine_policy(self, args: EmergencyPatchingArgs, arn: str, account: str, region: str) -> dict[str, Any]:
-        statements = [
-            allow(
-                ["lambda:InvokeFunction"],
-                [self.validate_function.arn, pulumi.Output.concat(self.validate_function.arn, ":*")],
-                sid="Validate",
-            ),
-            allow(
-                ["ssm:StartAutomationExecution"],
-                [
-                    f"{arn}:ssm:{region}:{account}:automation-definition/{naming.RUNBOOK_STANDALONE}:*",
-                    f"{arn}:ssm:{region}:{account}:automation-definition/{naming.RUNBOOK_ASG}:*",
-                ],
-                sid="StartRunbooks",
-            ),
-            # Execution ids are generated by SSM at start, so the executions can only be named
-            # by pattern (this account and Region only).
-            allow(
-                ["ssm:DescribeAutomationStepExecutions", "ssm:AddTagsToResource"],
-                [f"{arn}:ssm:{region}:{account}:automation-execution/*"],
-                sid="FollowExecutions",
-            ),
-            # A list action: IAM offers no resource ARN for it (the ASL filters to one id).
-            allow(["ssm:DescribeAutomationExecutions"], "*", sid="PollExecutions"),
-            allow(
-                ["iam:PassRole"],
-                [self.administration_role.arn],
-                sid="PassAdministrationRoleToSsm",
-                conditions={"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
-            ),
-            allow(["sns:Publish"], [self.approval_topic.arn], sid="AskApprovers"),
-            allow(
-                ["events:PutEvents"],
-                [f"{arn}:events:{region}:{account}:event-bus/default"],
-                sid="AnnounceResult",
-                conditions={"StringEquals": {"events:source": naming.EVENT_SOURCE}},
-            ),
-            # CloudWatch Logs log delivery and X-Ray accept no resource-level permissions
-            # (AWS documents "*" for both in the Step Functions logging/tracing guides).
-            allow(
-                [
-                    "logs:CreateLogDelivery",
-                    "logs:GetLogDelivery",
-                    "logs:UpdateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:DescribeResourcePolicies",
-                    "logs:DescribeLogGroups",
-                ],
-                "*",
-                sid="VendedLogDelivery",
-            ),
-            allow(
-                [
-                    "xray:PutTraceSegments",
-                    "xray:PutTelemetryRecords",
-                    "xray:GetSamplingRules",
-                    "xray:GetSamplingTargets",
-                ],
-                "*",
-                sid="Tracing",
-            ),
-        ]
-        if args.topic_kms_key_arn is not None:
-            statements.append(
-                allow(
-                    ["kms:GenerateDataKey", "kms:Decrypt"],
-                    [args.topic_kms_key_arn],
-                    sid="PublishToEncryptedTopic",
-                    conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
-                )
-            )
-        return document(*statements)
+    def outputs(self) -> dict[str, Any]:
+        """The ``emergency`` section of the central stack's outputs."""
+        return {
+            "stateMachineArn": self.state_machine.arn,
+            "approvalTopicArn": self.approval_topic.arn,
+            "administrationRoleArn": self.administration_role.arn,
+        }

@@ -1,4 +1,8 @@
-"""``PatchingHub``: everything the central account runs, one box per architecture part."""
+"""``PatchingHub``: everything the central account runs, one box per architecture part.
+
+The hub is the central stack's root component: it receives the stack's config and hands each
+part only its own section (and the few stack-wide values it needs).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +50,12 @@ class PatchingHub(pulumi.ComponentResource):
         self.emergency = EmergencyPatching(
             f"{name}-emergency",
             EmergencyPatchingArgs(
-                config=cfg,
+                emergency=cfg.emergency,
+                org_id=cfg.org_id,
+                account_id=cfg.central_account_id,
+                home_region=cfg.home_region,
+                log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
+                regions=list(cfg.regions),
                 partition=args.partition,
                 # A multi-account automation runs the hub's copy of each runbook in the targets.
                 runbooks={
@@ -57,22 +66,17 @@ class PatchingHub(pulumi.ComponentResource):
         )
         self.catalog = SelfServiceCatalog(
             f"{name}-catalog",
-            SelfServiceCatalogArgs(config=cfg, kms_key_arn=self.compliance.key.arn, partition=args.partition),
+            SelfServiceCatalogArgs(
+                catalog=cfg.catalog, org_id=cfg.org_id, kms_key_arn=self.compliance.key.arn, partition=args.partition
+            ),
             opts=child,
         )
         self.register_outputs({})
 
-    def extra_outputs(self) -> dict[str, Any]:
-        """Stack-output sections of the hub's parts beyond the compliance lake."""
+    def outputs(self) -> dict[str, Any]:
+        """The hub's sections of the central stack's outputs, each written by its part."""
         return {
-            "emergency": {
-                "stateMachineArn": self.emergency.state_machine.arn,
-                "approvalTopicArn": self.emergency.approval_topic.arn,
-                "administrationRoleArn": self.emergency.administration_role.arn,
-            },
-            "catalog": {
-                "portfolioId": self.catalog.portfolio.id,
-                "productId": self.catalog.product.id,
-                "templateUrl": self.catalog.template_url,
-            },
+            "compliance": self.compliance.outputs(),
+            "emergency": self.emergency.outputs(),
+            "catalog": self.catalog.outputs(),
         }

@@ -54,18 +54,18 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from .. import naming
-from ..config import CentralConfig
+from ..config import CatalogConfig
 from ..policy_documents import allow
 from ..secure_bucket import SecureBucket, SecureBucketArgs
 
 TEMPLATE_FILE = Path(__file__).with_name("maintenance_window_product.yaml")
 TEMPLATE_PREFIX = "service-catalog/maintenance-window"
-PRODUCT_NAME = "Patching maintenance window"
 #: TagOptions applied to every provisioned window stack (key -> allowed values).
 TAG_OPTIONS: dict[str, tuple[str, ...]] = {"managed-by": ("org-patching-catalog",)}
 
@@ -80,7 +80,8 @@ def template_key(text: str | None = None) -> str:
 class SelfServiceCatalogArgs:
     """The hub account's provider comes through ``opts`` (parent or ``providers``)."""
 
-    config: CentralConfig
+    catalog: CatalogConfig
+    org_id: str
     #: KMS key of the artifacts bucket (the ComplianceLake key: its policy lets the
     #: organization decrypt through S3).
     kms_key_arn: pulumi.Input[str]
@@ -102,8 +103,8 @@ class SelfServiceCatalog(pulumi.ComponentResource):
     def __init__(self, name: str, args: SelfServiceCatalogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:SelfServiceCatalog", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        cfg = args.config
-        org = cfg.org_id
+        cfg = args.catalog
+        org = args.org_id
         key = template_key()
 
         self.artifacts = SecureBucket(
@@ -142,14 +143,14 @@ class SelfServiceCatalog(pulumi.ComponentResource):
 
         self.portfolio = aws.servicecatalog.Portfolio(
             f"{name}-portfolio",
-            name="Patching",
+            name=naming.CATALOG_PORTFOLIO,
             description="org-patching: self-service patching for the organization's accounts",
             provider_name="Cloud platform team (org-patching)",
             opts=child,
         )
         self.product = aws.servicecatalog.Product(
             f"{name}-product",
-            name=PRODUCT_NAME,
+            name=naming.CATALOG_PRODUCT,
             owner="Cloud platform team (org-patching)",
             description=(
                 "A maintenance window for one environment of this account and Region, with its "
@@ -198,9 +199,9 @@ class SelfServiceCatalog(pulumi.ComponentResource):
                 )
 
         share_targets: list[tuple[str, str]] = []
-        if cfg.catalog.share_with_organization:
+        if cfg.share_with_organization:
             share_targets.append(("ORGANIZATION", org))
-        share_targets += [("ORGANIZATIONAL_UNIT", ou) for ou in cfg.catalog.share_with_ous]
+        share_targets += [("ORGANIZATIONAL_UNIT", ou) for ou in cfg.share_with_ous]
         self.shares = [
             aws.servicecatalog.PortfolioShare(
                 f"{name}-share-{principal}",
@@ -223,7 +224,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
                 principal_type="IAM_PATTERN",
                 opts=child,
             )
-            for role in cfg.catalog.principal_role_names
+            for role in cfg.principal_role_names
         ]
 
         self.register_outputs(
@@ -234,3 +235,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
                 "artifactsBucket": self.artifacts.bucket.bucket,
             }
         )
+
+    def outputs(self) -> dict[str, Any]:
+        """The ``catalog`` section of the central stack's outputs."""
+        return {"portfolioId": self.portfolio.id, "productId": self.product.id, "templateUrl": self.template_url}

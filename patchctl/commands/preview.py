@@ -70,7 +70,7 @@ def render_stack(
     cfg: CentralConfig | ChildConfig, hub_outputs: dict[str, Any] | None = None, stack: str | None = None
 ) -> Capture:
     """Render one stack of the program under mocks."""
-    from components.program import build
+    from components.stacks import build
 
     stack_name = stack or cfg.stack
     stack_outputs = {}

@@ -11,9 +11,8 @@ import pulumi_aws as aws
 import pytest
 
 from components import naming
-from components.config import CentralConfig
+from components.config import CatalogConfig
 from components.hub.self_service_catalog import (
-    PRODUCT_NAME,
     TEMPLATE_FILE,
     SelfServiceCatalog,
     SelfServiceCatalogArgs,
@@ -28,21 +27,14 @@ KEY = f"arn:aws:kms:eu-west-1:{HUB}:key/1234"
 
 
 def build(**catalog: Any) -> Capture:
-    cfg = CentralConfig.model_validate(
-        {
-            "stack": "central",
-            "org_id": ORG,
-            "central_account_id": HUB,
-            "home_region": "eu-west-1",
-            "accounts": ["111111111111"],
-            "catalog": catalog,
-        }
-    )
+    cfg = CatalogConfig.model_validate(catalog)
 
     def program() -> SelfServiceCatalog:
         hub = aws.Provider(HUB, region="eu-west-1", allowed_account_ids=[HUB])
         return SelfServiceCatalog(
-            "catalog", SelfServiceCatalogArgs(config=cfg, kms_key_arn=KEY), opts=pulumi.ResourceOptions(providers=[hub])
+            "catalog",
+            SelfServiceCatalogArgs(catalog=cfg, org_id=ORG, kms_key_arn=KEY),
+            opts=pulumi.ResourceOptions(providers=[hub]),
         )
 
     return render(program)
@@ -59,7 +51,7 @@ def test_product_is_the_template_file_from_the_encrypted_bucket(capture: Capture
     assert obj.inputs["key"].startswith("service-catalog/maintenance-window/")
     assert obj.inputs["serverSideEncryption"] == "aws:kms" and obj.inputs["kmsKeyId"] == KEY
     product = capture.one("aws:servicecatalog/product:Product").inputs
-    assert product["name"] == PRODUCT_NAME
+    assert product["name"] == naming.CATALOG_PRODUCT
     artifact = product["provisioningArtifactParameters"]
     bucket = capture.one("aws:s3/bucket:Bucket", "catalog-artifacts").outputs["bucket"]
     assert artifact["templateUrl"] == f"https://{bucket}.s3.eu-west-1.amazonaws.com/{template_key()}"

@@ -44,7 +44,15 @@ def build(cfg: CentralConfig, **args: Any) -> Capture:
         )
         return EmergencyPatching(
             "emergency",
-            EmergencyPatchingArgs(config=cfg, **args),
+            EmergencyPatchingArgs(
+                emergency=cfg.emergency,
+                org_id=cfg.org_id,
+                account_id=cfg.central_account_id,
+                home_region=cfg.home_region,
+                log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
+                regions=cfg.regions,
+                **args,
+            ),
             opts=pulumi.ResourceOptions(providers=[hub]),
         )
 

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 
 from components import naming
-from components.spoke.account_baseline import EVENT_FORWARDING_ROLE
 
 ACCOUNT = "222222222222"
 
-#: Statements allowed to use Resource "*", each commented in account_baseline.py with why.
+#: Statements allowed to use Resource "*", each commented with why (baseline_policies.py, automation_policy.py).
 STAR_SIDS = {
     "ReadCommandResults",
     "DescribeForRebake",
@@ -51,7 +50,7 @@ def test_roles_once_per_account(child_capture: Any) -> None:
                 naming.WINDOW_TAGGING_ROLE,
                 naming.OVERRIDE_LIST_ROLE,
                 naming.CATALOG_LAUNCH_ROLE,
-                EVENT_FORWARDING_ROLE,
+                naming.EVENT_FORWARDING_ROLE,
             ]
         )
     profiles = child_capture.of_type("aws:iam/instanceProfile:InstanceProfile")
@@ -130,7 +129,7 @@ def test_tagging_roles_write_only_the_contract_keys(child_capture: Any) -> None:
         (naming.WINDOW_TAGGING_ROLE, "lambda.amazonaws.com"),
         (naming.OVERRIDE_LIST_ROLE, "lambda.amazonaws.com"),
         (naming.CATALOG_LAUNCH_ROLE, "servicecatalog.amazonaws.com"),
-        (EVENT_FORWARDING_ROLE, "events.amazonaws.com"),
+        (naming.EVENT_FORWARDING_ROLE, "events.amazonaws.com"),
     ],
 )
 def test_service_roles_are_confused_deputy_safe(child_capture: Any, role_name: str, service: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from components import naming
 from components.spoke import functions
-from components.spoke.regional_spoke import compliance_event_pattern, required_tags_parameters, sweep_event
+from components.spoke.tag_compliance import compliance_event_pattern, required_tags_parameters, sweep_event
 from components.spoke.tags import contract
 
 ACCOUNT = "222222222222"

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from components import naming
-from components.spoke.program import MANAGED_BY_TAGS
+from components.stacks.providers import MANAGED_BY_TAGS
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "child-outputs.schema.json"
 ACCOUNTS = ("222222222222", "333333333333")

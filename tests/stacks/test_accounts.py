@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from components.config import parse_config
 from components.errors import DiscoveryError
-from components.spoke.accounts import OrgAccount, child_accounts, discover_accounts, select_accounts
+from components.stacks.accounts import OrgAccount, child_accounts, discover_accounts, select_accounts
 
 CENTRAL = "111111111111"
 

@@ -1,0 +1,276 @@
+"""What each role of ``AccountBaseline`` may do and who may assume it, as plain documents.
+
+One function per role returns its trust policy or its permissions (values may be Pulumi
+Outputs: the hub's key and buckets). Every ``*`` below says why it cannot be narrower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from .. import naming
+from ..policy_documents import Document, Statement, allow, document
+from .hub_data import HubData
+from .tags import managed_tag_condition
+
+
+@dataclass(frozen=True)
+class AccountScope:
+    """The account the roles live in, and the hub resources they use."""
+
+    account_id: str
+    org_id: str
+    partition: str
+    #: Where the account's own functions run (the tag-remediation events are forwarded there).
+    home_region: str
+    hub: HubData
+
+    @property
+    def arn(self) -> str:
+        """``arn:<partition>``: the start of every ARN below."""
+        return f"arn:{self.partition}"
+
+    @property
+    def roles(self) -> str:
+        """The ARN prefix of this account's roles."""
+        return f"{self.arn}:iam::{self.account_id}:role"
+
+    @property
+    def runbooks(self) -> str:
+        """The ARN prefix of this account's Automation runbooks (every region)."""
+        return f"{self.arn}:ssm:*:{self.account_id}:automation-definition"
+
+    @property
+    def asgs(self) -> str:
+        """Every Auto Scaling group of this account (the condition narrows it to the contract's)."""
+        return f"{self.arn}:autoscaling:*:{self.account_id}:autoScalingGroup:*:autoScalingGroupName/*"
+
+    @property
+    def patch_lists(self) -> pulumi.Output[str]:
+        """The hub's patch-lists bucket ARN."""
+        return pulumi.Output.concat(f"{self.arn}:s3:::", self.hub.patch_list_bucket)
+
+    def key_use(self) -> Statement:
+        """Use the hub's key, which the buckets' SSE-KMS needs for every read and write."""
+        return allow(["kms:GenerateDataKey", "kms:Decrypt"], [self.hub.key_arn], sid="UseHubKeyThroughS3")
+
+
+def service_trust(service: str, account_id: str, *extra: Statement) -> Document:
+    """Trust one service, only on behalf of this account (confused-deputy guard)."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        *extra,
+    )
+
+
+def function_logs(scope: AccountScope, function_name: str) -> Statement:
+    """Write to the function's log groups; ``*`` region: the function runs in several regions
+    (window tagging) or its group is shared per region (``/org-patching/functions``)."""
+    arn, account = scope.arn, scope.account_id
+    return allow(
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        [
+            f"{arn}:logs:*:{account}:log-group:{naming.lambda_log_group(function_name)}:*",
+            f"{arn}:logs:*:{account}:log-group:{naming.FUNCTION_LOG_GROUP}:*",
+        ],
+        sid="WriteOwnLogs",
+    )
+
+
+# --- instance role --------------------------------------------------------------------------------
+
+
+def instance_trust() -> Document:
+    # EC2 does not send aws:SourceAccount when an instance assumes its role.
+    return document({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
+
+
+def instance(scope: AccountScope) -> list[Statement]:
+    return [
+        allow(
+            ["s3:PutObject"],
+            [pulumi.Output.concat(f"{scope.arn}:s3:::", scope.hub.patch_log_bucket, f"/{scope.account_id}/*")],
+            sid="WritePatchLogsUnderOwnAccount",
+        ),
+        allow(["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, "/*")], sid="ReadPatchLists"),
+        scope.key_use(),
+    ]
+
+
+# --- maintenance-window service role ---------------------------------------------------------------
+
+
+def maintenance_window(scope: AccountScope) -> list[Statement]:
+    runbook = scope.runbooks
+    return [
+        allow(
+            ["ssm:StartAutomationExecution"],
+            [f"{runbook}/{naming.RUNBOOK_STANDALONE}:*", f"{runbook}/{naming.RUNBOOK_ASG}:*"],
+            sid="StartRunbooks",
+        ),
+        allow(
+            ["ssm:GetAutomationExecution"],
+            [f"{scope.arn}:ssm:*:{scope.account_id}:automation-execution/*"],
+            sid="FollowRunbooks",
+        ),
+        allow(
+            ["iam:PassRole"],
+            [f"{scope.roles}/{naming.AUTOMATION_EXECUTION_ROLE}"],
+            sid="PassAutomationRole",
+            conditions={"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+        ),
+    ]
+
+
+# --- Lambda roles ------------------------------------------------------------------------------------
+
+
+def tagging(scope: AccountScope) -> list[Statement]:
+    """What both tag-writing functions (tag remediation, window tagging) may do."""
+    return [
+        # Describes have no resource-level permissions.
+        allow(
+            ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups", "ssm:DescribeMaintenanceWindows"],
+            "*",
+            sid="ReadFleet",
+        ),
+        # Any instance/ASG of this account may need the contract's tags, but only those two keys.
+        allow(
+            ["ec2:CreateTags"],
+            [f"{scope.arn}:ec2:*:{scope.account_id}:instance/*"],
+            sid="WriteContractTagsOnInstances",
+            conditions=managed_tag_condition(),
+        ),
+        allow(
+            ["autoscaling:CreateOrUpdateTags"],
+            [scope.asgs],
+            sid="WriteContractTagsOnAsgs",
+            conditions=managed_tag_condition(),
+        ),
+    ]
+
+
+def tag_remediation(scope: AccountScope) -> list[Statement]:
+    return [
+        *tagging(scope),
+        function_logs(scope, naming.TAG_REMEDIATION_FUNCTION),
+        allow(
+            ["sqs:SendMessage"],
+            [f"{scope.arn}:sqs:{scope.home_region}:{scope.account_id}:{naming.DEAD_LETTER_QUEUE}"],
+            sid="DeadLetters",
+        ),
+    ]
+
+
+def window_tagging(scope: AccountScope) -> list[Statement]:
+    return [*tagging(scope), function_logs(scope, naming.WINDOW_TAGGING_FUNCTION)]
+
+
+def override_list(scope: AccountScope) -> list[Statement]:
+    return [
+        # DescribeInstancePatches has no resource-level permission for a list of instances.
+        allow(["ssm:DescribeInstancePatches"], "*", sid="ReadMissingPatches"),
+        allow(["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, "/*")], sid="ReadExclusionLists"),
+        allow(
+            ["s3:PutObject"],
+            [pulumi.Output.concat(scope.patch_lists, f"/{scope.account_id}/*")],
+            sid="WriteOwnLists",
+        ),
+        scope.key_use(),
+        function_logs(scope, naming.OVERRIDE_LIST_FUNCTION),
+    ]
+
+
+# --- Service Catalog launch role ---------------------------------------------------------------------
+
+
+def catalog_launch(scope: AccountScope) -> list[Statement]:
+    arn, account = scope.arn, scope.account_id
+    return [
+        # Window ids are generated by SSM, names are not part of the ARN: this account's windows.
+        allow(
+            [
+                "ssm:CreateMaintenanceWindow",
+                "ssm:UpdateMaintenanceWindow",
+                "ssm:DeleteMaintenanceWindow",
+                "ssm:GetMaintenanceWindow",
+                "ssm:RegisterTargetWithMaintenanceWindow",
+                "ssm:DeregisterTargetFromMaintenanceWindow",
+                "ssm:UpdateMaintenanceWindowTarget",
+                "ssm:RegisterTaskWithMaintenanceWindow",
+                "ssm:DeregisterTaskFromMaintenanceWindow",
+                "ssm:UpdateMaintenanceWindowTask",
+                "ssm:GetMaintenanceWindowTask",
+                "ssm:AddTagsToResource",
+                "ssm:RemoveTagsFromResource",
+            ],
+            [f"{arn}:ssm:*:{account}:maintenancewindow/*"],
+            sid="ManageOwnWindows",
+        ),
+        # List/describe calls have no resource-level permissions.
+        allow(
+            [
+                "ssm:DescribeMaintenanceWindows",
+                "ssm:DescribeMaintenanceWindowTargets",
+                "ssm:DescribeMaintenanceWindowTasks",
+                "cloudformation:ValidateTemplate",
+            ],
+            "*",
+            sid="DescribeWindows",
+        ),
+        allow(
+            ["iam:PassRole"],
+            [f"{scope.roles}/{naming.MAINTENANCE_WINDOW_ROLE}"],
+            sid="PassWindowRole",
+            conditions={"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+        ),
+        allow(
+            ["lambda:InvokeFunction"],
+            [f"{arn}:lambda:*:{account}:function:{naming.WINDOW_TAGGING_FUNCTION}"],
+            sid="CallWindowTagging",
+        ),
+        # Service Catalog names the product's stacks SC-<account>-pp-<id>.
+        allow(
+            [
+                "cloudformation:CreateStack",
+                "cloudformation:UpdateStack",
+                "cloudformation:DeleteStack",
+                "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:GetTemplateSummary",
+                "cloudformation:SetStackPolicy",
+            ],
+            [f"{arn}:cloudformation:*:{account}:stack/SC-*"],
+            sid="ProductStacks",
+        ),
+        # At launch CloudFormation reads Service Catalog's internal copy of the template (bucket
+        # name not ours to know); AWS's documented launch-constraint statement: only objects
+        # Service Catalog tagged for provisioning. (The policy the hub documents in
+        # self_service_catalog.py, plus this and ValidateTemplate, which has no resource ARN.)
+        allow(
+            ["s3:GetObject"],
+            "*",
+            sid="ReadProductTemplate",
+            conditions={"StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}},
+        ),
+    ]
+
+
+# --- EventBridge: forward Config events to the home region -------------------------------------------
+
+
+def event_forwarding(scope: AccountScope) -> list[Statement]:
+    return [
+        allow(
+            ["events:PutEvents"],
+            [f"{scope.arn}:events:{scope.home_region}:{scope.account_id}:event-bus/default"],
+            sid="ToHomeRegionBus",
+        )
+    ]

@@ -1,0 +1,120 @@
+"""The child stack: spokes in every child account and region, through one provider per account.
+
+* Accounts come from config or from AWS Organizations (:mod:`.accounts`), decided before any
+  resource is declared, so a discovery error leaves nothing half-declared.
+* One provider per account (:func:`.providers.account_provider`) assuming the deploy role there.
+* The hub's outputs come through a ``StackReference`` to ``org-patching:hubStack``.
+* Each component gets the part of the config it needs (``RegionalSpoke``: the patching
+  sub-config), never the whole ``ChildConfig``.
+* Outputs for app teams: :func:`.outputs.child_outputs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .. import naming
+from ..config import AccountConfig, ChildConfig
+from ..partitions import partition_of
+from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
+from ..spoke.hub_data import HubData
+from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
+from ..spoke.runbook_loader import load_runbooks
+from .accounts import child_accounts
+from .providers import DeployRole, account_provider
+
+
+@dataclass
+class AccountSpokes:
+    """What the child stack built in one account."""
+
+    account: AccountConfig
+    provider: aws.Provider
+    baseline: AccountBaseline
+    home_region: str
+    regions: dict[str, RegionalSpoke]
+
+
+def hub_data(cfg: ChildConfig, hub: pulumi.StackReference) -> HubData:
+    """The hub outputs the spokes use. The automation administration role is the hub's output
+    ``emergency.administrationRoleArn`` when the hub exports it, else its contract name."""
+    partition = partition_of(cfg.home_region)
+    compliance = hub.require_output("compliance")
+    fallback = f"arn:{partition}:iam::{cfg.central_account_id}:role/{naming.AUTOMATION_ADMINISTRATION_ROLE}"
+    emergency = hub.get_output("emergency")
+
+    def administration_role(section: Any) -> str:
+        if isinstance(section, dict) and isinstance(section.get("administrationRoleArn"), str):
+            return str(section["administrationRoleArn"])
+        return fallback
+
+    return HubData(
+        key_arn=compliance.apply(lambda c: str(c["keyArn"])),
+        inventory_bucket=compliance.apply(lambda c: str(c["inventoryBucket"])),
+        inventory_prefix=compliance.apply(lambda c: str(c.get("inventoryPrefix") or naming.INVENTORY_PREFIX)),
+        patch_log_bucket=compliance.apply(lambda c: str(c["patchLogBucket"])),
+        patch_list_bucket=compliance.apply(lambda c: str(c["patchListBucket"])),
+        region=cfg.home_region,
+        administration_role_arn=emergency.apply(administration_role),
+    )
+
+
+def home_region_of(cfg: ChildConfig, regions: list[str]) -> str:
+    """Where an account's own functions run: the stack's home region if the account is patched
+    there, else its first region."""
+    return cfg.home_region if cfg.home_region in regions else regions[0]
+
+
+def deploy_role(cfg: ChildConfig, account_id: str) -> DeployRole:
+    """The deploy role of one child account (``org-patching:deployRoleName``/``externalId``)."""
+    partition = partition_of(cfg.home_region)
+    return DeployRole(
+        role_arn=f"arn:{partition}:iam::{account_id}:role/{cfg.deploy_role_name}", external_id=cfg.external_id
+    )
+
+
+def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
+    """Declare every account's baseline and regional spokes (outputs: :mod:`.outputs`)."""
+    accounts = child_accounts(cfg)  # before any resource: a discovery error declares nothing
+    runbooks = load_runbooks()
+    hub = pulumi.StackReference(cfg.hub_stack)
+    data = hub_data(cfg, hub)
+    built: dict[str, AccountSpokes] = {}
+    for account in accounts:
+        regions = cfg.regions_of(account)
+        home = home_region_of(cfg, regions)
+        provider = account_provider(account.id, cfg.home_region, cfg.tags, deploy_role(cfg, account.id))
+        opts = pulumi.ResourceOptions(provider=provider)
+        baseline = AccountBaseline(
+            f"{account.id}",
+            AccountBaselineArgs(
+                account_id=account.id, org_id=cfg.org_id, partition=partition_of(home), home_region=home, hub=data
+            ),
+            opts=opts,
+        )
+        roles = baseline.role_arns()
+        spokes: dict[str, RegionalSpoke] = {}
+        for region in regions:
+            spokes[region] = RegionalSpoke(
+                f"{account.id}-{region}",
+                RegionalSpokeArgs(
+                    account_id=account.id,
+                    region=region,
+                    partition=partition_of(region),
+                    patching=cfg.patching,
+                    hub=data,
+                    roles=roles,
+                    home_region=home,
+                    account_regions=regions,
+                    runbooks=runbooks,
+                ),
+                # No depends_on on the baseline: every use of a role goes through its ARN (an
+                # Output), so Pulumi orders each resource after exactly the role it needs.
+                opts=opts,
+            )
+        built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)
+    return built

@@ -1,0 +1,59 @@
+"""The stacks' outputs: one versioned document per stack, assembled from the sections the
+components own (``PatchingHub.outputs()``, ``AccountBaseline.outputs()``,
+``RegionalSpoke.outputs()``).
+
+The documents are an API: app teams read them through StackReferences, and the JSON Schemas
+``schemas/central-outputs.schema.json`` and ``schemas/child-outputs.schema.json`` check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from ..config import CentralConfig, ChildConfig
+from ..hub.hub import PatchingHub
+from ..spoke.tags import contract_summary
+from .child import AccountSpokes
+
+#: Version of both stacks' output contract. Bump the major on any breaking change.
+OUTPUTS_VERSION = "1.0"
+
+
+def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:
+    """The central stack's outputs (schema: ``schemas/central-outputs.schema.json``)."""
+    return {
+        "outputsVersion": OUTPUTS_VERSION,
+        "orgId": cfg.org_id,
+        "centralAccountId": cfg.central_account_id,
+        "homeRegion": cfg.home_region,
+        **hub.outputs(),
+    }
+
+
+def child_outputs(cfg: ChildConfig, built: Mapping[str, AccountSpokes]) -> dict[str, Any]:
+    """The child stack's outputs for app teams (schema: ``schemas/child-outputs.schema.json``)."""
+    accounts = {
+        account_id: {
+            "name": spokes.account.name,
+            "homeRegion": spokes.home_region,
+            **spokes.baseline.outputs(),
+            "regions": {region: spoke.outputs() for region, spoke in spokes.regions.items()},
+        }
+        for account_id, spokes in built.items()
+    }
+    return {
+        "outputsVersion": OUTPUTS_VERSION,
+        "orgId": cfg.org_id,
+        "centralAccountId": cfg.central_account_id,
+        "tagContract": contract_summary(),
+        "accounts": accounts,
+    }
+
+
+def export(outputs: Mapping[str, Any]) -> None:
+    """Every top-level key of a stack's document becomes one stack output."""
+    for key, value in outputs.items():
+        pulumi.export(key, value)
