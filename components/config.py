@@ -12,16 +12,22 @@ schedules...) are in :mod:`components.config_types`.
 
 from __future__ import annotations
 
-import difflib
 import json
-import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .config_errors import (
+    NAMESPACE,
+    PathError,
+    closest_key,
+    describe_validation_error,
+    keys_at,
+    unknown_key_message,
+)
+from .config_files import SECRET_PLACEHOLDER, offline_config, read_yaml, secret_hint
 from .config_types import (
     AccountId,
     Email,
@@ -36,7 +42,17 @@ from .config_types import (
 )
 from .errors import ConfigError
 
-NAMESPACE = "org-patching"
+__all__ = [
+    "NAMESPACE",
+    "SECRET_PLACEHOLDER",
+    "CentralConfig",
+    "ChildConfig",
+    "PathError",
+    "describe_validation_error",
+    "load_from_engine",
+    "load_stack_file",
+    "parse_config",
+]
 
 
 # --------------------------------------------------------------------------- patching
@@ -302,179 +318,6 @@ class ChildConfig(StackConfig):
         return list(account.regions or self.regions)
 
 
-class PathError(ValueError):
-    """A model-level validation error that knows which nested key it is about."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-# --------------------------------------------------------------------------- loading
-
-
-#: Keys whose values are AWS account ids: an unquoted id is read by YAML as a number.
-_ACCOUNT_ID_KEYS = frozenset({"id", "centralAccountId", "accounts", "exclude"})
-
-#: What the offline preview uses for a ``secure:`` value it cannot decrypt.
-SECRET_PLACEHOLDER = "[secret]"
-
-#: Placeholders for scalar keys an ESC environment may set: only keys whose placeholder is
-#: valid and changes nothing but names (ids, region) in the offline preview.
-ESC_PLACEHOLDERS: dict[str, str] = {
-    "orgId": "o-placeholder0",
-    "centralAccountId": "000000000000",
-    "homeRegion": "us-east-1",
-    "hubStack": "organization/org-patching/central",
-}
-
-
-def key_path(loc: tuple[str | int, ...], namespace: str = NAMESPACE) -> str:
-    """``("accounts", 1, "id")`` -> ``org-patching:accounts[1].id``."""
-    path = f"{namespace}:"
-    for index, part in enumerate(loc):
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += part if index == 0 else f".{part}"
-    return path
-
-
-def _unwrap(annotation: Any) -> Any:
-    """``Annotated[X, ...]``, ``X | None`` -> ``X`` (one level of each, as the models use them)."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            members = [a for a in get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
-def keys_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    """The config keys a model accepts at ``loc`` (``("patching", "defaultWindow")``), [] if unknown."""
-    annotation: Any = model
-    for part in loc:
-        annotation = _unwrap(annotation)
-        if isinstance(part, int):
-            if get_origin(annotation) is not list:
-                return []
-            annotation = get_args(annotation)[0]
-        elif get_origin(annotation) is dict:  # a mapping of names to settings (the admin's ``stacks``)
-            annotation = get_args(annotation)[1]
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = next(
-                (f for name, f in annotation.model_fields.items() if part in (name, f.alias)),
-                None,
-            )
-            if field is None:
-                return []
-            annotation = field.annotation
-        else:
-            return []
-    annotation = _unwrap(annotation)
-    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-        return []
-    return [f.alias or name for name, f in annotation.model_fields.items()]
-
-
-def closest_key(key: str, candidates: list[str]) -> str | None:
-    """The key the user most likely meant (case-insensitive: ``orgid`` -> ``orgId``)."""
-    by_lower = {c.lower(): c for c in candidates}
-    if key.lower() in by_lower:
-        return by_lower[key.lower()]
-    match = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[match[0]] if match else None
-
-
-def _unknown_key_message(key: str, candidates: list[str]) -> str:
-    intended = closest_key(key, candidates)
-    if intended:
-        return f"unknown key {key!r}; did you mean {intended!r}?"
-    if candidates:
-        return f"unknown key {key!r} (known keys here: {', '.join(sorted(candidates))})"
-    return f"unknown key {key!r}"
-
-
-def _quote_advice(value: Any, loc: tuple[str | int, ...]) -> str:
-    """An unquoted YAML scalar arrived where text is expected: say how to write it."""
-    names = [p for p in loc if isinstance(p, str)]
-    if names and names[-1] in _ACCOUNT_ID_KEYS and isinstance(value, int) and not isinstance(value, bool):
-        if len(str(value)) == 12:
-            return f'quote the account id: write "{value}" (unquoted, YAML reads it as a number)'
-        return (
-            f"quote the account id: unquoted, YAML read it as the number {value} and lost digits "
-            "(leading zeros); write all 12 digits in quotes"
-        )
-    kind = "true/false" if isinstance(value, bool) else "a number" if isinstance(value, int | float) else "not text"
-    return f"write this value in quotes: unquoted, YAML reads it as {kind} (got {value!r})"
-
-
-def _plain_message(detail: Any, loc: tuple[str | int, ...]) -> str:
-    """A pydantic error detail as a sentence a user acts on (with the value when it helps)."""
-    kind = detail["type"]
-    value = detail.get("input")
-    ctx = detail.get("ctx") or {}
-    if kind == "string_type" and isinstance(value, int | float | bool):
-        return _quote_advice(value, loc)
-    plain = {
-        "string_type": "must be text",
-        "int_type": "must be a whole number",
-        "int_parsing": "must be a whole number",
-        "int_from_float": "must be a whole number",
-        "bool_type": "must be true or false",
-        "bool_parsing": "must be true or false",
-        "list_type": "must be a list",
-        "dict_type": "must be a mapping (key: value lines)",
-        "model_type": "must be a mapping (key: value lines)",
-        "model_attributes_type": "must be a mapping (key: value lines)",
-        "greater_than_equal": f"must be at least {ctx.get('ge')}",
-        "less_than_equal": f"must be at most {ctx.get('le')}",
-        "too_short": f"needs at least {ctx.get('min_length')} item(s)",
-        "too_long": f"takes at most {ctx.get('max_length')} item(s)",
-        "string_too_short": f"must be at least {ctx.get('min_length')} character(s) long",
-        "string_too_long": f"must be at most {ctx.get('max_length')} characters long",
-        "literal_error": f"must be {ctx.get('expected')}",
-    }.get(kind)
-    message = plain or detail["msg"]
-    return f"{message} (got {value!r})"
-
-
-def describe_validation_error(
-    error: ValidationError, namespace: str = NAMESPACE, model: type[BaseModel] | None = None
-) -> tuple[str, str]:
-    """(key path, one-line problem) of a pydantic error: the user fixes one thing at a time and
-    every message names exactly where.
-
-    An unknown key comes first: a misspelled key (``orgid``) also makes the intended one
-    (``orgId``) "missing", and naming the misspelling (with ``model``, the key meant) is what
-    lets the user fix both at once.
-    """
-    details = error.errors(include_url=False)
-    detail = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
-    loc: tuple[str | int, ...] = tuple(
-        p for p in detail["loc"] if not (isinstance(p, str) and p.startswith("function-"))
-    )
-    context_error = (detail.get("ctx") or {}).get("error")
-    if isinstance(context_error, PathError):
-        loc = (*loc, *context_error.path)
-        message = str(context_error)
-    elif detail["type"] == "extra_forbidden":
-        candidates = keys_at(model, loc[:-1]) if model is not None else []
-        message = _unknown_key_message(str(loc[-1]), candidates)
-    elif detail["type"] == "missing":
-        message = "is required"
-    elif detail["type"] in ("value_error", "assertion_error"):
-        message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    else:
-        message = _plain_message(detail, loc)
-    return key_path(loc, namespace), message
-
-
 def decode_value(value: Any) -> Any:
     """The engine hands structured config over as JSON text; YAML files as objects."""
     if isinstance(value, str) and value[:1] in ("{", "["):
@@ -498,7 +341,7 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> CentralCo
             known = {*keys_at(CentralConfig, ()), *keys_at(ChildConfig, ())}
             misspelled = next((k for k in values if k not in known and closest_key(k, ["stack"])), None)
             if misspelled:
-                raise ConfigError(f"{NAMESPACE}:{misspelled}", _unknown_key_message(misspelled, ["stack"]), source)
+                raise ConfigError(f"{NAMESPACE}:{misspelled}", unknown_key_message(misspelled, ["stack"]), source)
             raise ConfigError(f"{NAMESPACE}:stack", "is required: 'central' or 'child'", source)
         raise ConfigError(f"{NAMESPACE}:stack", f"must be 'central' or 'child' (got {stack!r})", source)
     model = CentralConfig if stack == "central" else ChildConfig
@@ -506,99 +349,6 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> CentralCo
         return model.model_validate(values)
     except ValidationError as error:
         raise ConfigError(*describe_validation_error(error, NAMESPACE, model), source) from None
-
-
-def read_yaml(file: Path) -> Any:
-    """A YAML file's document; a syntax error names its line and column (1-based, as editors count)."""
-    try:
-        return yaml.safe_load(file.read_text())
-    except FileNotFoundError:
-        raise ConfigError("config file", "does not exist", str(file)) from None
-    except IsADirectoryError:
-        raise ConfigError("config file", "is a directory, not a YAML file", str(file)) from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "syntax error"
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "config file"
-        raise ConfigError(where, f"not valid YAML: {problem}", str(file)) from None
-    except yaml.YAMLError as error:
-        raise ConfigError("config file", f"is not valid YAML ({str(error).splitlines()[0]})", str(file)) from None
-
-
-def _replace_secrets(value: Any, path: str, found: list[str]) -> Any:
-    """``{secure: ...}`` (anywhere in a value) -> the placeholder; ``found`` collects the key paths."""
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            found.append(path)
-            return SECRET_PLACEHOLDER
-        return {k: _replace_secrets(v, f"{path}.{k}", found) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_secrets(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
-    return value
-
-
-def esc_environments(document: Mapping[str, Any]) -> list[str]:
-    """The Pulumi ESC environments a stack file imports (``environment: [org/env]``)."""
-    imports = document.get("environment")
-    if isinstance(imports, str):
-        return [imports]
-    if isinstance(imports, list):
-        return [str(i) for i in imports]
-    if isinstance(imports, dict):  # the older ``environment: {imports: [...]}`` form
-        return [str(i) for i in imports.get("imports") or []]
-    return []
-
-
-def offline_config(document: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
-    """A stack file's ``config:`` as the offline preview can use it, with a note per substitution.
-
-    The engine decrypts ``secure:`` values and merges ESC environments before the program runs;
-    offline neither is possible (no secrets provider, no Pulumi Cloud), so a secret becomes a
-    placeholder and identity keys an environment may provide get placeholders when absent.
-    """
-    raw: dict[str, Any] = dict(document.get("config") or {})
-    secrets: list[str] = []
-    for key in list(raw):
-        raw[key] = _replace_secrets(raw[key], key, secrets)
-    if secrets:
-        notes.append(
-            f"{', '.join(secrets)}: secure value(s) cannot be decrypted offline; "
-            f"the preview uses the placeholder {SECRET_PLACEHOLDER!r}"
-        )
-    environments = esc_environments(document)
-    if environments:
-        child_only = {"hubStack"} if raw.get(f"{NAMESPACE}:stack") != "child" else set()
-        filled = [k for k in ESC_PLACEHOLDERS if f"{NAMESPACE}:{k}" not in raw and k not in child_only]
-        for key in filled:
-            raw[f"{NAMESPACE}:{key}"] = ESC_PLACEHOLDERS[key]
-        notes.append(
-            f"ESC environment(s) {', '.join(environments)} cannot be opened offline; "
-            + (
-                f"placeholders for {', '.join(f'{NAMESPACE}:{k}' for k in filled)}"
-                if filled
-                else "only the values in this file are used"
-            )
-        )
-    return raw
-
-
-def _secret_hint(error: ConfigError, raw: Mapping[str, Any]) -> ConfigError:
-    """A placeholder the model rejects: say the value is a secret, not that it is malformed."""
-    if SECRET_PLACEHOLDER in error.problem:
-        return ConfigError(
-            error.key,
-            "is a secure value the offline preview cannot decrypt, and a placeholder is not valid here: "
-            "put a plain value in a copy of the file for --config",
-            error.source,
-        )
-    if error.problem.startswith("is required") and esc_environments(raw):
-        return ConfigError(
-            error.key,
-            f"is required (an ESC environment may set it, but {', '.join(esc_environments(raw))} "
-            "cannot be opened offline: set it in the file)",
-            error.source,
-        )
-    return error
 
 
 def load_stack_file(path: str | Path, notes: list[str] | None = None) -> CentralConfig | ChildConfig:
@@ -614,7 +364,7 @@ def load_stack_file(path: str | Path, notes: list[str] | None = None) -> Central
     try:
         return parse_config(raw, source=str(file))
     except ConfigError as error:
-        raise _secret_hint(error, document) from None
+        raise secret_hint(error, document) from None
 
 
 def load_from_engine() -> CentralConfig | ChildConfig:

@@ -27,7 +27,7 @@ def region_problem(regions: tuple[str, ...]) -> str | None:
     where the simulated hub lives (us-east-1), each listed once."""
     import botocore.session
 
-    from components.config import known_regions
+    from components.config_types import known_regions
 
     if not regions:
         return "--regions: list at least one region (e.g. us-east-1,eu-west-1)"
