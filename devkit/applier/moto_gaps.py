@@ -6,7 +6,7 @@ missing operations are added to moto's response classes, state lives on the back
   DescribeConstraint / ListConstraintsForPortfolio, AssociatePrincipalWithPortfolio /
   ListPrincipalsForPortfolio, CreateTagOption / DescribeTagOption,
   AssociateTagOptionWithResource / ListResourcesForTagOption.
-* SSM: GetPatchBaseline; RegisterDefaultPatchBaseline / GetDefaultPatchBaseline (one default per OS and region);
+* SSM: GetMaintenanceWindowTask (the task with its invocation parameters); GetPatchBaseline; RegisterDefaultPatchBaseline / GetDefaultPatchBaseline (one default per OS and region);
   tags on a patch baseline (CreatePatchBaseline with Tags, AddTagsToResource with
   ResourceType=PatchBaseline): moto refuses every PatchBaseline id as InvalidResourceId.
 * S3: a bucket policy's ``Deny`` with ``Bool aws:SecureTransport=false`` (the TLS-only
@@ -17,7 +17,8 @@ missing operations are added to moto's response classes, state lives on the back
   attached one is loaded on demand from moto's own copy of AWS's policy data.
 * Lambda: layer versions that AWS (or a vendor) publishes publicly from its own accounts, such
   as Powertools for AWS Lambda: they exist on AWS, but moto knows only layers published
-  inside the emulator and refuses CreateFunction with them.
+  inside the emulator and refuses CreateFunction with them. CreateFunction's DeadLetterConfig,
+  which moto drops (GetFunction then has no DeadLetterConfig).
 """
 
 from __future__ import annotations
@@ -246,6 +247,19 @@ def register_default_patch_baseline(self: Any) -> ActionResult:
     return ActionResult({"BaselineId": baseline_id})
 
 
+def get_maintenance_window_task(self: Any) -> ActionResult:
+    """GetMaintenanceWindowTask: the registered task, with TaskInvocationParameters (which
+    DescribeMaintenanceWindowTasks does not return)."""
+    from moto.ssm.exceptions import DoesNotExistException
+
+    window = self.ssm_backend.get_maintenance_window(self._get_param("WindowId"))
+    task = window.tasks.get(self._get_param("WindowTaskId"))
+    if task is None:
+        raise DoesNotExistException(f"Maintenance window task {self._get_param('WindowTaskId')} does not exist.")
+    fields = {**task.to_json(), "CutoffBehavior": task.cutoff_behavior}
+    return ActionResult({k: v for k, v in fields.items() if v is not None})
+
+
 def get_patch_baseline(self: Any) -> ActionResult:
     """GetPatchBaseline: the baseline's definition (API reference response shape)."""
     from moto.ssm.exceptions import DoesNotExistException
@@ -338,6 +352,22 @@ def _install_public_layers() -> None:
 
     setattr(LambdaFunction, "_get_layers_data", _get_layers_data)  # noqa: B010
 
+    original_init: Any = LambdaFunction.__init__
+    original_configuration: Any = LambdaFunction.get_configuration
+
+    def __init__(self: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:
+        original_init(self, account_id, spec, region, version)
+        self.devkit_dead_letter_config = spec.get("DeadLetterConfig")
+
+    def get_configuration(self: Any, on_create: bool = False) -> Any:
+        configuration = original_configuration(self, on_create)
+        if getattr(self, "devkit_dead_letter_config", None):
+            configuration["DeadLetterConfig"] = self.devkit_dead_letter_config
+        return configuration
+
+    setattr(LambdaFunction, "__init__", __init__)  # noqa: B010
+    setattr(LambdaFunction, "get_configuration", get_configuration)  # noqa: B010
+
 
 # ------------------------------------------------------------------------------------------- S3
 
@@ -392,6 +422,7 @@ def install() -> None:
         setattr(ServiceCatalogResponse, name, function)
     for name, function in {
         "get_patch_baseline": get_patch_baseline,
+        "get_maintenance_window_task": get_maintenance_window_task,
         "register_default_patch_baseline": register_default_patch_baseline,
         "get_default_patch_baseline": get_default_patch_baseline,
     }.items():

@@ -1,5 +1,5 @@
 """SSM: documents, patch baselines (and the default registration), maintenance windows and
-their tasks/targets, associations and resource data sync."""
+their tasks, associations and resource data sync."""
 
 from __future__ import annotations
 
@@ -142,8 +142,8 @@ def maintenance_window(target: Target) -> Created:
 
 def _read_task(session: boto3.session.Session, task_id: str, outputs: dict[str, Any]) -> Any:
     client = session.client("ssm")
-    tasks = client.describe_maintenance_window_tasks(WindowId=str(outputs["windowId"]))["Tasks"]
-    return next((t for t in tasks if t["WindowTaskId"] == task_id), None)
+    window_id = str(outputs["windowId"])
+    return missing_is_none(lambda: client.get_maintenance_window_task(WindowId=window_id, WindowTaskId=task_id))
 
 
 def _invocation(params: dict[str, Any]) -> dict[str, Any]:
@@ -207,27 +207,6 @@ def maintenance_window_task(target: Target) -> Created:
             "arn": f"arn:aws:ssm:{target.region}:{target.account}:windowtask/{task_id}",
         },
     )
-
-
-def _read_window_target(session: boto3.session.Session, target_id: str, outputs: dict[str, Any]) -> Any:
-    client = session.client("ssm")
-    found = client.describe_maintenance_window_targets(WindowId=str(outputs["windowId"]))["Targets"]
-    return next((t for t in found if t["WindowTargetId"] == target_id), None)
-
-
-@mapping("aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget", _read_window_target)
-def maintenance_window_target(target: Target) -> Created:
-    i = target.inputs
-    request: dict[str, Any] = {
-        "WindowId": str(i["windowId"]),
-        "ResourceType": i["resourceType"],
-        "Targets": _targets(i["targets"]),
-    }
-    for source, dest in (("name", "Name"), ("description", "Description"), ("ownerInformation", "OwnerInformation")):
-        if i.get(source):
-            request[dest] = i[source]
-    target_id = target.client("ssm").register_target_with_maintenance_window(**request)["WindowTargetId"]
-    return Created(target_id)
 
 
 def _read_association(session: boto3.session.Session, association_id: str, _: dict[str, Any]) -> Any:
