@@ -6,7 +6,8 @@ missing operations are added to moto's response classes, state lives on the back
   DescribeConstraint / ListConstraintsForPortfolio, AssociatePrincipalWithPortfolio /
   ListPrincipalsForPortfolio, CreateTagOption / DescribeTagOption,
   AssociateTagOptionWithResource / ListResourcesForTagOption.
-* SSM: GetMaintenanceWindowTask (the task with its invocation parameters); GetPatchBaseline; RegisterDefaultPatchBaseline / GetDefaultPatchBaseline (one default per OS and region);
+* SSM: GetMaintenanceWindowTask (the task with its invocation parameters); GetPatchBaseline;
+  RegisterDefaultPatchBaseline / GetDefaultPatchBaseline (one default per OS and region);
   tags on a patch baseline (CreatePatchBaseline with Tags, AddTagsToResource with
   ResourceType=PatchBaseline): moto refuses every PatchBaseline id as InvalidResourceId.
 * S3: a bucket policy's ``Deny`` with ``Bool aws:SecureTransport=false`` (the TLS-only
