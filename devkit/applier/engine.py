@@ -82,6 +82,7 @@ class ApplyingMocks(AwsMocks):
 
     def __init__(self, emu: Emulator, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        moto_gaps.install()
         self.emu = emu
         self.applied: dict[str, AppliedResource] = {}
         self.errors: list[ApplyError] = []
@@ -166,7 +167,6 @@ def run_program(build: Any, mocks: ApplyingMocks, stack: str, config: dict[str, 
 def _apply(emu: Emulator, cfg: CentralConfig | ChildConfig, stack_outputs: dict[str, Any]) -> Applied:
     from components.program import build
 
-    moto_gaps.install()
     mocks = ApplyingMocks(
         emu,
         default_account=cfg.central_account_id,
