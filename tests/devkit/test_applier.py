@@ -107,9 +107,11 @@ def test_deployed_lambda_runs_the_shipped_archive(deployed: Deployed) -> None:
     client = deployed.emu.session(function.account, function.region).client("lambda")
     response = client.invoke(FunctionName=function.id, Payload=json.dumps({"waves": ["Nope"]}).encode())
     payload = json.loads(response["Payload"].read())
-    # The handler itself refused the request: its code was imported from the deployed zip.
-    assert "errorType" not in payload or payload["errorType"] not in ("FileNotFoundError", "ModuleNotFoundError")
-    assert payload != {"waves": ["Nope"]}
+    # The handler itself refused the request (its first required field is missing): its code
+    # was imported from the deployed zip and ran.
+    assert response.get("FunctionError")
+    assert payload["errorType"] == "InvalidEmergencyInput"
+    assert payload["errorMessage"] == "patching_operation: is required (one of Scan, Install)"
 
 
 # ---------------------------------------------------------------------------------- per type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import boto3
@@ -67,7 +68,8 @@ def _read_attachment(session: boto3.session.Session, _: str, outputs: dict[str, 
 def role_policy_attachment(target: Target) -> Created:
     role_name, policy_arn = str(target.inputs["role"]), str(target.inputs["policyArn"])
     target.client("iam").attach_role_policy(RoleName=role_name, PolicyArn=policy_arn)
-    return Created(f"{role_name}-{target.autoname('__none__').rsplit('-', 1)[-1]}")
+    # pulumi-aws's id: the role name and a unique suffix (the attachment has no AWS id).
+    return Created(f"{role_name}-{hashlib.sha256(target.urn.encode()).hexdigest()[:26]}")
 
 
 def _read_profile(session: boto3.session.Session, name: str, _: dict[str, Any]) -> Any:
