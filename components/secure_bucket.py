@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .errors import OrgPatchingError
 from .policy_documents import Statement, deny_insecure_transport, document, to_json
 
 
@@ -32,6 +33,16 @@ class SecureBucketArgs:
     force_destroy: bool = False
 
 
+def validate_lifecycle(name: str, args: SecureBucketArgs) -> None:
+    """S3 refuses (InvalidArgument) a lifecycle rule whose Expiration.Days is not greater than
+    its Transition.Days (S3 User Guide, lifecycle configuration elements): fail at render time."""
+    if args.archive_after_days and args.expire_after_days <= args.archive_after_days:
+        raise OrgPatchingError(
+            f"bucket {name}: objects expire after {args.expire_after_days} days, not after their transition to "
+            f"Glacier at {args.archive_after_days} days (S3 refuses such a lifecycle rule)"
+        )
+
+
 class SecureBucket(pulumi.ComponentResource):
     """One bucket and its configuration resources (pulumi-aws 7 splits them)."""
 
@@ -47,6 +58,7 @@ class SecureBucket(pulumi.ComponentResource):
     ) -> None:
         """``statements_for(bucket_arn) -> list[Statement]`` builds policy statements that
         need the bucket's ARN (service delivery, org access)."""
+        validate_lifecycle(name, args)
         super().__init__("org-patching:storage:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, opts=child)

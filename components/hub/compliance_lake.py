@@ -63,12 +63,14 @@ class ComplianceLake(pulumi.ComponentResource):
             f"{name}-key-alias", name=naming.COMPLIANCE_KEY_ALIAS, target_key_id=self.key.key_id, opts=child
         )
 
-        def lake_bucket(suffix: str, expire_days: int, statements_for: object = None) -> SecureBucket:
+        def lake_bucket(
+            suffix: str, expire_days: int, statements_for: object = None, archive_days: int = cfg.archive_after_days
+        ) -> SecureBucket:
             return SecureBucket(
                 f"{name}-{suffix}",
                 SecureBucketArgs(
                     kms_key_arn=self.key.arn,
-                    archive_after_days=cfg.archive_after_days,
+                    archive_after_days=archive_days,
                     expire_after_days=expire_days,
                 ),
                 statements_for=statements_for,
@@ -87,7 +89,9 @@ class ComplianceLake(pulumi.ComponentResource):
         self.patch_lists = lake_bucket(
             "patch-lists", cfg.log_retention_days, lambda arn: _patch_list_statements(arn, org, arn_prefix)
         )
-        self.athena_results = lake_bucket("athena-results", 30)
+        # Query results live 30 days, less than any archive age: no transition (S3 refuses an
+        # expiration that is not later than the rule's transition).
+        self.athena_results = lake_bucket("athena-results", 30, archive_days=0)
 
         self.database = aws.glue.CatalogDatabase(
             f"{name}-database",

@@ -1,0 +1,5 @@
+"""One module per service; importing this package registers every mapping."""
+
+from . import analytics, catalog, compute, iam, kms, s3, ssm
+
+__all__ = ["analytics", "catalog", "compute", "iam", "kms", "s3", "ssm"]

@@ -1,0 +1,435 @@
+"""APIs moto 5 lacks that the applier's mappings call, with the behaviour the AWS API
+reference documents (a companion of ``patchctl.moto_extensions``; same patching style:
+missing operations are added to moto's response classes, state lives on the backend).
+
+* Service Catalog: AssociateProductWithPortfolio / ListPortfoliosForProduct, CreateConstraint /
+  DescribeConstraint / ListConstraintsForPortfolio, AssociatePrincipalWithPortfolio /
+  ListPrincipalsForPortfolio, CreateTagOption / DescribeTagOption,
+  AssociateTagOptionWithResource / ListResourcesForTagOption.
+* SSM: GetMaintenanceWindowTask (the task with its invocation parameters); GetPatchBaseline;
+  RegisterDefaultPatchBaseline / GetDefaultPatchBaseline (one default per OS and region);
+  tags on a patch baseline (CreatePatchBaseline with Tags, AddTagsToResource with
+  ResourceType=PatchBaseline): moto refuses every PatchBaseline id as InvalidResourceId.
+* S3: a bucket policy's ``Deny`` with ``Bool aws:SecureTransport=false`` (the TLS-only
+  statement every bucket of the program has) denies only plain-HTTP requests; moto ignores
+  conditions and denies every PutObject/GetObject, although boto3 always uses HTTPS.
+* IAM: AWS managed policies (``arn:aws:iam::aws:policy/...``) exist in every account; moto
+  loads them only with MOTO_IAM_LOAD_MANAGED_POLICIES (all ~1,300 per account, slow), so an
+  attached one is loaded on demand from moto's own copy of AWS's policy data.
+* Lambda: layer versions that AWS (or a vendor) publishes publicly from its own accounts, such
+  as Powertools for AWS Lambda: they exist on AWS, but moto knows only layers published
+  inside the emulator and refuses CreateFunction with them. CreateFunction's DeadLetterConfig,
+  which moto drops (GetFunction then has no DeadLetterConfig).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+
+_installed = False
+
+#: Accounts that publish public Lambda layers the program uses (Powertools for AWS Lambda,
+#: docs/index.md of aws-powertools/powertools-lambda-python): aws and aws-cn partitions.
+PUBLIC_LAYER_PUBLISHERS = frozenset({"017000801446", "498634801083"})
+
+
+# ------------------------------------------------------------------------------ Service Catalog
+
+
+def _catalog(backend: Any) -> dict[str, Any]:
+    """Extra state on the moto backend (reset with it)."""
+    state: dict[str, Any] = backend.__dict__.setdefault(
+        "_devkit_catalog",
+        {"product_portfolios": {}, "constraints": {}, "principals": {}, "tag_options": {}, "tag_resources": {}},
+    )
+    return state
+
+
+def _params(response: Any) -> dict[str, Any]:
+    return json.loads(response.body or "{}")
+
+
+def _not_found(message: str) -> Exception:
+    from moto.servicecatalog.exceptions import ResourceNotFoundException
+
+    return ResourceNotFoundException(message)
+
+
+def _invalid(message: str) -> Exception:
+    from moto.servicecatalog.exceptions import InvalidParametersException
+
+    return InvalidParametersException(message)
+
+
+def _need_portfolio(backend: Any, portfolio_id: str) -> None:
+    if portfolio_id not in backend.portfolios:
+        raise _not_found(f"Portfolio {portfolio_id} not found.")
+
+
+def _need_product(backend: Any, product_id: str) -> None:
+    if product_id not in backend.products:
+        raise _not_found(f"Product {product_id} not found.")
+
+
+def associate_product_with_portfolio(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    _need_portfolio(backend, params["PortfolioId"])
+    _need_product(backend, params["ProductId"])
+    portfolios = _catalog(backend)["product_portfolios"].setdefault(params["ProductId"], [])
+    if params["PortfolioId"] not in portfolios:
+        portfolios.append(params["PortfolioId"])
+    return EmptyResult()
+
+
+def list_portfolios_for_product(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    _need_product(backend, params["ProductId"])
+    ids = _catalog(backend)["product_portfolios"].get(params["ProductId"], [])
+    return ActionResult({"PortfolioDetails": [backend.portfolios[i].to_dict() for i in ids]})
+
+
+#: CreateConstraint ``Type`` values and the parameter keys each accepts (API reference).
+_CONSTRAINT_KEYS = {
+    "LAUNCH": ({"RoleArn", "LocalRoleName"}, True),
+    "NOTIFICATION": ({"NotificationArns"}, False),
+    "RESOURCE_UPDATE": ({"Version", "TagUpdatesOnProvisionedProduct"}, False),
+    "STACKSET": ({"Version", "AccountList", "RegionList", "AdminRole", "ExecutionRole"}, False),
+    "TEMPLATE": ({"Rules", "Version"}, False),
+}
+
+
+def create_constraint(self: Any) -> ActionResult:
+    """CreateConstraint: the product must be in the portfolio; a LAUNCH constraint takes exactly
+    one of RoleArn and LocalRoleName (API reference, ``Parameters``)."""
+    params, backend = _params(self), self.servicecatalog_backend
+    portfolio_id, product_id, kind = params["PortfolioId"], params["ProductId"], params["Type"]
+    _need_portfolio(backend, portfolio_id)
+    _need_product(backend, product_id)
+    if portfolio_id not in _catalog(backend)["product_portfolios"].get(product_id, []):
+        raise _not_found(f"Product {product_id} is not associated with portfolio {portfolio_id}.")
+    if kind not in _CONSTRAINT_KEYS:
+        raise _invalid(f"Type {kind} is not valid.")
+    try:
+        parameters = json.loads(params.get("Parameters") or "{}")
+    except json.JSONDecodeError:
+        raise _invalid("Parameters is not valid JSON.") from None
+    allowed, exactly_one = _CONSTRAINT_KEYS[kind]
+    unknown = set(parameters) - allowed
+    if unknown:
+        raise _invalid(f"Parameters {sorted(unknown)} are not valid for a {kind} constraint.")
+    if exactly_one and len(set(parameters) & allowed) != 1:
+        raise _invalid(f"A {kind} constraint needs exactly one of {sorted(allowed)}.")
+    constraint_id = f"cons-{uuid.uuid4().hex[:13]}"
+    detail = {
+        "ConstraintId": constraint_id,
+        "Type": kind,
+        "Description": params.get("Description", ""),
+        "Owner": self.current_account,
+        "ProductId": product_id,
+        "PortfolioId": portfolio_id,
+    }
+    _catalog(backend)["constraints"][constraint_id] = {"detail": detail, "parameters": params.get("Parameters")}
+    return ActionResult(
+        {"ConstraintDetail": detail, "ConstraintParameters": params.get("Parameters"), "Status": "AVAILABLE"}
+    )
+
+
+def describe_constraint(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    found = _catalog(backend)["constraints"].get(params["Id"])
+    if not found:
+        raise _not_found(f"Constraint {params['Id']} not found.")
+    return ActionResult(
+        {"ConstraintDetail": found["detail"], "ConstraintParameters": found["parameters"], "Status": "AVAILABLE"}
+    )
+
+
+def list_constraints_for_portfolio(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    _need_portfolio(backend, params["PortfolioId"])
+    details = [
+        c["detail"]
+        for c in _catalog(backend)["constraints"].values()
+        if c["detail"]["PortfolioId"] == params["PortfolioId"]
+        and (not params.get("ProductId") or c["detail"]["ProductId"] == params["ProductId"])
+    ]
+    return ActionResult({"ConstraintDetails": details})
+
+
+def associate_principal_with_portfolio(self: Any) -> ActionResult:
+    """PrincipalType IAM or IAM_PATTERN; an IAM_PATTERN ARN has no account (API reference)."""
+    params, backend = _params(self), self.servicecatalog_backend
+    _need_portfolio(backend, params["PortfolioId"])
+    kind, principal = params["PrincipalType"], params["PrincipalARN"]
+    if kind not in ("IAM", "IAM_PATTERN"):
+        raise _invalid(f"PrincipalType {kind} is not valid.")
+    if kind == "IAM_PATTERN" and principal.split(":")[4:5] != [""]:
+        raise _invalid("An IAM_PATTERN principal ARN must not name an account (arn:aws:iam:::role/...).")
+    principals = _catalog(backend)["principals"].setdefault(params["PortfolioId"], [])
+    entry = {"PrincipalARN": principal, "PrincipalType": kind}
+    if entry not in principals:
+        principals.append(entry)
+    return EmptyResult()
+
+
+def list_principals_for_portfolio(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    _need_portfolio(backend, params["PortfolioId"])
+    return ActionResult({"Principals": list(_catalog(backend)["principals"].get(params["PortfolioId"], []))})
+
+
+def create_tag_option(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    options = _catalog(backend)["tag_options"]
+    if any(o["Key"] == params["Key"] and o["Value"] == params["Value"] for o in options.values()):
+        from moto.core.exceptions import JsonRESTError
+
+        raise JsonRESTError("DuplicateResourceException", f"TagOption {params['Key']}={params['Value']} exists.")
+    option_id = f"tag-{uuid.uuid4().hex[:13]}"
+    detail = {
+        "Key": params["Key"],
+        "Value": params["Value"],
+        "Active": True,
+        "Id": option_id,
+        "Owner": self.current_account,
+    }
+    options[option_id] = detail
+    return ActionResult({"TagOptionDetail": detail})
+
+
+def describe_tag_option(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    found = _catalog(backend)["tag_options"].get(params["Id"])
+    if not found:
+        raise _not_found(f"TagOption {params['Id']} not found.")
+    return ActionResult({"TagOptionDetail": found})
+
+
+def associate_tag_option_with_resource(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    option_id, resource_id = params["TagOptionId"], params["ResourceId"]
+    if option_id not in _catalog(backend)["tag_options"]:
+        raise _not_found(f"TagOption {option_id} not found.")
+    if resource_id not in backend.portfolios and resource_id not in backend.products:
+        raise _not_found(f"Resource {resource_id} not found.")
+    resources = _catalog(backend)["tag_resources"].setdefault(option_id, [])
+    if resource_id not in resources:
+        resources.append(resource_id)
+    return EmptyResult()
+
+
+def list_resources_for_tag_option(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    ids = _catalog(backend)["tag_resources"].get(params["TagOptionId"], [])
+    return ActionResult({"ResourceDetails": [{"Id": i} for i in ids]})
+
+
+# ------------------------------------------------------------------------------------------ SSM
+
+
+def _defaults(backend: Any) -> dict[str, str]:
+    state: dict[str, str] = backend.__dict__.setdefault("_devkit_default_baselines", {})
+    return state
+
+
+def register_default_patch_baseline(self: Any) -> ActionResult:
+    """The baseline becomes its operating system's default in this account and region."""
+    from moto.ssm.exceptions import DoesNotExistException
+
+    baseline_id = self._get_param("BaselineId")
+    baselines = self.ssm_backend.baselines
+    if baseline_id not in baselines:
+        raise DoesNotExistException(f"Patch Baseline {baseline_id} does not exist.")
+    _defaults(self.ssm_backend)[baselines[baseline_id].operating_system] = baseline_id
+    return ActionResult({"BaselineId": baseline_id})
+
+
+def get_maintenance_window_task(self: Any) -> ActionResult:
+    """GetMaintenanceWindowTask: the registered task, with TaskInvocationParameters (which
+    DescribeMaintenanceWindowTasks does not return)."""
+    from moto.ssm.exceptions import DoesNotExistException
+
+    window = self.ssm_backend.get_maintenance_window(self._get_param("WindowId"))
+    task = window.tasks.get(self._get_param("WindowTaskId"))
+    if task is None:
+        raise DoesNotExistException(f"Maintenance window task {self._get_param('WindowTaskId')} does not exist.")
+    fields = {**task.to_json(), "CutoffBehavior": task.cutoff_behavior}
+    return ActionResult({k: v for k, v in fields.items() if v is not None})
+
+
+def get_patch_baseline(self: Any) -> ActionResult:
+    """GetPatchBaseline: the baseline's definition (API reference response shape)."""
+    from moto.ssm.exceptions import DoesNotExistException
+
+    baseline_id = self._get_param("BaselineId")
+    baseline = self.ssm_backend.baselines.get(baseline_id)
+    if baseline is None:
+        raise DoesNotExistException(f"Patch Baseline {baseline_id} does not exist.")
+    fields = {
+        "BaselineId": baseline.id,
+        "Name": baseline.name,
+        "OperatingSystem": baseline.operating_system,
+        "GlobalFilters": baseline.global_filters,
+        "ApprovalRules": baseline.approval_rules,
+        "ApprovedPatches": baseline.approved_patches or [],
+        "ApprovedPatchesComplianceLevel": baseline.approved_patches_compliance_level,
+        "ApprovedPatchesEnableNonSecurity": baseline.approved_patches_enable_non_security,
+        "RejectedPatches": baseline.rejected_patches or [],
+        "RejectedPatchesAction": baseline.rejected_patches_action,
+        "Description": baseline.description,
+        "Sources": baseline.sources or [],
+    }
+    return ActionResult({k: v for k, v in fields.items() if v is not None})
+
+
+def get_default_patch_baseline(self: Any) -> ActionResult:
+    """A registered default, else AWS's predefined baseline for the OS (``AWS-<OS>DefaultPatchBaseline``)."""
+    operating_system = self._get_param("OperatingSystem") or "WINDOWS"
+    baseline_id = _defaults(self.ssm_backend).get(operating_system)
+    if baseline_id is None:
+        region, partition = self.region, "aws"
+        baseline_id = f"arn:{partition}:ssm:{region}:aws:patchbaseline/AWS-{operating_system}-default"
+    return ActionResult({"BaselineId": baseline_id, "OperatingSystem": operating_system})
+
+
+def _install_baseline_tags() -> None:
+    from moto.ssm.exceptions import InvalidResourceId
+    from moto.ssm.models import SimpleSystemManagerBackend
+
+    original = SimpleSystemManagerBackend._validate_resource_type_and_id
+
+    def validate(self: Any, resource_type: str, resource_id: str) -> str:
+        if resource_type == "PatchBaseline":
+            if resource_id not in self.baselines:
+                raise InvalidResourceId()
+            return resource_id
+        result: str = original(self, resource_type, resource_id)
+        return result
+
+    SimpleSystemManagerBackend._validate_resource_type_and_id = validate  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------------------------------ IAM
+
+
+def _install_managed_policies_on_demand() -> None:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, IAMBackend
+
+    original = IAMBackend.attach_role_policy
+    catalog: dict[str, Any] = {}
+
+    def attach_role_policy(self: Any, policy_arn: str, role_name: str) -> None:
+        prefix = f"arn:{self.partition}:iam::aws:policy/"
+        if policy_arn.startswith(prefix) and policy_arn not in self.managed_policies:
+            if not catalog:
+                catalog.update(json.loads(aws_managed_policies_data))
+            name = policy_arn.rsplit("/", 1)[-1]
+            if name in catalog:
+                policy = AWSManagedPolicy.from_data(name, self.account_id, self.region_name, catalog[name])
+                self.managed_policies[policy.arn] = policy
+        original(self, policy_arn, role_name)
+
+    IAMBackend.attach_role_policy = attach_role_policy  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------------------- Lambda
+
+
+def _install_public_layers() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    original: Any = LambdaFunction._get_layers_data
+
+    def _get_layers_data(self: Any, arns: list[str]) -> Any:
+        public = [a for a in arns if a.split(":")[4:5] and a.split(":")[4] in PUBLIC_LAYER_PUBLISHERS]
+        own = [a for a in arns if a not in public]
+        result = list(original(self, own)) if own else []
+        return [{"Arn": a, "CodeSize": 0} for a in public] + result
+
+    setattr(LambdaFunction, "_get_layers_data", _get_layers_data)  # noqa: B010
+
+    original_init: Any = LambdaFunction.__init__
+    original_configuration: Any = LambdaFunction.get_configuration
+
+    def __init__(self: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:
+        original_init(self, account_id, spec, region, version)
+        self.devkit_dead_letter_config = spec.get("DeadLetterConfig")
+
+    def get_configuration(self: Any, on_create: bool = False) -> Any:
+        configuration = original_configuration(self, on_create)
+        if getattr(self, "devkit_dead_letter_config", None):
+            configuration["DeadLetterConfig"] = self.devkit_dead_letter_config
+        return configuration
+
+    setattr(LambdaFunction, "__init__", __init__)  # noqa: B010
+    setattr(LambdaFunction, "get_configuration", get_configuration)  # noqa: B010
+
+
+# ------------------------------------------------------------------------------------------- S3
+
+
+def _insecure_transport_only(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition") or {}
+    return condition == {"Bool": {"aws:SecureTransport": "false"}} or condition == {
+        "Bool": {"aws:SecureTransport": ["false"]}
+    }
+
+
+def _install_secure_transport() -> None:
+    """Requests to the emulator come through boto3 over HTTPS: ``aws:SecureTransport`` is true,
+    so a Deny conditioned on it being false does not apply (IAM policy evaluation logic)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode())
+        statements = document.get("Statement") or []
+        if isinstance(statements, dict):
+            statements = [statements]
+        kept = [s for s in statements if not (s.get("Effect") == "Deny" and _insecure_transport_only(s))]
+        return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
+def install() -> None:
+    """Patch moto (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.servicecatalog.responses import ServiceCatalogResponse
+    from moto.ssm.responses import SimpleSystemManagerResponse
+
+    for name, function in {
+        "associate_product_with_portfolio": associate_product_with_portfolio,
+        "list_portfolios_for_product": list_portfolios_for_product,
+        "create_constraint": create_constraint,
+        "describe_constraint": describe_constraint,
+        "list_constraints_for_portfolio": list_constraints_for_portfolio,
+        "associate_principal_with_portfolio": associate_principal_with_portfolio,
+        "list_principals_for_portfolio": list_principals_for_portfolio,
+        "create_tag_option": create_tag_option,
+        "describe_tag_option": describe_tag_option,
+        "associate_tag_option_with_resource": associate_tag_option_with_resource,
+        "list_resources_for_tag_option": list_resources_for_tag_option,
+    }.items():
+        setattr(ServiceCatalogResponse, name, function)
+    for name, function in {
+        "get_patch_baseline": get_patch_baseline,
+        "get_maintenance_window_task": get_maintenance_window_task,
+        "register_default_patch_baseline": register_default_patch_baseline,
+        "get_default_patch_baseline": get_default_patch_baseline,
+    }.items():
+        setattr(SimpleSystemManagerResponse, name, function)
+    _install_public_layers()
+    _install_baseline_tags()
+    _install_managed_policies_on_demand()
+    _install_secure_transport()
+    _installed = True
