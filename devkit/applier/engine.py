@@ -165,7 +165,7 @@ def run_program(build: Any, mocks: ApplyingMocks, stack: str, config: dict[str, 
 
 
 def _apply(emu: Emulator, cfg: CentralConfig | ChildConfig, stack_outputs: dict[str, Any]) -> Applied:
-    from components.program import build
+    from components.stacks import build
 
     mocks = ApplyingMocks(
         emu,
