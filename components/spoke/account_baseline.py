@@ -28,8 +28,8 @@ import pulumi
 import pulumi_aws as aws
 
 from .. import naming
+from ..contract import MAINTENANCE_WINDOW_TAG, MANAGED_TAG_KEYS, managed_tag_condition
 from ..policy_documents import Document, Statement, allow, document, to_json
-from .tags import MAINTENANCE_WINDOW_TAG, MANAGED_TAG_KEYS, managed_tag_condition
 
 SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 

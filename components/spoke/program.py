@@ -19,12 +19,12 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..config import AccountConfig, ChildConfig
+from ..contract import DEFAULT_WINDOW, contract_summary
 from ..partitions import partition_of
 from .account_baseline import AccountBaseline, AccountBaselineArgs, HubData
 from .accounts import child_accounts
 from .regional_spoke import RegionalSpoke, RegionalSpokeArgs, RoleArns
 from .runbook_loader import load_runbooks
-from .tags import DEFAULT_WINDOW, contract_summary
 
 #: Version of the child stack's output contract (``schemas/child-outputs.schema.json``).
 OUTPUTS_VERSION = "1.0"

@@ -36,9 +36,9 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..config import PatchingConfig
+from ..contract import DEFAULT_WINDOW, MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, WINDOW_NAMES
 from . import functions, patch_rules, runbook_loader
 from .account_baseline import DEAD_LETTER_QUEUE, FUNCTION_LOG_GROUP, HubData
-from .tags import DEFAULT_WINDOW, MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, WINDOW_NAMES
 
 #: EventBridge allows 5 targets per rule: one sweep rule per 5 regions.
 TARGETS_PER_RULE = 5

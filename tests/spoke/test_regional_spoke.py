@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import tag_contract as contract
+
 from components import naming
 from components.spoke import functions
 from components.spoke.regional_spoke import compliance_event_pattern, required_tags_parameters, sweep_event
-from components.spoke.tags import contract
 
 ACCOUNT = "222222222222"
 
