@@ -21,10 +21,10 @@ from .. import naming
 from ..config import AccountConfig, ChildConfig
 from ..contract import DEFAULT_WINDOW, contract_summary
 from ..partitions import partition_of
+from ..runbooks import load_runbooks
 from .account_baseline import AccountBaseline, AccountBaselineArgs, HubData
 from .accounts import child_accounts
 from .regional_spoke import RegionalSpoke, RegionalSpokeArgs, RoleArns
-from .runbook_loader import load_runbooks
 
 #: Version of the child stack's output contract (``schemas/child-outputs.schema.json``).
 OUTPUTS_VERSION = "1.0"

@@ -10,7 +10,7 @@
   runbook. The tasks have no registered targets: each runbook selects its instances/ASGs by
   the ``maintenance_window`` tag itself at run time (Automation tasks with targets would start
   one execution per instance), with its own MaxConcurrency/MaxErrors.
-* The runbooks (SSM Automation documents, YAML from ``components/spoke/runbooks``).
+* The runbooks (SSM Automation documents, YAML from ``components/runbooks``).
 * Inventory: AWS-GatherSoftwareInventory daily on instances with a ``Patch Group`` tag (the
   contract's instances, not ``InstanceIds=*``, which clashes with Quick Setup/DHMC inventory
   associations: one inventory association per instance), and a resource data sync into the
@@ -34,10 +34,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .. import naming
+from .. import naming, packaging
 from ..config import PatchingConfig
 from ..contract import DEFAULT_WINDOW, MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, WINDOW_NAMES
-from . import functions, patch_rules, runbook_loader
+from ..runbooks import declared_parameters
+from . import patch_rules
 from .account_baseline import DEAD_LETTER_QUEUE, FUNCTION_LOG_GROUP, HubData
 
 #: EventBridge allows 5 targets per rule: one sweep rule per 5 regions.
@@ -45,6 +46,8 @@ TARGETS_PER_RULE = 5
 COMPLIANCE_RULE = "org-patching-patch-tags-noncompliant"
 SWEEP_RULE = "org-patching-tag-sweep"
 INVENTORY_ASSOCIATION = "org-patching-inventory"
+#: Retention of the functions' log group (audit: a year, like the hub's log groups).
+LOG_RETENTION_DAYS = 365
 
 
 @dataclass
@@ -82,7 +85,7 @@ def runbook_parameters(
 ) -> list[aws.ssm.MaintenanceWindowTaskTaskInvocationParametersAutomationParametersParameterArgs]:
     """The task's runbook parameters: those of ``wanted`` that the runbook declares (a runbook
     rejects an execution with an undeclared parameter)."""
-    declared = runbook_loader.declared_parameters(content)
+    declared = declared_parameters(content)
     return [
         aws.ssm.MaintenanceWindowTaskTaskInvocationParametersAutomationParametersParameterArgs(name=key, values=[value])
         for key, value in wanted.items()
@@ -295,11 +298,11 @@ class RegionalSpoke(pulumi.ComponentResource):
         )
 
         # --- functions -----------------------------------------------------------------------------
-        layer = functions.powertools_layer(args.partition, region)
+        layer = packaging.powertools_layer(args.partition, region)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-functions-logs",
             name=FUNCTION_LOG_GROUP,
-            retention_in_days=functions.LOG_RETENTION_DAYS,
+            retention_in_days=LOG_RETENTION_DAYS,
             region=region,
             opts=here,
         )
@@ -309,9 +312,9 @@ class RegionalSpoke(pulumi.ComponentResource):
                 f"{name}-{suffix}",
                 name=function_name,
                 description=f"org-patching: {suffix} (lambda_src/{source})",
-                runtime=functions.RUNTIME,
+                runtime=packaging.RUNTIME,
                 handler="app.handler",
-                code=functions.archive(source),
+                code=packaging.archive(source),
                 role=role,
                 layers=[layer],
                 architectures=["x86_64"],

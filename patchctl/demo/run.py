@@ -133,7 +133,7 @@ def command_runner(
 def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
     """What the windows' tasks do when they fire: each window runs the spoke's two runbooks."""
     from components import naming
-    from components.spoke.runbooks import render_runbook
+    from components.runbooks import render_runbook
     from patchctl.moto_extensions._runbook_interpreter import run_runbook
 
     standalone = render_runbook(naming.RUNBOOK_STANDALONE)
@@ -293,7 +293,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     """A zero-day: the central team rolls a patch out in two waves, Prod after approval."""
     from components import naming
     from components.config import CentralConfig
-    from components.spoke.runbooks import render_runbook
+    from components.runbooks import render_runbook
     from patchctl.demo.emergency import deploy_emergency_hub
     from patchctl.moto_extensions import ssm_automation
     from patchctl.moto_extensions._runbook_interpreter import run_runbook

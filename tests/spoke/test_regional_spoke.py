@@ -7,8 +7,7 @@ from typing import Any
 
 import tag_contract as contract
 
-from components import naming
-from components.spoke import functions
+from components import naming, packaging
 from components.spoke.regional_spoke import compliance_event_pattern, required_tags_parameters, sweep_event
 
 ACCOUNT = "222222222222"
@@ -70,7 +69,7 @@ def test_functions_are_packaged_with_the_contract_and_logged(child_capture: Any)
         region = function.inputs["region"]
         assert function.inputs["runtime"] == "python3.12"
         assert function.inputs["handler"] == "app.handler"
-        assert function.inputs["layers"] == [functions.powertools_layer("aws", region)]
+        assert function.inputs["layers"] == [packaging.powertools_layer("aws", region)]
         assert (
             f":lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:"
             in (function.inputs["layers"][0])
@@ -80,7 +79,7 @@ def test_functions_are_packaged_with_the_contract_and_logged(child_capture: Any)
         assert group.inputs["retentionInDays"] > 0
         variables = function.inputs["environment"]["variables"]
         assert variables["AWS_ACCOUNT_ID"] == child_capture.account_of(function)
-    archive = functions.archive("tag_remediation")
+    archive = packaging.archive("tag_remediation")
     assert {"app.py", "tag_contract.py"} <= set(archive.assets)
 
 
@@ -105,7 +104,7 @@ def test_window_tagging_function_in_every_region(child_capture: Any) -> None:
 
 
 def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: Any, central_capture: Any) -> None:
-    from components.spoke.runbook_loader import declared_parameters, load_runbooks
+    from components.runbooks import declared_parameters, load_runbooks
 
     runbooks = load_runbooks()
     assert set(runbooks) == {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG}
