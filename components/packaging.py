@@ -36,6 +36,9 @@ LAMBDA_DIR = ROOT / "lambda_src"
 #: The contract as imported: the file the program itself runs with is the file every archive carries.
 CONTRACT_FILE = Path(tag_contract.__file__).resolve()
 CONTRACT_MODULE = "tag_contract"
+#: The shared Lambda runtime (retries, paged describes, tagging, metrics), a package beside ``app.py``.
+SHARED_PACKAGE = "lambda_shared"
+SHARED_DIR = LAMBDA_DIR / SHARED_PACKAGE
 
 RUNTIME = "python3.12"
 #: Powertools for AWS Lambda (Python) v3, layer version 27 (docs/index.md of
@@ -181,12 +184,14 @@ def inline_script(path: Path, handler: str) -> str:
 
 @functools.cache
 def archive(name: str) -> pulumi.AssetArchive:
-    """The deployment package of ``lambda_src/<name>``: its Python files and the tag contract."""
+    """The deployment package of ``lambda_src/<name>``: its Python files, the tag contract and the shared runtime."""
     source = LAMBDA_DIR / name
-    if not (source / "app.py").is_file():
+    if not (source / "app.py").is_file() or source == SHARED_DIR:
         raise PackagingError(f"lambda_src/{name}/app.py does not exist: the function cannot be packaged")
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {
         path.name: pulumi.FileAsset(str(path)) for path in sorted(source.glob("*.py"))
     }
     assets[f"{CONTRACT_MODULE}.py"] = pulumi.FileAsset(str(CONTRACT_FILE))
+    for path in sorted(SHARED_DIR.glob("*.py")):
+        assets[f"{SHARED_PACKAGE}/{path.name}"] = pulumi.FileAsset(str(path))
     return pulumi.AssetArchive(assets)

@@ -323,8 +323,9 @@ class RegionalSpoke(pulumi.ComponentResource):
                         "POWERTOOLS_SERVICE_NAME": function_name,
                         "POWERTOOLS_LOG_LEVEL": "INFO",
                         "AWS_ACCOUNT_ID": account,
-                        "RETRY_MODE": "standard",
-                        "MAX_ATTEMPTS": "10",
+                        # read by botocore itself (lambda_shared.clients): throttling at fleet scale is retried
+                        "AWS_RETRY_MODE": "standard",
+                        "AWS_MAX_ATTEMPTS": "10",
                         **extra.pop("variables", {}),
                     }
                 ),

@@ -79,8 +79,13 @@ def test_functions_are_packaged_with_the_contract_and_logged(child_capture: Any)
         assert group.inputs["retentionInDays"] > 0
         variables = function.inputs["environment"]["variables"]
         assert variables["AWS_ACCOUNT_ID"] == child_capture.account_of(function)
-    archive = packaging.archive("tag_remediation")
-    assert {"app.py", "tag_contract.py"} <= set(archive.assets)
+        # botocore reads these itself: every client of the shared runtime retries throttling 10 times
+        assert (variables["AWS_RETRY_MODE"], variables["AWS_MAX_ATTEMPTS"]) == ("standard", "10")
+    for name in ("tag_remediation", "window_tagging", "override_list"):
+        archive = packaging.archive(name)
+        assert {"app.py", "tag_contract.py", "lambda_shared/__init__.py", "lambda_shared/tagging.py"} <= set(
+            archive.assets
+        )
 
 
 def test_tag_remediation_has_a_dead_letter_queue(child_capture: Any) -> None:
