@@ -182,16 +182,25 @@ def inline_script(path: Path, handler: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def archive(name: str) -> pulumi.AssetArchive:
-    """The deployment package of ``lambda_src/<name>``: its Python files, the tag contract and the shared runtime."""
+def archive_files(name: str) -> dict[str, Path]:
+    """What the deployment package of ``lambda_src/<name>`` holds: path in the archive -> file.
+
+    Its Python files, the tag contract and the shared runtime, so ``app.py`` imports ``tag_contract`` and
+    ``lambda_shared`` as top-level modules, as it does in the tests and the emulator.
+    """
     source = LAMBDA_DIR / name
     if not (source / "app.py").is_file() or source == SHARED_DIR:
         raise PackagingError(f"lambda_src/{name}/app.py does not exist: the function cannot be packaged")
+    files = {path.name: path for path in sorted(source.glob("*.py"))}
+    files[f"{CONTRACT_MODULE}.py"] = CONTRACT_FILE
+    files.update({f"{SHARED_PACKAGE}/{path.name}": path for path in sorted(SHARED_DIR.glob("*.py"))})
+    return files
+
+
+@functools.cache
+def archive(name: str) -> pulumi.AssetArchive:
+    """The deployment package of ``lambda_src/<name>`` (:func:`archive_files`) as ``FileAsset``s."""
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {
-        path.name: pulumi.FileAsset(str(path)) for path in sorted(source.glob("*.py"))
+        path_in_archive: pulumi.FileAsset(str(path)) for path_in_archive, path in archive_files(name).items()
     }
-    assets[f"{CONTRACT_MODULE}.py"] = pulumi.FileAsset(str(CONTRACT_FILE))
-    for path in sorted(SHARED_DIR.glob("*.py")):
-        assets[f"{SHARED_PACKAGE}/{path.name}"] = pulumi.FileAsset(str(path))
     return pulumi.AssetArchive(assets)
