@@ -3,7 +3,8 @@
 moto runs Lambda code in Docker (absent here) or echoes the payload. This replaces
 ``LambdaFunction._invoke_lambda``: the function's deployment package (the zip it was created
 with) is unpacked once, its ``Handler`` (``module.function``) is imported from it, and the
-handler runs with the function's environment variables and with credentials that moto maps
+handler runs with the function's environment variables, a Lambda context (:class:`LambdaContext`;
+tests and the demo build one with :func:`lambda_context`) and with credentials that moto maps
 to the function's account and region — so a Step Functions ``lambda:invoke`` task, or any
 ``Invoke`` call, executes exactly the code the Pulumi program ships.
 
