@@ -32,7 +32,7 @@ from moto import mock_aws
 
 from components import naming
 from components.config import CentralConfig
-from components.spoke.runbooks import render_runbook
+from components.runbooks import render_runbook
 from patchctl.demo.emergency import deploy_emergency_hub
 from patchctl.moto_extensions import lambda_in_process, ssm_automation
 

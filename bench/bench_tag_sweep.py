@@ -31,14 +31,17 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
     }
 )
 os.environ.pop("AWS_PROFILE", None)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 
 from lambda_src.tag_remediation import app  # noqa: E402
+from patchctl.moto_extensions.lambda_in_process import lambda_context  # noqa: E402
 
 FLEET = 1000
 #: The seed makes a fixed number of calls per instance; 200 instances measure it (moto is slow at 3,000 calls).
@@ -99,7 +102,7 @@ def launch(ec2: Any, tags: dict[str, str], count: int) -> list[str]:
 def sweep(session: boto3.session.Session) -> tuple[Calls, dict[str, Any]]:
     calls = Calls()
     session.events.register("before-call", calls)
-    result = app.handler(SCHEDULED, None)
+    result = app.handler(SCHEDULED, lambda_context("org-patching-tag-remediation", DEFAULT_ACCOUNT_ID, "us-east-1"))
     session.events.unregister("before-call", calls)
     return calls, result
 

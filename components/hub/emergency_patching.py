@@ -45,13 +45,12 @@ from typing import Any, Protocol
 import pulumi
 import pulumi_aws as aws
 
-from .. import naming
+from .. import naming, packaging
 from ..config import EmergencyConfig
 from ..policy_documents import allow, document, to_json
 from .emergency_policy import state_machine_policy
 
 ASL_FILE = Path(__file__).with_name("emergency_patching.asl.json")
-VALIDATE_SOURCE = Path(__file__).parents[2] / "lambda_src" / "emergency_validate" / "app.py"
 #: Placeholders of the ASL file, filled from Outputs by :func:`render_definition`.
 PLACEHOLDERS = ("Partition", "ValidateFunctionArn", "ApprovalTopicArn", "EventSource")
 DETAIL_TYPE = "Emergency Patching Rollout Finished"
@@ -276,13 +275,16 @@ class EmergencyPatching(pulumi.ComponentResource):
             f"{name}-validate",
             name=naming.EMERGENCY_VALIDATE_FUNCTION,
             description="org-patching: validate an emergency patching request and plan its waves",
-            runtime="python3.12",
+            runtime=packaging.RUNTIME,
             architectures=["arm64"],
             handler="app.handler",
             timeout=10,
             memory_size=128,
             role=self.validate_role.arn,
-            code=pulumi.AssetArchive({"app.py": pulumi.FileAsset(str(VALIDATE_SOURCE))}),
+            # app.py, the tag contract (the waves are its patch groups) and the shared runtime; the
+            # Powertools layer brings the parser and its pydantic.
+            code=packaging.archive("emergency_validate"),
+            layers=[packaging.powertools_layer(partition, region, "arm64")],
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables=self.administration_role.arn.apply(lambda admin: validate_environment(args, admin))
             ),

@@ -13,7 +13,7 @@ import pulumi
 
 from .. import naming
 from ..config import CentralConfig
-from ..spoke.runbooks import render_runbook
+from ..runbooks import render_runbook
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pulumi
 
 from .. import naming
+from ..contract import MAINTENANCE_WINDOW_TAG
 from ..policy_documents import Document, Statement, allow
 from .baseline_policies import AccountScope, service_trust
-from .tags import MAINTENANCE_WINDOW_TAG
 
 
 def automation_execution_trust(scope: AccountScope) -> Document:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pulumi
 
 from .. import naming
+from ..contract import managed_tag_condition
 from ..policy_documents import Document, Statement, allow, document
 from .hub_data import HubData
-from .tags import managed_tag_condition
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import pulumi
 import pulumi_aws as aws
 
 from .. import naming
+from ..contract import PATCH_GROUP_TAG
 from .hub_data import HubData
-from .tags import PATCH_GROUP_TAG
 
 
 def declare_inventory(

@@ -15,8 +15,8 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..config import PatchingConfig
+from ..contract import PATCH_GROUPS
 from . import patch_rules
-from .tags import PATCH_GROUPS
 
 
 def declare_patch_baselines(

@@ -6,7 +6,7 @@
   runbook. The tasks have no registered targets: each runbook selects its instances/ASGs by
   the ``maintenance_window`` tag itself at run time (Automation tasks with targets would start
   one execution per instance), with its own MaxConcurrency/MaxErrors.
-* The runbooks (SSM Automation documents, YAML from ``components/spoke/runbooks``).
+* The runbooks (SSM Automation documents, YAML from ``components/runbooks``).
 * Inventory of the contract's instances and a resource data sync into the hub's inventory
   bucket (:mod:`.inventory`).
 * The REQUIRED_TAGS Config rule and an EventBridge rule for its NON_COMPLIANT changes: in the
@@ -28,18 +28,20 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .. import naming
+from .. import naming, packaging
 from ..config import PatchingConfig
-from . import functions, runbook_loader
+from ..contract import DEFAULT_WINDOW, MAINTENANCE_WINDOW_TAG
+from ..runbooks import declared_parameters
 from .account_baseline import RoleArns
 from .hub_data import HubData
 from .inventory import declare_inventory
 from .patch_baselines import declare_patch_baselines
 from .tag_compliance import compliance_event_pattern, required_tags_parameters, sweep_event
-from .tags import DEFAULT_WINDOW, MAINTENANCE_WINDOW_TAG
 
 #: EventBridge allows 5 targets per rule: one sweep rule per 5 regions.
 TARGETS_PER_RULE = 5
+#: Retention of the functions' log group (audit: a year, like the hub's log groups).
+LOG_RETENTION_DAYS = 365
 
 
 @dataclass
@@ -67,7 +69,7 @@ def runbook_parameters(
 ) -> list[aws.ssm.MaintenanceWindowTaskTaskInvocationParametersAutomationParametersParameterArgs]:
     """The task's runbook parameters: those of ``wanted`` that the runbook declares (a runbook
     rejects an execution with an undeclared parameter)."""
-    declared = runbook_loader.declared_parameters(content)
+    declared = declared_parameters(content)
     return [
         aws.ssm.MaintenanceWindowTaskTaskInvocationParametersAutomationParametersParameterArgs(name=key, values=[value])
         for key, value in wanted.items()
@@ -242,11 +244,11 @@ class RegionalSpoke(pulumi.ComponentResource):
         its home region, else a rule target forwarding compliance events there."""
         name, args = self._name, self._args
         account, arn = args.account_id, f"arn:{args.partition}"
-        self._layer = functions.powertools_layer(args.partition, args.region)
+        self._layer = packaging.powertools_layer(args.partition, args.region)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-functions-logs",
             name=naming.FUNCTION_LOG_GROUP,
-            retention_in_days=functions.LOG_RETENTION_DAYS,
+            retention_in_days=LOG_RETENTION_DAYS,
             region=args.region,
             opts=self._here,
         )
@@ -284,9 +286,9 @@ class RegionalSpoke(pulumi.ComponentResource):
             f"{self._name}-{suffix}",
             name=function_name,
             description=f"org-patching: {suffix} (lambda_src/{source})",
-            runtime=functions.RUNTIME,
+            runtime=packaging.RUNTIME,
             handler="app.handler",
-            code=functions.archive(source),
+            code=packaging.archive(source),
             role=role,
             layers=[self._layer],
             architectures=["x86_64"],
@@ -295,8 +297,9 @@ class RegionalSpoke(pulumi.ComponentResource):
                     "POWERTOOLS_SERVICE_NAME": function_name,
                     "POWERTOOLS_LOG_LEVEL": "INFO",
                     "AWS_ACCOUNT_ID": self._args.account_id,
-                    "RETRY_MODE": "standard",
-                    "MAX_ATTEMPTS": "10",
+                    # read by botocore itself (lambda_shared.clients): throttling at fleet scale is retried
+                    "AWS_RETRY_MODE": "standard",
+                    "AWS_MAX_ATTEMPTS": "10",
                     **(variables or {}),
                 }
             ),

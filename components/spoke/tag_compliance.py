@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import naming
-from .tags import MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, WINDOW_NAMES
+from ..contract import MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, WINDOW_NAMES
 
 
 def required_tags_parameters() -> dict[str, str]:

@@ -20,10 +20,10 @@ import pulumi_aws as aws
 from .. import naming
 from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
+from ..runbooks import load_runbooks
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
 from ..spoke.hub_data import HubData
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
-from ..spoke.runbook_loader import load_runbooks
 from .accounts import child_accounts
 from .providers import DeployRole, account_provider
 

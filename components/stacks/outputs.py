@@ -14,8 +14,8 @@ from typing import Any
 import pulumi
 
 from ..config import CentralConfig, ChildConfig
+from ..contract import contract_summary
 from ..hub.hub import PatchingHub
-from ..spoke.tags import contract_summary
 from .child import AccountSpokes
 
 #: Version of both stacks' output contract. Bump the major on any breaking change.

@@ -6,27 +6,18 @@ expressions. This function makes no AWS call; it only decides. A bad request rai
 :class:`InvalidEmergencyInput` with one line naming the field and why; the state machine turns
 it into a failed execution (error ``InvalidInput``) before anything is started.
 
-Request (the seed's payload plus targets, waves, approval and rate control)::
+The request (the seed's payload plus targets, waves, approval and rate control) is the
+:class:`EmergencyRequest` model, read with the Powertools parser; ``schemas/emergency-request.schema.json``
+is its JSON Schema (a test keeps the two equal)::
 
-    {
-      "patching_operation": "Install",                # required: Scan | Install
-      "operation_post_patching": "RebootIfNeeded",    # RebootIfNeeded | NoReboot
-      "include_asg": "No",                            # Yes | No (also true/false)
-      "retain_healthy_percentage": "90",              # 0-100 (string or number)
-      "refresh_asg_instances": "Yes",                 # Yes only (the ASG runbook always refreshes)
-      "run_patch_baseline_install_override_list": "", # "" | https://... | s3://bucket/key
-      "targets": {"accounts": ["111122223333"], "organizational_units": ["ou-ab12-abcdefgh"],
-                  "regions": ["eu-west-1"]},          # accounts and/or OUs; regions default from config
-      "waves": ["Dev", "Test", "Prod"],              # or the seed's "env": "Dev" (one wave); a wave patches
-                                                      # every instance (and, with include_asg, every ASG) whose
-                                                      # "Patch Group" tag is the wave's name, whatever window it
-                                                      # is on; "Default" patches Patch Group=Default
-      "approval": {"required_before": ["Prod"]},     # adds to the configured approvals, never removes
-      "max_concurrency": "10%", "max_errors": "5%",  # instances, inside each account/Region
-      "target_location_max_concurrency": "10",       # accounts x Regions at a time
-      "target_location_max_errors": "1",             # failed accounts x Regions that stop a wave
-      "poll_seconds": 60                              # how often a running wave is polled
-    }
+    {"patching_operation": "Install", "include_asg": "Yes",
+     "targets": {"accounts": ["111122223333"], "organizational_units": ["ou-ab12-abcdefgh"],
+                 "regions": ["eu-west-1"]},
+     "waves": ["Dev", "Test", "Prod"], "approval": {"required_before": ["Prod"]}}
+
+A wave is a patch group of the tag contract: the spoke runbooks get ``PatchGroup=<wave>`` and patch
+every instance (and, with ``include_asg``, every ASG) tagged ``Patch Group=<wave>``, whatever
+maintenance window it is on. What a request leaves out comes from the configuration.
 
 Configuration (environment variables, set by the ``EmergencyPatching`` component; defaults in
 brackets): ``DEFAULT_WAVES`` [Dev,Test,Prod], ``APPROVAL_BEFORE`` [Prod], ``DEFAULT_REGIONS`` [],
@@ -42,12 +33,29 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-#: The wave names: the values of the tag contract's ``Patch Group`` tag (``tag_contract.PATCH_GROUPS``).
-ENVIRONMENTS = ("Dev", "Test", "Prod", "Default")
-#: A wave means an environment: the spoke runbooks get ``PatchGroup=<wave>`` and patch every instance
-#: and ASG tagged ``Patch Group=<wave>``, whatever maintenance window it is on.
+import tag_contract
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambda_shared.validation import (
+    Hints,
+    first_problem,
+    matching,
+    one_of,
+    pattern_schema,
+    reject,
+    unique_strings,
+    without_nulls,
+    yes_no,
+)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-emergency-validate"))
+
+#: The wave names: the tag contract's patch groups, environments first (the order of the messages).
+ENVIRONMENTS: tuple[str, ...] = (*tag_contract.ENVIRONMENTS, tag_contract.DEFAULT)
 #: SSM's limits for one StartAutomationExecution (TargetLocation.Accounts and TargetLocations).
 ACCOUNTS_PER_LOCATION = 50
 MAX_LOCATIONS = 100
@@ -59,29 +67,186 @@ _CONCURRENCY = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$")
 _ERRORS = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$")
 _OVERRIDE = re.compile(r"^$|^https://\S+$|^s3://[^/\s]+/\S+$")
 
-KNOWN_FIELDS = frozenset(
-    {
-        "env",
-        "include_asg",
-        "retain_healthy_percentage",
-        "refresh_asg_instances",
-        "patching_operation",
-        "operation_post_patching",
-        "run_patch_baseline_install_override_list",
-        "targets",
-        "waves",
-        "approval",
-        "max_concurrency",
-        "max_errors",
-        "target_location_max_concurrency",
-        "target_location_max_errors",
-        "poll_seconds",
-    }
-)
-
 
 class InvalidEmergencyInput(Exception):  # the class name is the Step Functions error name
     """The request cannot be run; the message names the field and the reason."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The request: each field's check raises "why" (the field and the value are added from where it failed)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _always_refreshed(value: Any) -> str:
+    if yes_no(value) == "No":
+        # The spoke's ASG runbook always rolls the group onto the rebaked image (instance refresh
+        # with MinHealthyPercentage and auto-rollback): a new image no instance runs patches nothing.
+        raise reject("is not supported: ASGs are always refreshed")
+    return "Yes"
+
+
+def _percentage(value: Any) -> int:
+    healthy = int(value) if isinstance(value, str) and value.isdigit() else value
+    if isinstance(healthy, bool) or not isinstance(healthy, int) or not 0 <= healthy <= 100:
+        raise reject("is not a whole number 0-100")
+    return healthy
+
+
+def _seconds(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3600:
+        raise reject("is not a whole number of seconds 0-3600")
+    return value
+
+
+def _waves(value: Any) -> Any:
+    if unique_strings(value) == []:
+        raise reject(f"is empty: name at least one of {', '.join(ENVIRONMENTS)}")
+    return value
+
+
+def _rate(pattern: re.Pattern[str]) -> dict[str, Any]:
+    return {"anyOf": [pattern_schema(pattern), {"type": "integer", "minimum": 0}]}
+
+
+UNIQUE = Field(json_schema_extra={"uniqueItems": True})
+YES_NO = WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": "^([Yy][Ee][Ss]|[Nn][Oo])$"}]})
+WAVES = WithJsonSchema({"type": "string", "enum": list(ENVIRONMENTS)})
+Wave = Annotated[str | None, BeforeValidator(one_of(ENVIRONMENTS)), WAVES]
+Account = Annotated[
+    str, BeforeValidator(matching(_ACCOUNT, "a 12-digit account id")), WithJsonSchema(pattern_schema(_ACCOUNT))
+]
+OrganizationalUnit = Annotated[
+    str,
+    BeforeValidator(matching(_OU, "an OU or root id (ou-xxxx-xxxxxxxx, r-xxxx)")),
+    WithJsonSchema(pattern_schema(_OU)),
+]
+Region = Annotated[str, BeforeValidator(matching(_REGION, "a Region name")), WithJsonSchema(pattern_schema(_REGION))]
+Concurrency = Annotated[
+    str | None,
+    BeforeValidator(matching(_CONCURRENCY, "a count or 1%-100%", converts_int=True)),
+    WithJsonSchema(_rate(_CONCURRENCY)),
+]
+Errors = Annotated[
+    str | None,
+    BeforeValidator(matching(_ERRORS, "a count or 0%-100%", converts_int=True)),
+    WithJsonSchema(_rate(_ERRORS)),
+]
+
+
+class Targets(BaseModel):
+    """Where the waves run: accounts and/or OUs (at least one), in Regions (default: the configured ones)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=without_nulls)
+
+    accounts: Annotated[list[Account], BeforeValidator(unique_strings), UNIQUE] = []
+    organizational_units: Annotated[list[OrganizationalUnit], BeforeValidator(unique_strings), UNIQUE] = []
+    regions: Annotated[list[Region] | None, BeforeValidator(unique_strings), UNIQUE] = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> Targets:
+        if not self.accounts and not self.organizational_units:
+            raise reject("name at least one account or organizational unit", whole=True)
+        return self
+
+
+class Approval(BaseModel):
+    """Waves that wait for an approver: adds to the configured approvals, never removes one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    required_before: Annotated[list[Wave], BeforeValidator(unique_strings), UNIQUE] = []
+
+
+def _schema(schema: dict[str, Any]) -> None:
+    without_nulls(schema)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/org-patching/org-patching/schemas/emergency-request.schema.json"
+
+
+class EmergencyRequest(BaseModel):
+    """An emergency patching request (the execution input of the emergency state machine).
+
+    Fields left out take the configured defaults (waves, Regions, rate limits, poll interval).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", title="org-patching emergency patching request", json_schema_extra=_schema
+    )
+
+    patching_operation: Annotated[
+        str, BeforeValidator(one_of(("Scan", "Install"))), WithJsonSchema({"enum": ["Scan", "Install"]})
+    ]
+    operation_post_patching: Annotated[
+        str,
+        BeforeValidator(one_of(("RebootIfNeeded", "NoReboot"))),
+        WithJsonSchema({"enum": ["RebootIfNeeded", "NoReboot"]}),
+    ] = "RebootIfNeeded"
+    include_asg: Annotated[str, BeforeValidator(yes_no), YES_NO] = "No"
+    refresh_asg_instances: Annotated[str, BeforeValidator(_always_refreshed), YES_NO] = Field(
+        "Yes", description="Yes only: the ASG runbook always refreshes the group"
+    )
+    retain_healthy_percentage: Annotated[
+        int,
+        BeforeValidator(_percentage),
+        WithJsonSchema(
+            {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 100}, {"type": "string", "pattern": "^[0-9]+$"}]}
+        ),
+    ] = 90
+    run_patch_baseline_install_override_list: Annotated[
+        str,
+        BeforeValidator(matching(_OVERRIDE, "empty, an https:// URL or s3://bucket/key")),
+        WithJsonSchema(pattern_schema(_OVERRIDE)),
+    ] = ""
+    max_concurrency: Concurrency = Field(None, description="Instances at a time, inside each account and Region")
+    max_errors: Errors = Field(None, description="Failed instances that stop an account and Region")
+    target_location_max_concurrency: Concurrency = Field(None, description="Accounts x Regions at a time")
+    target_location_max_errors: Errors = Field(None, description="Failed accounts x Regions that stop a wave")
+    poll_seconds: Annotated[
+        int | None, BeforeValidator(_seconds), WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 3600})
+    ] = Field(None, description="How often a running wave is polled")
+    env: Wave = Field(None, description="The seed's form of one wave (give env or waves, not both)")
+    waves: Annotated[
+        list[Wave] | None, BeforeValidator(_waves), Field(json_schema_extra={"uniqueItems": True, "minItems": 1})
+    ] = Field(None, description="Patch groups, patched in this order")
+    approval: Approval = Approval()
+    targets: Targets
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_form_of_waves(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "env" in data and "waves" in data:
+            why = "give either 'env' (one wave, the seed's form) or 'waves', not both"
+            raise reject(why, field="waves", whole=True)
+        return data
+
+
+#: What the model adds to pydantic's errors: the one-line messages of this function's contract.
+HINTS = Hints(
+    missing={
+        "patching_operation": "is required (one of Scan, Install)",
+        "targets": 'None is required: {"accounts": [...], "organizational_units": [...], "regions": [...]}',
+    },
+    not_an_object={
+        "": "is not a JSON object",
+        "targets": 'is required: {"accounts": [...], "organizational_units": [...], "regions": [...]}',
+        "approval": 'is not an object like {"required_before": ["Prod"]}',
+    },
+    unknown={
+        "": "a typo here must not be ignored in an emergency",
+        "targets": "accounts, organizational_units, regions",
+        "approval": "only required_before",
+    },
+)
+
+
+def parse_request(request: Any) -> EmergencyRequest:
+    """The request as the model (Powertools parser), or :class:`InvalidEmergencyInput` naming its first problem."""
+    if not isinstance(request, dict):  # the parser would also read a JSON string; Step Functions sends objects
+        raise InvalidEmergencyInput(f"input: {request!r} is not a JSON object")
+    try:
+        return parse(event=request, model=EmergencyRequest)
+    except ValidationError as invalid:
+        raise InvalidEmergencyInput(first_problem(invalid, HINTS)) from None
 
 
 @dataclass(frozen=True)
@@ -128,156 +293,34 @@ def _bad(field: str, value: Any, why: str) -> InvalidEmergencyInput:
     return InvalidEmergencyInput(f"{field}: {value!r} {why}")
 
 
-def _choice(request: Mapping[str, Any], field: str, allowed: tuple[str, ...], default: str | None) -> str:
-    value = request.get(field, default)
-    if value is None:
-        raise InvalidEmergencyInput(f"{field}: is required (one of {', '.join(allowed)})")
-    if value not in allowed:
-        raise _bad(field, value, f"is not one of {', '.join(allowed)}")
-    return str(value)
-
-
-def _yes_no(request: Mapping[str, Any], field: str, default: str) -> str:
-    value = request.get(field, default)
-    if value is True or value is False:
-        return "Yes" if value else "No"
-    if not isinstance(value, str) or value.lower() not in ("yes", "no"):
-        raise _bad(field, value, "is not Yes or No")
-    return "Yes" if value.lower() == "yes" else "No"
-
-
-def _rate(request: Mapping[str, Any], field: str, default: str, pattern: re.Pattern[str], what: str) -> str:
-    value = request.get(field, default)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not pattern.match(value):
-        raise _bad(field, value, f"is not {what}")
-    return value
-
-
-def _string_list(value: Any, field: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _bad(field, value, "is not a list of strings")
-    if len(set(value)) != len(value):
-        duplicate = next(v for v in value if value.count(v) > 1)
-        raise _bad(field, duplicate, "is listed twice")
-    return value
-
-
-def _waves(request: Mapping[str, Any], settings: Settings) -> list[str]:
-    if "env" in request and "waves" in request:
-        raise InvalidEmergencyInput("waves: give either 'env' (one wave, the seed's form) or 'waves', not both")
-    if "env" in request:
-        return [_choice(request, "env", ENVIRONMENTS, None)]
-    waves = _string_list(request.get("waves", list(settings.default_waves)), "waves")
+def plan(request: Any, settings: Settings) -> dict[str, Any]:
+    """The validated request as the state machine consumes it (pure; raises InvalidEmergencyInput)."""
+    parsed = parse_request(request)
+    operation, reboot = str(parsed.patching_operation), str(parsed.operation_post_patching)
+    include_asg, refresh, healthy = parsed.include_asg, parsed.refresh_asg_instances, parsed.retain_healthy_percentage
+    override = str(parsed.run_patch_baseline_install_override_list)
+    concurrency = parsed.max_concurrency or settings.max_concurrency
+    errors = parsed.max_errors or settings.max_errors
+    tl_concurrency = parsed.target_location_max_concurrency or settings.target_location_max_concurrency
+    tl_errors = parsed.target_location_max_errors or settings.target_location_max_errors
+    poll = settings.poll_seconds if parsed.poll_seconds is None else parsed.poll_seconds
+    waves = [str(parsed.env)] if parsed.env is not None else list(parsed.waves or settings.default_waves)
     if not waves:
-        raise InvalidEmergencyInput("waves: [] is empty: name at least one of Dev, Test, Prod, Default")
-    for index, wave in enumerate(waves):
-        if wave not in ENVIRONMENTS:
-            raise _bad(f"waves[{index}]", wave, f"is not one of {', '.join(ENVIRONMENTS)}")
-    return waves
-
-
-def _approvals(request: Mapping[str, Any], settings: Settings) -> set[str]:
-    """Configured approvals are a floor: a request can add some, never remove one."""
-    required = set(settings.approval_before)
-    approval = request.get("approval", {})
-    if not isinstance(approval, dict):
-        raise _bad("approval", approval, 'is not an object like {"required_before": ["Prod"]}')
-    for key in approval:
-        if key != "required_before":
-            raise _bad(f"approval.{key}", approval[key], "is not a known field (only required_before)")
-    extra = _string_list(approval.get("required_before", []), "approval.required_before")
-    for index, wave in enumerate(extra):
-        if wave not in ENVIRONMENTS:
-            raise _bad(f"approval.required_before[{index}]", wave, f"is not one of {', '.join(ENVIRONMENTS)}")
-    return required | set(extra)
-
-
-def _targets(request: Mapping[str, Any], settings: Settings) -> tuple[list[str], list[str]]:
-    targets = request.get("targets")
-    if not isinstance(targets, dict):
-        raise _bad(
-            "targets", targets, 'is required: {"accounts": [...], "organizational_units": [...], "regions": [...]}'
-        )
-    for key in targets:
-        if key not in ("accounts", "organizational_units", "regions"):
-            raise _bad(f"targets.{key}", targets[key], "is not a known field (accounts, organizational_units, regions)")
-    accounts = _string_list(targets.get("accounts", []), "targets.accounts")
-    for index, account in enumerate(accounts):
-        if not _ACCOUNT.match(account):
-            raise _bad(f"targets.accounts[{index}]", account, "is not a 12-digit account id")
-    ous = _string_list(targets.get("organizational_units", []), "targets.organizational_units")
-    for index, ou in enumerate(ous):
-        if not _OU.match(ou):
-            raise _bad(
-                f"targets.organizational_units[{index}]", ou, "is not an OU or root id (ou-xxxx-xxxxxxxx, r-xxxx)"
-            )
-    if not accounts and not ous:
-        raise InvalidEmergencyInput("targets: name at least one account or organizational unit")
-    regions = _string_list(targets.get("regions", list(settings.default_regions)), "targets.regions")
+        raise InvalidEmergencyInput(f"waves: [] is empty: name at least one of {', '.join(ENVIRONMENTS)}")
+    approvals = set(settings.approval_before) | {str(wave) for wave in parsed.approval.required_before}
+    targets = parsed.targets
+    entries = [*targets.accounts, *targets.organizational_units]
+    regions = list(settings.default_regions if targets.regions is None else targets.regions)
     if not regions:
         raise InvalidEmergencyInput("targets.regions: no Regions given and none configured")
     if len(regions) > ACCOUNTS_PER_LOCATION:
         raise _bad("targets.regions", len(regions), f"Regions: SSM takes at most {ACCOUNTS_PER_LOCATION}")
-    for index, region in enumerate(regions):
-        if not _REGION.match(region):
-            raise _bad(f"targets.regions[{index}]", region, "is not a Region name")
-    entries = accounts + ous
     if len(entries) > ACCOUNTS_PER_LOCATION * MAX_LOCATIONS:
         raise _bad(
             "targets",
             len(entries),
             f"accounts and OUs: one wave takes at most {ACCOUNTS_PER_LOCATION * MAX_LOCATIONS}; use OUs",
         )
-    return entries, regions
-
-
-def plan(request: Any, settings: Settings) -> dict[str, Any]:
-    """The validated request as the state machine consumes it (pure; raises InvalidEmergencyInput)."""
-    if not isinstance(request, dict):
-        raise _bad("input", request, "is not a JSON object")
-    for key in request:
-        if key not in KNOWN_FIELDS:
-            raise _bad(key, request[key], "is not a known field (a typo here must not be ignored in an emergency)")
-    operation = _choice(request, "patching_operation", ("Scan", "Install"), None)
-    reboot = _choice(request, "operation_post_patching", ("RebootIfNeeded", "NoReboot"), "RebootIfNeeded")
-    include_asg = _yes_no(request, "include_asg", "No")
-    refresh = _yes_no(request, "refresh_asg_instances", "Yes")
-    if refresh == "No":
-        # The spoke's ASG runbook always rolls the group onto the rebaked image (instance refresh
-        # with MinHealthyPercentage and auto-rollback): a new image no instance runs patches nothing.
-        raise _bad(
-            "refresh_asg_instances", request["refresh_asg_instances"], "is not supported: ASGs are always refreshed"
-        )
-    healthy = request.get("retain_healthy_percentage", 90)
-    if isinstance(healthy, str) and healthy.isdigit():
-        healthy = int(healthy)
-    if isinstance(healthy, bool) or not isinstance(healthy, int) or not 0 <= healthy <= 100:
-        raise _bad("retain_healthy_percentage", request.get("retain_healthy_percentage"), "is not a whole number 0-100")
-    override = request.get("run_patch_baseline_install_override_list", "")
-    if not isinstance(override, str) or not _OVERRIDE.match(override):
-        raise _bad(
-            "run_patch_baseline_install_override_list", override, "is not empty, an https:// URL or s3://bucket/key"
-        )
-    concurrency = _rate(request, "max_concurrency", settings.max_concurrency, _CONCURRENCY, "a count or 1%-100%")
-    errors = _rate(request, "max_errors", settings.max_errors, _ERRORS, "a count or 0%-100%")
-    tl_concurrency = _rate(
-        request,
-        "target_location_max_concurrency",
-        settings.target_location_max_concurrency,
-        _CONCURRENCY,
-        "a count or 1%-100%",
-    )
-    tl_errors = _rate(
-        request, "target_location_max_errors", settings.target_location_max_errors, _ERRORS, "a count or 0%-100%"
-    )
-    poll = request.get("poll_seconds", settings.poll_seconds)
-    if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= 3600:
-        raise _bad("poll_seconds", poll, "is not a whole number of seconds 0-3600")
-    waves = _waves(request, settings)
-    approvals = _approvals(request, settings)
-    entries, regions = _targets(request, settings)
 
     locations = [
         {
@@ -344,6 +387,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
     }
 
 
-def handler(event: Any, context: Any) -> dict[str, Any]:
+@logger.inject_lambda_context
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Step Functions passes the execution input; the error name is the exception's class name."""
     return plan(event, Settings.from_env(os.environ))

@@ -37,8 +37,8 @@ Environment variables:
     default exclusion list (``s3://bucket/key``); empty means no exclusions. Default empty.
 ``PATCH_STATES``
     comma-separated patch states to include. Default ``Missing,Failed``.
-``MAX_ATTEMPTS`` / ``RETRY_MODE``
-    botocore retries. Defaults ``10`` / ``standard``.
+``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS``
+    read by botocore itself; the program sets ``standard`` / ``10``.
 ``POWERTOOLS_SERVICE_NAME`` / ``POWERTOOLS_LOG_LEVEL``
     Logger. Defaults ``org-patching-override-list`` / ``INFO``.
 """
@@ -54,10 +54,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
-from botocore.config import Config
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from lambda_shared.clients import client
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-override-list"))
 
@@ -173,16 +173,6 @@ def render(patches: list[dict[str, str]]) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def retry_config() -> Config:
-    mode = os.environ.get("RETRY_MODE", "standard").strip().lower()
-    if mode not in ("standard", "adaptive"):
-        raise BadRequest(f"RETRY_MODE: {mode!r} is not 'standard' or 'adaptive'")
-    raw = os.environ.get("MAX_ATTEMPTS", "10")
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise BadRequest(f"MAX_ATTEMPTS: {raw!r} is not a positive integer")
-    return Config(retries={"mode": mode, "max_attempts": int(raw)})  # type: ignore[typeddict-item]
-
-
 def parse_event(event: Any) -> tuple[list[str], str]:
     """(instance ids, exclusion list URI or '')."""
     if not isinstance(event, Mapping):
@@ -243,16 +233,15 @@ def account_id(context: Any) -> str:
     parts = arn.split(":")
     if len(parts) > 4 and parts[4].isdigit():
         return parts[4]
-    return str(boto3.client("sts", config=retry_config()).get_caller_identity()["Account"])
+    return str(client("sts").get_caller_identity()["Account"])
 
 
 def run(event: Any, context: Any) -> dict[str, Any]:
     """Validate everything first, then read, decide and write one object."""
     instance_ids, uri = parse_event(event)
     bucket, prefix, states = settings()
-    config = retry_config()
-    ssm = boto3.client("ssm", config=config)
-    s3 = boto3.client("s3", config=config)
+    ssm = client("ssm")
+    s3 = client("s3")
     rules = read_exclusions(s3, uri)
     found: list[dict[str, str]] = []
     for instance_id in instance_ids:
@@ -281,7 +270,8 @@ def run(event: Any, context: Any) -> dict[str, Any]:
     }
 
 
-def handler(event: Any, context: Any) -> dict[str, Any]:
+@logger.inject_lambda_context
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point: bad input raises ``BadRequest`` (the caller, a runbook step, must fail) after logging."""
     try:
         result = run(event, context)

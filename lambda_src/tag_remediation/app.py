@@ -9,58 +9,50 @@ Triggered by EventBridge in the account and region it runs in:
 
 Why it is built this way:
 
-* Deciding is pure (:func:`plan`): the tag contract (``tag_contract.decide``) says what each resource must carry and
-  the plan groups the missing tags so that all instances needing the same tags are fixed by ONE ``CreateTags`` call
-  (up to 1,000 ids per call, the documented limit). A resource that already carries the contract's tags is never
-  written, so a second run makes zero writes.
-* Doing is a thin boto3 adapter (:class:`Aws`): every describe pages, clients use botocore's standard (or adaptive)
-  retry mode so throttling at fleet scale is retried instead of dropping resources.
-* One failure (AccessDenied, a throttle that outlasted the retries) is reported with its account, region and
-  resource ids in ``errors`` and never stops the rest of the run.
+* Deciding is pure and shared with window tagging (``lambda_shared.tagging.plan``): the tag contract says what each
+  resource must carry, identical tag sets share one ``CreateTags`` call, and a resource that already carries the
+  contract's tags is never written, so a second run makes zero writes.
+* Doing is the shared runtime (``lambda_shared.fleet.Fleet``, ``lambda_shared.tagging.apply``): every describe pages,
+  clients retry throttling as the environment says, and one failure (AccessDenied, a throttle that outlasted the
+  retries) is reported with its account, region and resource ids in ``errors`` and never stops the rest of the run.
+* Powertools: the Logger carries the Lambda context, the event is an ``EventBridgeEvent``, and the Metrics count
+  the resources tagged, skipped and failed.
 
 Environment variables (all optional):
 
-``MAX_ATTEMPTS``
-    botocore ``max_attempts`` (total attempts per call, first one included). Default ``10``.
-``RETRY_MODE``
-    botocore retry mode, ``standard`` or ``adaptive``. Default ``standard``.
+``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS``
+    read by botocore itself; the program sets ``standard`` / ``10`` (total attempts per call, first one included).
 ``DRY_RUN``
     ``true`` to compute and report the changes without writing. Default ``false``.
 ``POWERTOOLS_SERVICE_NAME`` / ``POWERTOOLS_LOG_LEVEL``
-    read by aws-lambda-powertools' Logger. Defaults ``org-patching-tag-remediation`` / ``INFO``.
+    read by aws-lambda-powertools' Logger and Metrics. Defaults ``org-patching-tag-remediation`` / ``INFO``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
-import boto3
-import tag_contract
-from aws_lambda_powertools import Logger
-from botocore.config import Config
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from lambda_shared.fleet import Fleet
+from lambda_shared.observability import METRICS_NAMESPACE, failed_resources, function_account, record_outcome
+from lambda_shared.tagging import ASG_KEY_PREFIX, Resource, apply, asg_resource, error_entry, instance_resource, plan
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation"))
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 CONFIG_DETAIL_TYPE = "Config Rules Compliance Change"
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 SCHEDULED_DETAIL_TYPE = "Scheduled Event"
 EC2_INSTANCE = "AWS::EC2::Instance"
 AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
-#: CreateTags accepts up to 1,000 resource ids per call (EC2 API reference, CreateTags "Constraints").
-CREATE_TAGS_MAX_IDS = 1000
-#: DescribeInstances page size (its documented maximum); ASG pages are at most 100.
-DESCRIBE_INSTANCES_PAGE = 1000
-DESCRIBE_ASGS_PAGE = 100
-#: Instances in these states can still be patched later (stopped ones too: seed bug 11 left them stale).
-LIVE_STATES = ("pending", "running", "stopping", "stopped")
-#: ASG results are keyed ``asg/<name>`` so they never collide with instance ids in one summary.
-ASG_KEY_PREFIX = "asg/"
-ACCESS_ERRORS = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess")
 
 
 class MalformedEvent(ValueError):
@@ -93,21 +85,24 @@ def asg_name_from_resource_id(resource_id: str) -> str:
     return resource_id
 
 
-def parse_event(event: Any) -> Request:
-    """Turn an EventBridge event into a :class:`Request`, or raise :class:`MalformedEvent` saying why."""
-    if not isinstance(event, Mapping):
-        raise MalformedEvent(f"event: expected a JSON object, got {type(event).__name__}")
-    detail_type = event.get("detail-type")
+def parse_event(event: EventBridgeEvent) -> Request:
+    """Turn an EventBridge event into a :class:`Request`, or raise :class:`MalformedEvent` saying why.
+
+    The typed accessors read keys that must be there; what may be missing or wrong is checked first.
+    """
+    if not isinstance(event.raw_event, Mapping):
+        raise MalformedEvent(f"event: expected a JSON object, got {type(event.raw_event).__name__}")
+    detail_type = event.detail_type if "detail-type" in event else None
     if detail_type == SCHEDULED_DETAIL_TYPE:
         # One function per account sweeps every region: each schedule target names its region.
-        region = event.get("region")
+        region = event.region if "region" in event else None
         if region is not None and not (isinstance(region, str) and REGION_PATTERN.match(region)):
             raise MalformedEvent(f"region: {region!r} is not a region name")
         return Request(scope="sweep", region=region)
     if detail_type != CONFIG_DETAIL_TYPE:
         expected = f"expected {CONFIG_DETAIL_TYPE!r} or {SCHEDULED_DETAIL_TYPE!r}"
         raise MalformedEvent(f"detail-type: {detail_type!r} is not handled ({expected})")
-    detail = event.get("detail")
+    detail = event.detail if "detail" in event else None
     if not isinstance(detail, Mapping):
         raise MalformedEvent("detail: missing or not an object in a Config compliance event")
     resource_type = detail.get("resourceType")
@@ -136,199 +131,16 @@ def parse_event(event: Any) -> Request:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Deciding (pure)
+# Reading, deciding and writing (the shared runtime)
 # --------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Resource:
-    """An instance or an ASG as the contract sees it: an id, a kind and its tags."""
-
-    key: str
-    kind: tag_contract.ResourceKind
-    tags: Mapping[str, str]
-    #: ASG only: tag keys whose PropagateAtLaunch is false (the contract wants them propagated to new members).
-    unpropagated: frozenset[str] = frozenset()
-    #: Instance only: a reason it cannot be patched at all (e.g. terminated).
-    state_skip: str | None = None
-
-
-TagSet = tuple[tuple[str, str], ...]
-
-
-@dataclass
-class Plan:
-    """The writes one run must make, grouped so that identical tag sets share one call."""
-
-    instance_batches: dict[TagSet, list[str]] = field(default_factory=dict)
-    asg_writes: dict[str, dict[str, str]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
-    unchanged: list[str] = field(default_factory=list)
-
-
-def plan(resources: Iterable[Resource], custom_windows: Iterable[str]) -> Plan:
-    """Decide, for every resource, the tags to write (nothing when already correct) or why it is skipped."""
-    windows = frozenset(custom_windows)
-    result = Plan()
-    for resource in resources:
-        if resource.state_skip:
-            result.skipped[resource.key] = resource.state_skip
-            continue
-        decision = tag_contract.decide(resource.tags, windows, resource.kind)
-        if decision.skip:
-            result.skipped[resource.key] = decision.skip
-            continue
-        if decision.note:
-            result.notes[resource.key] = decision.note
-        changes = decision.changes(resource.tags)
-        if resource.kind == "asg":
-            # A correct value that does not propagate still has to be rewritten (with PropagateAtLaunch=True).
-            changes.update({k: v for k, v in decision.desired.items() if k in resource.unpropagated})
-        if not changes:
-            result.unchanged.append(resource.key)
-        elif resource.kind == "asg":
-            result.asg_writes[resource.key.removeprefix(ASG_KEY_PREFIX)] = dict(sorted(changes.items()))
-        else:
-            result.instance_batches.setdefault(tuple(sorted(changes.items())), []).append(resource.key)
-    return result
-
-
-def chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    """``items`` in consecutive slices of at most ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def instance_resource(instance: Mapping[str, Any]) -> Resource:
-    """An EC2 DescribeInstances item as a contract resource."""
-    tags = {t["Key"]: t.get("Value", "") for t in instance.get("Tags", [])}
-    state = instance.get("State", {}).get("Name")
-    state_skip = f"instance is {state}" if state not in LIVE_STATES else None
-    return Resource(key=instance["InstanceId"], kind="instance", tags=tags, state_skip=state_skip)
-
-
-def asg_resource(group: Mapping[str, Any]) -> Resource:
-    """An Auto Scaling DescribeAutoScalingGroups item as a contract resource."""
-    tags = {t["Key"]: t.get("Value", "") for t in group.get("Tags", [])}
-    unpropagated = frozenset(t["Key"] for t in group.get("Tags", []) if not t.get("PropagateAtLaunch", False))
-    state_skip = "Auto Scaling group is being deleted" if group.get("Status") == "Delete in progress" else None
-    return Resource(
-        key=f"{ASG_KEY_PREFIX}{group['AutoScalingGroupName']}",
-        kind="asg",
-        tags=tags,
-        unpropagated=unpropagated,
-        state_skip=state_skip,
-    )
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Doing (thin boto3 adapter)
-# --------------------------------------------------------------------------------------------------------------
-
-
-def retry_config() -> Config:
-    """botocore retries from the environment (standard mode, 10 attempts by default)."""
-    mode = os.environ.get("RETRY_MODE", "standard").strip().lower()
-    if mode not in ("standard", "adaptive"):
-        raise ValueError(f"RETRY_MODE: {mode!r} is not 'standard' or 'adaptive'")
-    raw = os.environ.get("MAX_ATTEMPTS", "10")
-    try:
-        attempts = int(raw)
-    except ValueError:
-        raise ValueError(f"MAX_ATTEMPTS: {raw!r} is not an integer") from None
-    if attempts < 1:
-        raise ValueError(f"MAX_ATTEMPTS: {attempts} must be at least 1")
-    return Config(retries={"mode": mode, "max_attempts": attempts})  # type: ignore[typeddict-item]
-
-
-class Aws:
-    """The few EC2, Auto Scaling and SSM calls this function makes; every describe pages."""
-
-    def __init__(self, region: str | None = None) -> None:
-        config = retry_config()
-        self.ec2 = boto3.client("ec2", region_name=region, config=config)
-        self.autoscaling = boto3.client("autoscaling", region_name=region, config=config)
-        self.ssm = boto3.client("ssm", region_name=region, config=config)
-        self.region: str = self.ec2.meta.region_name
-
-    def custom_windows(self) -> set[str]:
-        """Names of the environment windows (``Dev/Test/Prod_maintenance_window``) that exist here."""
-        wanted = [tag_contract.window_name(env) for env in tag_contract.ENVIRONMENTS]
-        found: set[str] = set()
-        paginator = self.ssm.get_paginator("describe_maintenance_windows")
-        for page in paginator.paginate(Filters=[{"Key": "Name", "Values": wanted}]):
-            found.update(w["Name"] for w in page.get("WindowIdentities", []) if w.get("Name") in wanted)
-        return found
-
-    def instances(self, instance_ids: list[str] | None = None) -> Iterator[Mapping[str, Any]]:
-        """Instances in a live state (all of them) or the given ids (any state, so the caller can say why)."""
-        paginator = self.ec2.get_paginator("describe_instances")
-        if instance_ids:
-            pages = paginator.paginate(InstanceIds=instance_ids)
-        else:
-            pages = paginator.paginate(
-                Filters=[{"Name": "instance-state-name", "Values": list(LIVE_STATES)}],
-                PaginationConfig={"PageSize": DESCRIBE_INSTANCES_PAGE},
-            )
-        for page in pages:
-            for reservation in page.get("Reservations", []):
-                yield from reservation.get("Instances", [])
-
-    def asgs(self, names: list[str] | None = None) -> Iterator[Mapping[str, Any]]:
-        """All Auto Scaling groups, or the named ones."""
-        paginator = self.autoscaling.get_paginator("describe_auto_scaling_groups")
-        kwargs: dict[str, Any] = {"PaginationConfig": {"PageSize": DESCRIBE_ASGS_PAGE}}
-        if names:
-            kwargs["AutoScalingGroupNames"] = names
-        for page in paginator.paginate(**kwargs):
-            yield from page.get("AutoScalingGroups", [])
-
-    def tag_instances(self, instance_ids: list[str], tags: Mapping[str, str]) -> None:
-        """One CreateTags call for up to 1,000 instances that need the same tags."""
-        self.ec2.create_tags(Resources=instance_ids, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
-
-    def tag_asg(self, name: str, tags: Mapping[str, str]) -> None:
-        """CreateOrUpdateTags for one group (the API documents one group per call), propagated at launch."""
-        self.autoscaling.create_or_update_tags(
-            Tags=[
-                {
-                    "ResourceId": name,
-                    "ResourceType": "auto-scaling-group",
-                    "Key": key,
-                    "Value": value,
-                    "PropagateAtLaunch": True,
-                }
-                for key, value in tags.items()
-            ]
-        )
-
-
-def error_entry(account: str, region: str, action: str, ids: list[str], error: Exception) -> dict[str, Any]:
-    """An ``errors`` item: where it happened, on what, and AWS's code and message."""
-    code = error.response.get("Error", {}).get("Code", "Unknown") if isinstance(error, ClientError) else "Error"
-    return {
-        "account": account,
-        "region": region,
-        "action": action,
-        "resources": ids,
-        "code": code,
-        "message": str(error),
-    }
-
-
-def function_account(context: Any) -> str | None:
-    """The account this function runs in, from its ARN (no API call); ``None`` outside Lambda."""
-    parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
-    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
-
-
-def account_of(event: Any, context: Any = None) -> str:
+def account_of(event: EventBridgeEvent, context: Any = None) -> str:
     """The account this run works in, for error messages: the function's, else the event's, else ``unknown``."""
     own = function_account(context)
     if own:
         return own
-    if isinstance(event, Mapping):
+    if isinstance(event.raw_event, Mapping):
         detail = event.get("detail")
         if isinstance(detail, Mapping) and isinstance(detail.get("awsAccountId"), str):
             return str(detail["awsAccountId"])
@@ -337,17 +149,17 @@ def account_of(event: Any, context: Any = None) -> str:
     return os.environ.get("AWS_ACCOUNT_ID", "unknown")
 
 
-def foreign_account(event: Any, context: Any) -> str | None:
+def foreign_account(event: EventBridgeEvent, context: Any) -> str | None:
     """Why a Config event about ANOTHER account is skipped (forwarded through a central bus), or ``None``."""
     own = function_account(context)
-    detail = event.get("detail") if isinstance(event, Mapping) else None
+    detail = event.get("detail") if isinstance(event.raw_event, Mapping) else None
     other = detail.get("awsAccountId") if isinstance(detail, Mapping) else None
     if own and isinstance(other, str) and other != own:
         return f"not this account: the resource is in {other}, this function runs in {own}"
     return None
 
 
-def collect(aws: Aws, request: Request) -> tuple[list[Resource], dict[str, str]]:
+def collect(aws: Fleet, request: Request) -> tuple[list[Resource], dict[str, str]]:
     """Read the resources a request covers; ids that no longer exist come back as skips."""
     missing: dict[str, str] = {}
     resources: list[Resource] = []
@@ -373,31 +185,6 @@ def collect(aws: Aws, request: Request) -> tuple[list[Resource], dict[str, str]]
     return resources, missing
 
 
-def apply(aws: Aws, the_plan: Plan, account: str, dry_run: bool) -> tuple[dict[str, dict[str, str]], list[Any]]:
-    """Make the planned writes; one failed batch is reported and the others still run."""
-    tagged: dict[str, dict[str, str]] = {}
-    errors: list[Any] = []
-    for tag_set, ids in the_plan.instance_batches.items():
-        tags = dict(tag_set)
-        for batch in chunks(sorted(ids), CREATE_TAGS_MAX_IDS):
-            try:
-                if not dry_run:
-                    aws.tag_instances(batch, tags)
-            except ClientError as error:
-                errors.append(error_entry(account, aws.region, "ec2:CreateTags", batch, error))
-                continue
-            tagged.update({instance_id: tags for instance_id in batch})
-    for name, tags in sorted(the_plan.asg_writes.items()):
-        try:
-            if not dry_run:
-                aws.tag_asg(name, tags)
-        except ClientError as error:
-            errors.append(error_entry(account, aws.region, "autoscaling:CreateOrUpdateTags", [name], error))
-            continue
-        tagged[f"{ASG_KEY_PREFIX}{name}"] = tags
-    return tagged, errors
-
-
 def summary(
     tagged: Mapping[str, Mapping[str, str]],
     skipped: Mapping[str, str],
@@ -417,7 +204,7 @@ def summary(
     }
 
 
-def run(event: Any, context: Any = None, aws_factory: type[Aws] = Aws) -> dict[str, Any]:
+def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
     """Parse, read, decide, write. Raises :class:`MalformedEvent` (no AWS call made) for an unusable event."""
     request = parse_event(event)
     account = account_of(event, context)
@@ -425,7 +212,7 @@ def run(event: Any, context: Any = None, aws_factory: type[Aws] = Aws) -> dict[s
     skip = request.skip or (foreign_account(event, context) if request.scope != "sweep" else None)
     if skip:
         return summary({}, {str(request.resource_id): skip}, [])
-    aws = aws_factory(request.region)
+    aws = Fleet(request.region)
     try:
         windows = aws.custom_windows()
         resources, missing = collect(aws, request)
@@ -460,21 +247,28 @@ def loggable(result: Mapping[str, Any]) -> dict[str, Any]:
 EVENT_KEY = "event"
 
 
-def handler(event: Any, context: Any) -> dict[str, Any]:
+@metrics.log_metrics
+@logger.inject_lambda_context
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point.
 
     A malformed or foreign event is skipped with the reason under ``skipped["event"]`` and logged as an error,
     before any AWS call: raising would only make EventBridge retry an event that can never succeed.
     """
-    request_id = getattr(context, "aws_request_id", None)
-    if request_id:
-        logger.append_keys(request_id=request_id)
     try:
         result = run(event, context)
     except MalformedEvent as error:
         logger.error("malformed event skipped", extra={"reason": str(error)})
-        return summary({}, {EVENT_KEY: f"malformed event: {error}"}, [])
-    logger.info("tag remediation summary", extra={"summary": loggable(result)})
-    if result["errors"]:
-        logger.error("tag remediation errors", extra={"errors": result["errors"]})
+        result = summary({}, {EVENT_KEY: f"malformed event: {error}"}, [])
+    else:
+        logger.info("tag remediation summary", extra={"summary": loggable(result)})
+        if result["errors"]:
+            logger.error("tag remediation errors", extra={"errors": result["errors"]})
+    record_outcome(
+        metrics,
+        tagged=len(result["tagged"]),
+        skipped=len(result["skipped"]),
+        failed=failed_resources(result["errors"]),
+    )
     return result

@@ -20,38 +20,43 @@ What it fixes compared with the seed's ``maintenance_window_tagging``:
 Resource properties (from the product template): ``Environment`` (Dev|Test|Prod, any case), ``WindowName``
 (must be ``<Environment>_maintenance_window``), ``IncludeASG`` (``Yes``/``No``, default ``No``).
 
+Reading, deciding and writing are the shared runtime's (``lambda_shared``: the same plan and writes as the
+tag-remediation function); this module selects what concerns the product and answers CloudFormation. Powertools:
+the Logger carries the Lambda context, the event is a ``CloudFormationCustomResourceEvent``, and the Metrics count
+the resources tagged, skipped and failed.
+
 Environment variables (all optional):
 
-``MAX_ATTEMPTS``
-    botocore ``max_attempts``. Default ``10``.
-``RETRY_MODE``
-    ``standard`` or ``adaptive``. Default ``standard``.
+``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS``
+    read by botocore itself; the program sets ``standard`` / ``10``.
 ``POWERTOOLS_SERVICE_NAME`` / ``POWERTOOLS_LOG_LEVEL``
-    aws-lambda-powertools Logger. Defaults ``org-patching-window-tagging`` / ``INFO``.
+    aws-lambda-powertools Logger and Metrics. Defaults ``org-patching-window-tagging`` / ``INFO``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import tag_contract
-from aws_lambda_powertools import Logger
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambda_shared.fleet import Fleet
+from lambda_shared.observability import METRICS_NAMESPACE, failed_resources, function_account, record_outcome
+from lambda_shared.tagging import ASG_KEY_PREFIX, Plan, Resource, apply, asg_resource, instance_resource, plan
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-window-tagging"))
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-window-tagging")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
-CREATE_TAGS_MAX_IDS = 1000
-LIVE_STATES = ("pending", "running", "stopping", "stopped")
-ASG_KEY_PREFIX = "asg/"
 #: CloudFormation rejects responses over 4,096 bytes; the reason is cut well below that.
 MAX_REASON = 1000
 SEND_ATTEMPTS = 3
@@ -95,9 +100,9 @@ def parse_properties(properties: Any, where: str = "ResourceProperties") -> Targ
     return Target(environment=canonical, window=expected, include_asg=include.strip().casefold() in ("yes", "true"))
 
 
-def physical_id(event: Mapping[str, Any]) -> str:
+def physical_id(event: CloudFormationCustomResourceEvent) -> str:
     """Stable: the id CloudFormation already knows, or one derived from the stack and logical id on Create."""
-    existing = event.get("PhysicalResourceId")
+    existing = event.physical_resource_id
     if isinstance(existing, str) and existing:
         return existing
     stack = str(event.get("StackId", "stack")).split("/")
@@ -110,15 +115,6 @@ def physical_id(event: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Moves:
-    """Planned writes: instance batches by identical tag set, one write per ASG, skips with reasons."""
-
-    instance_batches: dict[tuple[tuple[str, str], ...], list[str]] = field(default_factory=dict)
-    asg_writes: dict[str, dict[str, str]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-
 def belongs(tags: Mapping[str, str], environments: set[str], window: str) -> bool:
     """A resource concerns this product when its environment is one of ours or it points at our window."""
     return (
@@ -127,117 +123,14 @@ def belongs(tags: Mapping[str, str], environments: set[str], window: str) -> boo
     )
 
 
-def plan_moves(
-    instances: Sequence[tuple[str, Mapping[str, str]]],
-    asgs: Sequence[tuple[str, Mapping[str, str], frozenset[str]]],
-    environments: set[str],
-    windows: set[str],
-    window: str,
-) -> Moves:
-    """Decide the writes for resources of ``environments`` (or on ``window``) given the windows that exist."""
-    moves = Moves()
-    for instance_id, tags in instances:
-        if not belongs(tags, environments, window):
-            continue
-        decision = tag_contract.decide(tags, windows, "instance")
-        if decision.skip:
-            moves.skipped[instance_id] = decision.skip
-            continue
-        changes = decision.changes(tags)
-        if changes:
-            moves.instance_batches.setdefault(tuple(sorted(changes.items())), []).append(instance_id)
-    for name, tags, unpropagated in asgs:
-        if not belongs(tags, environments, window):
-            continue
-        decision = tag_contract.decide(tags, windows, "asg")
-        if decision.skip:
-            moves.skipped[f"{ASG_KEY_PREFIX}{name}"] = decision.skip
-            continue
-        changes = decision.changes(tags)
-        changes.update({k: v for k, v in decision.desired.items() if k in unpropagated})
-        if changes:
-            moves.asg_writes[name] = dict(sorted(changes.items()))
-    return moves
+def plan_moves(resources: Iterable[Resource], environments: set[str], windows: set[str], window: str) -> Plan:
+    """The shared plan over the resources of ``environments`` (or on ``window``), given the windows that exist."""
+    return plan((r for r in resources if belongs(r.tags, environments, window)), windows)
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Doing
 # --------------------------------------------------------------------------------------------------------------
-
-
-def retry_config() -> Config:
-    """botocore retries from the environment (standard mode, 10 attempts by default)."""
-    mode = os.environ.get("RETRY_MODE", "standard").strip().lower()
-    if mode not in ("standard", "adaptive"):
-        raise ValueError(f"RETRY_MODE: {mode!r} is not 'standard' or 'adaptive'")
-    raw = os.environ.get("MAX_ATTEMPTS", "10")
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ValueError(f"MAX_ATTEMPTS: {raw!r} is not a positive integer")
-    return Config(retries={"mode": mode, "max_attempts": int(raw)})  # type: ignore[typeddict-item]
-
-
-class Aws:
-    """EC2, Auto Scaling and SSM calls; every describe pages."""
-
-    def __init__(self) -> None:
-        config = retry_config()
-        self.ec2 = boto3.client("ec2", config=config)
-        self.autoscaling = boto3.client("autoscaling", config=config)
-        self.ssm = boto3.client("ssm", config=config)
-        self.region: str = self.ec2.meta.region_name
-
-    def custom_windows(self) -> set[str]:
-        wanted = [tag_contract.window_name(env) for env in tag_contract.ENVIRONMENTS]
-        found: set[str] = set()
-        for page in self.ssm.get_paginator("describe_maintenance_windows").paginate(
-            Filters=[{"Key": "Name", "Values": wanted}]
-        ):
-            found.update(w["Name"] for w in page.get("WindowIdentities", []) if w.get("Name") in wanted)
-        return found
-
-    def instances(self) -> Iterator[tuple[str, dict[str, str]]]:
-        """Every non-terminated instance that has an environment or window tag (both can concern us)."""
-        paginator = self.ec2.get_paginator("describe_instances")
-        for tag_key in (tag_contract.ENVIRONMENT_TAG, tag_contract.MAINTENANCE_WINDOW_TAG):
-            for page in paginator.paginate(
-                Filters=[
-                    {"Name": "instance-state-name", "Values": list(LIVE_STATES)},
-                    {"Name": "tag-key", "Values": [tag_key]},
-                ],
-                PaginationConfig={"PageSize": 1000},
-            ):
-                for reservation in page.get("Reservations", []):
-                    for instance in reservation.get("Instances", []):
-                        yield instance["InstanceId"], {t["Key"]: t.get("Value", "") for t in instance.get("Tags", [])}
-
-    def asgs(self) -> Iterator[tuple[str, dict[str, str], frozenset[str]]]:
-        for page in self.autoscaling.get_paginator("describe_auto_scaling_groups").paginate(
-            PaginationConfig={"PageSize": 100}
-        ):
-            for group in page.get("AutoScalingGroups", []):
-                tags = group.get("Tags", [])
-                yield (
-                    group["AutoScalingGroupName"],
-                    {t["Key"]: t.get("Value", "") for t in tags},
-                    frozenset(t["Key"] for t in tags if not t.get("PropagateAtLaunch", False)),
-                )
-
-    def tag_instances(self, ids: list[str], tags: Mapping[str, str]) -> None:
-        self.ec2.create_tags(Resources=ids, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
-
-    def tag_asg(self, name: str, tags: Mapping[str, str]) -> None:
-        self.autoscaling.create_or_update_tags(
-            Tags=[
-                {
-                    "ResourceId": name,
-                    "ResourceType": "auto-scaling-group",
-                    "Key": k,
-                    "Value": v,
-                    "PropagateAtLaunch": True,
-                }
-                for k, v in tags.items()
-            ]
-        )
 
 
 @dataclass
@@ -247,51 +140,29 @@ class Outcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def move(aws: Aws, environments: set[str], window: str, window_exists: bool, include_asg: bool) -> Outcome:
+def move(
+    aws: Fleet, account: str, environments: set[str], window: str, window_exists: bool, include_asg: bool
+) -> Outcome:
     """Read, decide, write. ``window_exists`` False on Delete: the product's window no longer counts."""
     windows = aws.custom_windows()
     windows = windows | {window} if window_exists else windows - {window}
-    instances = list({i: t for i, t in aws.instances()}.items())
-    asgs = list(aws.asgs()) if include_asg else []
-    moves = plan_moves(instances, asgs, environments, windows, window)
-    outcome = Outcome(skipped=dict(moves.skipped))
-    for tag_set, ids in moves.instance_batches.items():
-        tags = dict(tag_set)
-        for start in range(0, len(ids), CREATE_TAGS_MAX_IDS):
-            batch = sorted(ids)[start : start + CREATE_TAGS_MAX_IDS]
-            try:
-                aws.tag_instances(batch, tags)
-            except ClientError as error:
-                outcome.errors.append(_error(aws, "ec2:CreateTags", batch, error))
-                continue
-            outcome.tagged.update(dict.fromkeys(batch, tags))
-    for name, tags in sorted(moves.asg_writes.items()):
-        try:
-            aws.tag_asg(name, tags)
-        except ClientError as error:
-            outcome.errors.append(_error(aws, "autoscaling:CreateOrUpdateTags", [name], error))
-            continue
-        outcome.tagged[f"{ASG_KEY_PREFIX}{name}"] = tags
-    return outcome
-
-
-#: The account this function runs in (from its ARN), for error entries; set by the handler.
-_ACCOUNT = {"id": "unknown"}
-
-
-def _error(aws: Aws, action: str, ids: list[str], error: ClientError) -> dict[str, Any]:
-    return {
-        "account": _ACCOUNT["id"],
-        "region": aws.region,
-        "action": action,
-        "resources": ids,
-        "code": error.response.get("Error", {}).get("Code", "Unknown"),
-        "message": str(error),
+    # Both tags can concern us: an instance of our environment, or one still on our window.
+    instances = {
+        instance["InstanceId"]: instance
+        for key in (tag_contract.ENVIRONMENT_TAG, tag_contract.MAINTENANCE_WINDOW_TAG)
+        for instance in aws.instances(filters=[{"Name": "tag-key", "Values": [key]}])
     }
+    resources = [instance_resource(instance) for instance in instances.values()]
+    if include_asg:
+        # Window tagging has always written to every group of the environment, a group being deleted too.
+        resources += [dataclasses.replace(asg_resource(group), state_skip=None) for group in aws.asgs()]
+    moves = plan_moves(resources, environments, windows, window)
+    tagged, errors = apply(aws, moves, account)
+    return Outcome(tagged=tagged, skipped=dict(moves.skipped), errors=errors)
 
 
 def send_response(
-    event: Mapping[str, Any], status: str, reason: str, physical: str, data: Mapping[str, Any]
+    event: CloudFormationCustomResourceEvent, status: str, reason: str, physical: str, data: Mapping[str, Any]
 ) -> dict[str, Any]:
     """PUT the result to CloudFormation's pre-signed ResponseURL (a few attempts; urllib, no extra dependency)."""
     body = {
@@ -325,8 +196,18 @@ def send_response(
     return body
 
 
-def process(event: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
-    """(status, reason, data) for one custom resource event. Raises :class:`InvalidRequest` for bad input."""
+@dataclass(frozen=True)
+class Answer:
+    """What CloudFormation is told, and the outcome behind it (for the metrics)."""
+
+    status: str
+    reason: str
+    data: dict[str, Any]
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+def process(event: CloudFormationCustomResourceEvent, account: str) -> Answer:
+    """The answer to one custom resource event. Raises :class:`InvalidRequest` for bad input."""
     request_type = event.get("RequestType")
     if request_type not in ("Create", "Update", "Delete"):
         raise InvalidRequest(f"RequestType: {request_type!r} is not Create, Update or Delete")
@@ -335,28 +216,33 @@ def process(event: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
             target = parse_properties(event.get("ResourceProperties"))
         except InvalidRequest as error:
             # Its Create failed on the same input: nothing was tagged, nothing to undo.
-            return "SUCCESS", f"nothing to undo ({error})", {}
+            return Answer("SUCCESS", f"nothing to undo ({error})", {})
         # ASGs always: with IncludeASG=No the tag-remediation sweep may still have moved them onto this window.
-        outcome = move(Aws(), {target.environment}, target.window, window_exists=False, include_asg=True)
-        return "SUCCESS", _reason(outcome, f"moved back to {tag_contract.DEFAULT_WINDOW}"), _data(target, outcome)
+        outcome = move(Fleet(), account, {target.environment}, target.window, window_exists=False, include_asg=True)
+        reason = _reason(outcome, f"moved back to {tag_contract.DEFAULT_WINDOW}")
+        return Answer("SUCCESS", reason, _data(target, outcome), outcome)
     target = parse_properties(event.get("ResourceProperties"))
-    aws = Aws()
+    aws = Fleet()
     outcome = Outcome()
-    if request_type == "Update" and isinstance(event.get("OldResourceProperties"), Mapping):
+    if request_type == "Update":
         try:
-            old = parse_properties(event["OldResourceProperties"], "OldResourceProperties")
+            old: Target | None = parse_properties(event.old_resource_properties, "OldResourceProperties")
         except InvalidRequest:
             old = None
         if old is not None and old.window != target.window:
-            previous = move(aws, {old.environment}, old.window, window_exists=False, include_asg=old.include_asg)
+            previous = move(
+                aws, account, {old.environment}, old.window, window_exists=False, include_asg=old.include_asg
+            )
             outcome.tagged.update(previous.tagged)
             outcome.errors.extend(previous.errors)
-    current = move(aws, {target.environment}, target.window, window_exists=True, include_asg=target.include_asg)
+    current = move(
+        aws, account, {target.environment}, target.window, window_exists=True, include_asg=target.include_asg
+    )
     outcome.tagged.update(current.tagged)
     outcome.skipped.update(current.skipped)
     outcome.errors.extend(current.errors)
     status = "FAILED" if outcome.errors else "SUCCESS"
-    return status, _reason(outcome, f"moved to {target.window}"), _data(target, outcome)
+    return Answer(status, _reason(outcome, f"moved to {target.window}"), _data(target, outcome), outcome)
 
 
 def _reason(outcome: Outcome, what: str) -> str:
@@ -380,18 +266,25 @@ def _data(target: Target, outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def handler(event: Any, context: Any) -> dict[str, Any]:
+@metrics.log_metrics
+@logger.inject_lambda_context
+@event_source(data_class=CloudFormationCustomResourceEvent)
+def handler(event: CloudFormationCustomResourceEvent, context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point: whatever happens, CloudFormation gets an answer."""
-    event = event if isinstance(event, Mapping) else {}
-    parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
-    _ACCOUNT["id"] = parts[4] if len(parts) > 4 and parts[4].isdigit() else os.environ.get("AWS_ACCOUNT_ID", "unknown")
+    if not isinstance(event.raw_event, Mapping):
+        event = CloudFormationCustomResourceEvent({})
+    account = function_account(context) or os.environ.get("AWS_ACCOUNT_ID", "unknown")
     physical = physical_id(event)
     try:
-        status, reason, data = process(event)
+        answer = process(event, account)
     except InvalidRequest as error:
-        status, reason, data = "FAILED", f"invalid request: {error}", {}
+        answer = Answer("FAILED", f"invalid request: {error}", {})
     except Exception as error:
         logger.exception("window tagging failed")
-        status, reason, data = "FAILED", f"{type(error).__name__}: {error}", {}
-    logger.info("window tagging result", extra={"status": status, "reason": reason, "data": data})
-    return send_response(event, status, reason, physical, data)
+        answer = Answer("FAILED", f"{type(error).__name__}: {error}", {})
+    outcome = answer.outcome
+    record_outcome(
+        metrics, tagged=len(outcome.tagged), skipped=len(outcome.skipped), failed=failed_resources(outcome.errors)
+    )
+    logger.info("window tagging result", extra={"status": answer.status, "reason": answer.reason, "data": answer.data})
+    return send_response(event, answer.status, answer.reason, physical, answer.data)

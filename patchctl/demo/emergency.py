@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components import naming
+from components import naming, packaging
 from components.config import CentralConfig
-from components.hub.emergency_patching import VALIDATE_SOURCE, render_definition, validate_environment
+from components.hub.emergency_patching import render_definition, validate_environment
 
 VALIDATE_FUNCTION = "org-patching-emergency-validate"
 
@@ -89,7 +89,8 @@ def deploy_emergency_hub(session: Any, cfg: CentralConfig, runbooks: Mapping[str
     admin = iam.create_role(RoleName=naming.AUTOMATION_ADMINISTRATION_ROLE, AssumeRolePolicyDocument=trust)
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
-        archive.write(VALIDATE_SOURCE, "app.py")
+        for name, path in packaging.archive_files("emergency_validate").items():
+            archive.write(path, name)
     function_arn = session.client("lambda").create_function(
         FunctionName=VALIDATE_FUNCTION,
         Runtime="python3.12",

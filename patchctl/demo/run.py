@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components import naming
 from components.config import MaintenanceWindowConfig
 from patchctl.demo.narrative import Narrator
 from patchctl.demo.world import Scenario, World, build_fleet, build_organization, install_hub, install_spoke
 from patchctl.emulator import Emulator, load_lambda
+from patchctl.moto_extensions.lambda_in_process import lambda_context
 
 
 @dataclass
@@ -55,7 +57,9 @@ def sweep(emu: Emulator, world: World) -> tuple[dict[str, dict[str, str]], dict[
     errors: list[Any] = []
     for account, region in world.locations:
         with emu.as_account(account, region):
-            result = handler(scheduled_event(account, region), None)
+            result = handler(
+                scheduled_event(account, region), lambda_context(naming.TAG_REMEDIATION_FUNCTION, account, region)
+            )
         tagged.update(result["tagged"])
         skipped.update(result["skipped"])
         notes.update(result.get("notes", {}))
@@ -133,7 +137,7 @@ def command_runner(
 def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
     """What the windows' tasks do when they fire: each window runs the spoke's two runbooks."""
     from components import naming
-    from components.spoke.runbooks import render_runbook
+    from components.runbooks import render_runbook
     from patchctl.moto_extensions._runbook_interpreter import run_runbook
 
     standalone = render_runbook(naming.RUNBOOK_STANDALONE)
@@ -267,7 +271,7 @@ def step_custom_window(emu: Emulator, world: World, say: Narrator, result: DemoR
 
     def invoke(event: dict[str, Any]) -> Any:
         with emu.as_account(account, region):
-            return handler(event, None)
+            return handler(event, lambda_context(naming.WINDOW_TAGGING_FUNCTION, account, region))
 
     launched = launch_window_product(emu.session(account, region), account, region, CATALOG_PARAMETERS, invoke)
     response = launched["CustomResource"]
@@ -293,7 +297,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     """A zero-day: the central team rolls a patch out in two waves, Prod after approval."""
     from components import naming
     from components.config import CentralConfig
-    from components.spoke.runbooks import render_runbook
+    from components.runbooks import render_runbook
     from patchctl.demo.emergency import deploy_emergency_hub
     from patchctl.moto_extensions import ssm_automation
     from patchctl.moto_extensions._runbook_interpreter import run_runbook
@@ -363,7 +367,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
 
 def run_demo(scenario: Scenario, out_dir: Path, say: Narrator) -> DemoResult:
     window = MaintenanceWindowConfig()
-    with Emulator(extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as emu:
+    with Emulator(extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}) as emu:
         with say.step("An organization on the local AWS emulator"):
             world = build_organization(emu, scenario)
             install_hub(emu, world)

@@ -2,7 +2,7 @@
 
 What is set up comes from the same definitions the Pulumi program deploys — the names in
 ``components.naming``, the default window from ``components.config``, the runbooks from
-``components.spoke.runbooks`` — so the demo exercises the real contract, not a copy.
+``components.runbooks`` — so the demo exercises the real contract, not a copy.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def install_hub(emu: Emulator, world: World) -> None:
 def install_spoke(emu: Emulator, world: World, account: str, region: str, window: MaintenanceWindowConfig) -> None:
     """What AccountBaseline + RegionalSpoke deploy that the runtime reads: the instance profile,
     the default maintenance window (from the same config model) and the runbooks."""
-    from components.spoke.runbooks import render_runbook
+    from components.runbooks import render_runbook
 
     session = emu.session(account, region)
     iam = session.client("iam")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -138,14 +137,9 @@ def _execute_script(
     as_account: AccountContext,
     skip_sleeps: bool,
 ) -> Any:
-    saved = sys.modules.get("tag_contract")
     namespace: dict[str, Any] = {"__name__": f"ssm_step_{name}"}
     pause = contextlib.nullcontext() if not skip_sleeps else mock.patch("time.sleep", lambda seconds: None)
-    try:
-        with as_account(account, region), pause:
-            exec(compile(inputs["Script"], f"<{name}>", "exec"), namespace)
-            payload = namespace[inputs["Handler"]](resolve(inputs.get("InputPayload", {})), None)
-    finally:
-        if saved is not None:
-            sys.modules["tag_contract"] = saved
+    with as_account(account, region), pause:
+        exec(compile(inputs["Script"], f"<{name}>", "exec"), namespace)
+        payload = namespace[inputs["Handler"]](resolve(inputs.get("InputPayload", {})), None)
     return json.loads(json.dumps(payload, default=str))  # SSM serialises the return value

@@ -3,7 +3,8 @@
 moto runs Lambda code in Docker (absent here) or echoes the payload. This replaces
 ``LambdaFunction._invoke_lambda``: the function's deployment package (the zip it was created
 with) is unpacked once, its ``Handler`` (``module.function``) is imported from it, and the
-handler runs with the function's environment variables and with credentials that moto maps
+handler runs with the function's environment variables, a Lambda context (:class:`LambdaContext`;
+tests and the demo build one with :func:`lambda_context`) and with credentials that moto maps
 to the function's account and region — so a Step Functions ``lambda:invoke`` task, or any
 ``Invoke`` call, executes exactly the code the Pulumi program ships.
 
@@ -20,7 +21,9 @@ import os
 import sys
 import tempfile
 import threading
+import uuid
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -61,6 +64,32 @@ def _handler(function: Any) -> Any:
     return getattr(module, attribute)
 
 
+@dataclass(frozen=True)
+class LambdaContext:
+    """The context object the Lambda runtime passes a handler (the attributes Powertools and handlers read)."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 128
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def lambda_context(function_name: str, account: str, region: str, memory_mb: int = 128) -> LambdaContext:
+    """A context for function ``function_name`` of ``account`` in ``region``, as Lambda would pass it."""
+    return LambdaContext(
+        function_name=function_name,
+        invoked_function_arn=f"arn:aws:lambda:{region}:{account}:function:{function_name}",
+        memory_limit_in_mb=memory_mb,
+        log_group_name=f"/aws/lambda/{function_name}",
+    )
+
+
 def _credentials(account: str) -> dict[str, str]:
     import boto3
 
@@ -91,7 +120,13 @@ def invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     with _LOCK, mock.patch.dict(os.environ, environment):
         boto3.DEFAULT_SESSION = None
         try:
-            result = _handler(self)(payload, None)
+            context = LambdaContext(
+                function_name=self.function_name,
+                invoked_function_arn=self.function_arn,
+                memory_limit_in_mb=int(self.memory_size or 128),
+                log_group_name=f"/aws/lambda/{self.function_name}",
+            )
+            result = _handler(self)(payload, context)
             return json.dumps(result, default=str), False, ""
         except Exception as error:  # the Lambda runtime reports it as a function error
             return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import naming
+from components import naming, packaging
 from components.config import CentralConfig
 from components.hub.emergency_patching import EmergencyPatching, EmergencyPatchingArgs
 from patchctl.offline.render import Capture, render
@@ -101,6 +101,14 @@ def test_state_machine_logs_everything_traces_and_runs_the_asl_file(capture: Cap
     assert definition["States"]["RequestApproval"]["Parameters"]["TopicArn"] == topic.outputs["arn"]
     log_group = one(capture, "aws:cloudwatch/logGroup:LogGroup", "emergency-state-machine")
     assert log_group["retentionInDays"] == 365.0
+    # the validation function parses the request with Powertools (the layer brings pydantic) and
+    # reads the waves from the tag contract, which its archive carries
+    assert function.inputs["architectures"] == ["arm64"]
+    assert function.inputs["layers"] == [packaging.powertools_layer("aws", "eu-west-1", "arm64")]
+    assert "AWSLambdaPowertoolsPythonV3-python312-arm64" in function.inputs["layers"][0]
+    assert {"app.py", "tag_contract.py", "lambda_shared/validation.py"} <= set(
+        packaging.archive("emergency_validate").assets
+    )
 
 
 def test_administration_role_trusts_ssm_of_this_account_and_reaches_only_org_execution_roles(

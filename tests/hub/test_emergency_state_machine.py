@@ -26,7 +26,7 @@ REGION = "us-east-1"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 REGIONS = ["us-east-1", "eu-west-1"]
 
-# The parameter declarations of the spoke's runbooks (components/spoke/runbooks/*.yaml).
+# The parameter declarations of the spoke's runbooks (components/runbooks/*.yaml).
 WINDOW = {"type": "String", "default": "Default_maintenance_window", "allowedPattern": "^[A-Za-z]+_maintenance_window$"}
 PATCH_GROUP = {"type": "String", "default": "", "allowedPattern": "^$|^(Default|Dev|Test|Prod)$"}
 STANDALONE_PARAMETERS = {

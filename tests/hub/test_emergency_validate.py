@@ -3,23 +3,22 @@ same code through the interpreter; here the cases that need no emulator)."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import json
 import re
-import sys
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import tag_contract
 
 from components import naming
 from components.config import CentralConfig
-from components.hub.emergency_patching import VALIDATE_SOURCE, validate_environment
+from components.hub.emergency_patching import validate_environment
+from components.runbooks import render_runbook
 
-_spec = importlib.util.spec_from_file_location("emergency_validate_app_pure", VALIDATE_SOURCE)
-assert _spec and _spec.loader
-app = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = app
-_spec.loader.exec_module(app)
+app = importlib.import_module("lambda_src.emergency_validate.app")
 
 CFG = CentralConfig.model_validate(
     {
@@ -119,14 +118,13 @@ def test_bad_requests_name_the_field(request_: Any, message: str) -> None:
         app.plan(request_, SETTINGS)
 
 
-def test_runbook_parameters_are_declared_by_the_spoke_runbooks() -> None:
+def test_runbook_parameters_are_declared_by_the_runbooks() -> None:
     """Every parameter a wave passes exists in the spoke's runbook, with an allowed value."""
-    runbooks = pytest.importorskip("components.spoke.runbooks", reason="the spoke runbooks are not in this tree yet")
     import yaml
 
     for wave in plan(include_asg="Yes", waves=list(app.ENVIRONMENTS))["waves"]:
         for runbook in wave["runbooks"]:
-            declared = yaml.safe_load(runbooks.render_runbook(runbook["DocumentName"]))["parameters"]
+            declared = yaml.safe_load(render_runbook(runbook["DocumentName"]))["parameters"]
             for name, values in runbook["Parameters"].items():
                 assert name in declared, f"{name} is not a parameter of {runbook['DocumentName']}"
                 for value in values:
@@ -134,3 +132,95 @@ def test_runbook_parameters_are_declared_by_the_spoke_runbooks() -> None:
                         assert value in declared[name]["allowedValues"], (name, value)
                     if "allowedPattern" in declared[name]:
                         assert re.search(declared[name]["allowedPattern"], value), (name, value)
+
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "emergency-request.schema.json"
+VALID: list[dict[str, Any]] = [
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}},
+    {
+        "env": "Test",
+        "include_asg": "Yes",
+        "retain_healthy_percentage": "90",
+        "refresh_asg_instances": "Yes",
+        "patching_operation": "Install",
+        "operation_post_patching": "RebootIfNeeded",
+        "run_patch_baseline_install_override_list": "",
+        "targets": {"accounts": ["111111111111"]},
+        "poll_seconds": 0,
+    },
+    {
+        "patching_operation": "Install",
+        "include_asg": True,
+        "targets": {"organizational_units": ["ou-ab12-abcdefgh", "r-ab12"], "regions": ["eu-west-1"]},
+        "waves": ["Dev", "Test", "Prod", "Default"],
+        "approval": {"required_before": ["Test"]},
+        "max_concurrency": 10,
+        "max_errors": "0",
+        "target_location_max_concurrency": "10%",
+        "target_location_max_errors": "1",
+    },
+]
+#: Invalid in shape: the model and the schema both refuse them.
+INVALID_SHAPES: list[dict[str, Any]] = [
+    {"patching_operation": "Patch", "targets": {"accounts": ["111111111111"]}},
+    {"targets": {"accounts": ["111111111111"]}},
+    {"patching_operation": "Scan"},
+    {"patching_operation": "Scan", "targets": {"accounts": ["12345"]}},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111", "111111111111"]}},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"], "ous": []}},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}, "waves": []},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}, "waves": ["Staging"]},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}, "env": None},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}, "max_errors": "200%"},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}, "poll_seconds": -1},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}, "include_asg": "maybe"},
+    {"patching_operation": "Scan", "targets": {"accounts": ["111111111111"]}, "pach_operation": "Install"},
+]
+
+
+def test_the_schema_file_is_the_request_model() -> None:
+    """schemas/emergency-request.schema.json documents the request: it is the model's own JSON Schema."""
+    expected = json.dumps(app.EmergencyRequest.model_json_schema(), indent=2) + "\n"
+    assert SCHEMA_FILE.read_text() == expected, (
+        'regenerate: .venv/bin/python -c "import json, importlib; m = importlib.import_module('
+        "'lambda_src.emergency_validate.app').EmergencyRequest; print(json.dumps(m.model_json_schema(), indent=2))\""
+        " > schemas/emergency-request.schema.json"
+    )
+
+
+@pytest.mark.parametrize("request_", VALID)
+def test_valid_requests_pass_the_schema_and_the_model(request_: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text())).validate(request_)
+    assert plan(**request_)["waves"]
+
+
+@pytest.mark.parametrize("request_", INVALID_SHAPES)
+def test_requests_of_the_wrong_shape_fail_the_schema_and_the_model(request_: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+    assert not validator.is_valid(request_)
+    with pytest.raises(app.InvalidEmergencyInput):
+        app.plan(request_, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"patching_operation": None}, "patching_operation: is required (one of Scan, Install)"),
+        ({"env": "Dev", "waves": ["Dev"], "poll_seconds": "x"}, "waves: give either 'env'"),
+        ({"patching_operation": "Scan", "typo": 1, "waves": []}, "typo: 1 is not a known field"),
+        ({"targets": "x"}, "targets: 'x' is required: {"),
+        ({"targets": {"accounts": ["111111111111"], "regions": ["moon-1"]}}, r"targets.regions[0]: 'moon-1' is not a"),
+        ({"approval": []}, "approval: [] is not an object like"),
+        ({"approval": {"required_before": ["Prod"], "by": "me"}}, "approval.by: 'me' is not a known field (only"),
+        ({"targets": {"accounts": [1]}}, "targets.accounts: [1] is not a list of strings"),
+        ({"max_concurrency": True}, "max_concurrency: True is not a count or 1%-100%"),
+        ({"retain_healthy_percentage": 100.0}, "retain_healthy_percentage: 100.0 is not a whole number 0-100"),
+        ({"refresh_asg_instances": "no"}, "refresh_asg_instances: 'no' is not supported: ASGs are always refreshed"),
+        ({"targets": {"regions": ["eu-west-1"]}}, "targets: name at least one account or organizational unit"),
+        ({"targets": {"accounts": ["111111111111"], "regions": []}}, "targets.regions: no Regions given"),
+    ],
+)
+def test_each_problem_is_one_line_naming_the_field_and_the_value(request_: dict[str, Any], message: str) -> None:
+    with pytest.raises(app.InvalidEmergencyInput) as raised:
+        plan(**request_)
+    assert str(raised.value).startswith(message), str(raised.value)

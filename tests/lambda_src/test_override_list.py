@@ -11,9 +11,11 @@ import pytest
 import yaml
 
 from patchctl.moto_extensions import ssm_patching
+from patchctl.moto_extensions.lambda_in_process import lambda_context
 from tests import aws
 
 app = importlib.import_module("lambda_src.override_list.app")
+FUNCTION = "org-patching-override-list"
 
 HUB = "999999999999"
 BUCKET = "org-patching-patch-lists"
@@ -53,11 +55,6 @@ PATCHES = [
 ]
 
 
-class Context:
-    def __init__(self, account: str, region: str) -> None:
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:org-patching-override-list"
-
-
 def setup_hub() -> None:
     hub = aws.session(HUB, "us-east-1").client("s3")
     hub.create_bucket(Bucket=BUCKET)
@@ -86,7 +83,7 @@ def put_exclusions(body: str, key: str = "exclusions.json") -> str:
 
 def invoke(event: Any, account: str, region: str) -> dict[str, Any]:
     with aws.as_account(account, region):
-        return app.handler(event, Context(account, region))
+        return app.handler(event, lambda_context(FUNCTION, account, region))
 
 
 def read(uri: str) -> dict[str, Any]:
@@ -191,7 +188,9 @@ def test_bad_configuration_fails_before_any_call(
     with aws.as_account(aws.ACCOUNTS[0], aws.REGIONS[0]) as default:
         counter.attach(default.events)
         with pytest.raises(app.BadRequest, match=message):
-            app.handler({"InstanceId": "i-0123456789abcdef0"}, None)
+            app.handler(
+                {"InstanceId": "i-0123456789abcdef0"}, lambda_context(FUNCTION, aws.ACCOUNTS[0], aws.REGIONS[0])
+            )
     assert counter.total == 0
 
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 import pytest
 import tag_contract
+from botocore.exceptions import InvalidRetryConfigurationError
 from hypothesis import given
 from hypothesis import strategies as st
+from lambda_shared.fleet import Fleet
 
+from patchctl.moto_extensions.lambda_in_process import lambda_context
 from tests import aws
 
 app = importlib.import_module("lambda_src.tag_remediation.app")
+FUNCTION = "org-patching-tag-remediation"
 
 SCHEDULED = {
     "version": "0",
@@ -52,14 +57,16 @@ def sweep(account: str, region: str, counter: aws.CallCounter | None = None) -> 
     with aws.as_account(account, region) as default:
         if counter:
             counter.attach(default.events)
-        return app.handler({**SCHEDULED, "account": account, "region": region}, None)
+        return app.handler(
+            {**SCHEDULED, "account": account, "region": region}, lambda_context(FUNCTION, account, region)
+        )
 
 
 def invoke(event: Any, account: str, region: str, counter: aws.CallCounter | None = None) -> dict[str, Any]:
     with aws.as_account(account, region) as default:
         if counter:
             counter.attach(default.events)
-        return app.handler(event, None)
+        return app.handler(event, lambda_context(FUNCTION, account, region))
 
 
 PG, MW = tag_contract.PATCH_GROUP_TAG, tag_contract.MAINTENANCE_WINDOW_TAG
@@ -327,7 +334,7 @@ def test_resources_deleted_before_the_handler_runs_are_skipped_without_writes(mo
 def test_throttling_on_30_percent_of_calls_still_tags_everything(
     moto_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MAX_ATTEMPTS", "12")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "12")
     account, region = aws.ACCOUNTS[0], aws.REGIONS[0]
     sess = aws.session(account, region)
     aws.create_window(sess, "Dev_maintenance_window")
@@ -341,8 +348,9 @@ def test_throttling_on_30_percent_of_calls_still_tags_everything(
     results = []
     with aws.as_account(account, region) as default:
         injected = aws.throttle_randomly(default.events, rate=0.3, seed=11)
-        results.append(app.handler({**SCHEDULED}, None))
-        results.append(app.handler(config_event("AWS::EC2::Instance", ids[0], account, region), None))
+        context = lambda_context(FUNCTION, account, region)
+        results.append(app.handler({**SCHEDULED}, context))
+        results.append(app.handler(config_event("AWS::EC2::Instance", ids[0], account, region), context))
     assert injected() >= 3
     assert all(r["errors"] == [] for r in results), results
     assert all(set(tags) >= {PG, MW} for tags in aws.instances_tags(sess, ids).values())
@@ -365,7 +373,8 @@ def test_access_denied_in_one_account_is_reported_and_does_not_stop_the_others(m
         with aws.as_account(account, region) as default:
             if account == denied_account:
                 aws.deny(default.events, ("CreateTags",))
-            results[(account, region)] = app.handler({**SCHEDULED, "account": account, "region": region}, None)
+            event = {**SCHEDULED, "account": account, "region": region}
+            results[(account, region)] = app.handler(event, lambda_context(FUNCTION, account, region))
     for (account, region), ids in fleet.items():
         result = results[(account, region)]
         sess = aws.session(account, region)
@@ -387,9 +396,12 @@ def test_access_denied_on_describe_is_reported_not_raised(moto_aws: None) -> Non
     account, region = aws.ACCOUNTS[2], aws.REGIONS[0]
     with aws.as_account(account, region) as default:
         aws.deny(default.events, ("DescribeMaintenanceWindows",), service="ssm")
-        result = app.handler(SCHEDULED, None)
+        result = app.handler(SCHEDULED, lambda_context(FUNCTION, account, region))
+        # a context whose function ARN names no account: the event's account is named instead
+        anonymous = app.handler(SCHEDULED, lambda_context(FUNCTION, "", region))
     [error] = result["errors"]
-    assert error["code"] == "AccessDenied" and error["account"] == "111111111111"  # the event's account
+    assert error["code"] == "AccessDenied" and error["account"] == account  # the function's account
+    assert anonymous["errors"][0]["account"] == "111111111111"  # the event's account
 
 
 def test_dry_run_reports_without_writing(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -403,22 +415,35 @@ def test_dry_run_reports_without_writing(moto_aws: None, monkeypatch: pytest.Mon
     assert counter.writes() == 0 and PG not in aws.instance_tags(sess, instance)
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [("RETRY_MODE", "legacy", "RETRY_MODE"), ("MAX_ATTEMPTS", "ten", "MAX_ATTEMPTS"), ("MAX_ATTEMPTS", "0", "least")],
-)
-def test_bad_retry_settings_fail_loudly(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
-    monkeypatch.setenv(name, value)
-    with pytest.raises(ValueError, match=message):
-        app.retry_config()
+def test_retries_come_from_the_environment_botocore_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program sets AWS_RETRY_MODE/AWS_MAX_ATTEMPTS on the function; botocore applies them to every client."""
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "12")
+    fleet = Fleet("eu-west-1")
+    for client in (fleet.ec2, fleet.autoscaling, fleet.ssm):
+        assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 12}
+    monkeypatch.setenv("AWS_RETRY_MODE", "sometimes")
+    with pytest.raises(InvalidRetryConfigurationError):
+        Fleet("eu-west-1")
 
 
-def test_retry_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("RETRY_MODE", raising=False)
-    monkeypatch.delenv("MAX_ATTEMPTS", raising=False)
-    assert app.retry_config().retries == {"mode": "standard", "max_attempts": 10}
-    monkeypatch.setenv("RETRY_MODE", "Adaptive")
-    assert app.retry_config().retries["mode"] == "adaptive"
+def test_metrics_count_tagged_skipped_and_failed(moto_aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    account, region = aws.ACCOUNTS[1], aws.REGIONS[0]
+    sess = aws.session(account, region)
+    aws.run_instances(sess, {"environment": "Prod"}, count=3)
+    aws.run_instances(sess, {"environment": "Prod", "install_patch": "no"})
+    aws.create_asg(sess, "api", {"environment": "Prod"}, desired=0)
+    with aws.as_account(account, region) as default:
+        aws.deny(default.events, ("CreateOrUpdateTags",), service="auto-scaling")
+        capsys.readouterr()
+        result = app.handler(
+            {**SCHEDULED, "account": account, "region": region}, lambda_context(FUNCTION, account, region)
+        )
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    # embedded metric format: each metric's values as a list
+    assert (line["ResourcesTagged"], line["ResourcesSkipped"], line["ResourcesFailed"]) == ([3], [1], [1])
+    assert line["service"] == FUNCTION and line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OrgPatching"
+    assert len(result["tagged"]) == 3 and len(result["errors"]) == 1
 
 
 # --- the pure planner ------------------------------------------------------------------------------------------
@@ -456,13 +481,6 @@ def test_plan_applied_once_leaves_nothing_to_do(items: list[tuple[dict[str, str]
         assert {k for k, _ in tag_set} <= set(tag_contract.MANAGED_TAG_KEYS)
 
 
-class LambdaContext:
-    aws_request_id = "req-1"
-
-    def __init__(self, account: str, region: str) -> None:
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:org-patching-tag-remediation"
-
-
 def test_events_about_another_account_are_skipped_and_errors_name_the_functions_account(moto_aws: None) -> None:
     """A central bus may forward another account's Config events: the function never guesses, it says why."""
     account, region = aws.ACCOUNTS[0], aws.REGIONS[0]
@@ -471,12 +489,12 @@ def test_events_about_another_account_are_skipped_and_errors_name_the_functions_
     counter = aws.CallCounter()
     with aws.as_account(account, region) as default:
         counter.attach(default.events)
-        result = app.handler(foreign, LambdaContext(account, region))
+        result = app.handler(foreign, lambda_context(FUNCTION, account, region))
     assert counter.total == 0
     assert result["skipped"][instance].startswith(f"not this account: the resource is in {aws.ACCOUNTS[1]}")
     with aws.as_account(account, region) as default:
         aws.deny(default.events, ("CreateTags",))
-        denied = app.handler({**SCHEDULED, "account": "000000000000"}, LambdaContext(account, region))
+        denied = app.handler({**SCHEDULED, "account": "000000000000"}, lambda_context(FUNCTION, account, region))
     assert denied["errors"][0]["account"] == account
 
 

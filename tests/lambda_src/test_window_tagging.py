@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 import tag_contract
 
+from patchctl.moto_extensions.lambda_in_process import lambda_context
 from tests import aws
 
 app = importlib.import_module("lambda_src.window_tagging.app")
+FUNCTION = "org-patching-window-tagging"
 
 PG, MW = tag_contract.PATCH_GROUP_TAG, tag_contract.MAINTENANCE_WINDOW_TAG
 
@@ -78,7 +80,7 @@ def props(env: str = "Prod", include_asg: str = "Yes", window: str | None = None
 
 def run(cfn: CloudFormation, account: str, region: str, evt: dict[str, Any]) -> dict[str, Any]:
     with aws.as_account(account, region):
-        app.handler(evt, None)
+        app.handler(evt, lambda_context(FUNCTION, account, region))
     return cfn.responses[-1]
 
 
@@ -166,7 +168,7 @@ def test_a_second_create_writes_nothing(moto_aws: None, cfn: CloudFormation) -> 
     counter = aws.CallCounter()
     with aws.as_account(account, region) as default:
         counter.attach(default.events)
-        app.handler(event(cfn, "Create", props("Dev")), None)
+        app.handler(event(cfn, "Create", props("Dev")), lambda_context(FUNCTION, account, region))
     assert counter.writes() == 0 and cfn.responses[-1]["Data"]["InstancesTagged"] == 0
 
 
@@ -188,14 +190,17 @@ def test_bad_properties_fail_the_stack_with_a_reason_and_write_nothing(
     counter = aws.CallCounter()
     with aws.as_account(account, region) as default:
         counter.attach(default.events)
-        app.handler(event(cfn, "Create", properties), None)
+        app.handler(event(cfn, "Create", properties), lambda_context(FUNCTION, account, region))
     response = cfn.responses[-1]
     assert response["Status"] == "FAILED" and message in response["Reason"], response
     assert counter.total == 0
     assert MW not in aws.instance_tags(aws.session(account, region), instance)
     # deleting the failed resource must succeed (nothing to undo), or the stack could never be removed
     with aws.as_account(account, region):
-        app.handler(event(cfn, "Delete", properties, PhysicalResourceId=response["PhysicalResourceId"]), None)
+        app.handler(
+            event(cfn, "Delete", properties, PhysicalResourceId=response["PhysicalResourceId"]),
+            lambda_context(FUNCTION, account, region),
+        )
     assert cfn.responses[-1]["Status"] == "SUCCESS"
 
 
@@ -204,8 +209,10 @@ def test_failures_are_answered_create_fails_delete_succeeds(moto_aws: None, cfn:
     aws.run_instances(aws.session(account, region), {"environment": "Test"})
     with aws.as_account(account, region) as default:
         aws.deny(default.events, ("CreateTags",))
-        app.handler(event(cfn, "Create", props("Test")), None)
-        app.handler(event(cfn, "Delete", props("Test"), PhysicalResourceId="pid"), None)
+        app.handler(event(cfn, "Create", props("Test")), lambda_context(FUNCTION, account, region))
+        app.handler(
+            event(cfn, "Delete", props("Test"), PhysicalResourceId="pid"), lambda_context(FUNCTION, account, region)
+        )
     create, delete = cfn.responses[-2:]
     assert create["Status"] == "FAILED" and "UnauthorizedOperation" in create["Reason"]
     assert create["Data"]["Errors"] == 1
@@ -213,11 +220,11 @@ def test_failures_are_answered_create_fails_delete_succeeds(moto_aws: None, cfn:
     # an unexpected crash (here: describe denied) is answered too
     with aws.as_account(account, region) as default:
         aws.deny(default.events, ("DescribeMaintenanceWindows",), service="ssm")
-        app.handler(event(cfn, "Create", props("Test")), None)
+        app.handler(event(cfn, "Create", props("Test")), lambda_context(FUNCTION, account, region))
     assert cfn.responses[-1]["Status"] == "FAILED" and "AccessDenied" in cfn.responses[-1]["Reason"]
     # an unknown request type as well
     with aws.as_account(account, region):
-        app.handler(event(cfn, "Replace", props("Test")), None)
+        app.handler(event(cfn, "Replace", props("Test")), lambda_context(FUNCTION, account, region))
     assert cfn.responses[-1]["Status"] == "FAILED" and "RequestType" in cfn.responses[-1]["Reason"]
     assert len(json.dumps(cfn.responses[-1])) < 4096
 
@@ -225,14 +232,15 @@ def test_failures_are_answered_create_fails_delete_succeeds(moto_aws: None, cfn:
 def test_unreachable_response_url_does_not_raise(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app, "SEND_RETRY_DELAY", 0)
     with aws.as_account(aws.ACCOUNTS[0], aws.REGIONS[0]):
-        body = app.handler({"RequestType": "Create", "ResponseURL": "http://127.0.0.1:9/x"}, None)
+        context = lambda_context(FUNCTION, aws.ACCOUNTS[0], aws.REGIONS[0])
+        body = app.handler({"RequestType": "Create", "ResponseURL": "http://127.0.0.1:9/x"}, context)
     assert body["Status"] == "FAILED"
 
 
 def test_throttling_on_30_percent_of_calls_still_moves_everything(
     moto_aws: None, cfn: CloudFormation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MAX_ATTEMPTS", "12")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "12")
     account, region = aws.ACCOUNTS[2], aws.REGIONS[1]
     sess = aws.session(account, region)
     ids = aws.run_instances(sess, {"environment": "Test"}, count=6) + aws.run_instances(sess, {"environment": "test"})
@@ -240,8 +248,20 @@ def test_throttling_on_30_percent_of_calls_still_moves_everything(
         aws.create_asg(sess, f"t-{n}", {"environment": "Test"}, desired=0)
     with aws.as_account(account, region) as default:
         injected = aws.throttle_randomly(default.events, rate=0.3, seed=1)
-        app.handler(event(cfn, "Create", props("Test")), None)
+        app.handler(event(cfn, "Create", props("Test")), lambda_context(FUNCTION, account, region))
     assert injected() >= 2
     assert cfn.responses[-1]["Status"] == "SUCCESS", cfn.responses[-1]
     assert {t[MW] for t in aws.instances_tags(sess, ids).values()} == {"Test_maintenance_window"}
     assert {aws.asg_tags(sess, f"t-{n}")[MW] for n in range(4)} == {"Test_maintenance_window"}
+
+
+def test_metrics_count_what_was_moved(moto_aws: None, cfn: CloudFormation, capsys: pytest.CaptureFixture[str]) -> None:
+    account, region = aws.ACCOUNTS[1], aws.REGIONS[1]
+    sess = aws.session(account, region)
+    aws.run_instances(sess, {"environment": "Dev"}, count=2)
+    aws.run_instances(sess, {"environment": "Dev", "eks:cluster-name": "c"})
+    capsys.readouterr()
+    assert run(cfn, account, region, event(cfn, "Create", props("Dev")))["Status"] == "SUCCESS"
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    # embedded metric format: each metric's values as a list
+    assert (line["ResourcesTagged"], line["ResourcesSkipped"], line["ResourcesFailed"]) == ([2], [1], [0])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components import naming
-from components.spoke import functions
+import tag_contract as contract
+
+from components import naming, packaging
 from components.spoke.tag_compliance import compliance_event_pattern, required_tags_parameters, sweep_event
-from components.spoke.tags import contract
 
 ACCOUNT = "222222222222"
 
@@ -69,7 +69,7 @@ def test_functions_are_packaged_with_the_contract_and_logged(child_capture: Any)
         region = function.inputs["region"]
         assert function.inputs["runtime"] == "python3.12"
         assert function.inputs["handler"] == "app.handler"
-        assert function.inputs["layers"] == [functions.powertools_layer("aws", region)]
+        assert function.inputs["layers"] == [packaging.powertools_layer("aws", region)]
         assert (
             f":lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:"
             in (function.inputs["layers"][0])
@@ -79,8 +79,13 @@ def test_functions_are_packaged_with_the_contract_and_logged(child_capture: Any)
         assert group.inputs["retentionInDays"] > 0
         variables = function.inputs["environment"]["variables"]
         assert variables["AWS_ACCOUNT_ID"] == child_capture.account_of(function)
-    archive = functions.archive("tag_remediation")
-    assert {"app.py", "tag_contract.py"} <= set(archive.assets)
+        # botocore reads these itself: every client of the shared runtime retries throttling 10 times
+        assert (variables["AWS_RETRY_MODE"], variables["AWS_MAX_ATTEMPTS"]) == ("standard", "10")
+    for name in ("tag_remediation", "window_tagging", "override_list"):
+        archive = packaging.archive(name)
+        assert {"app.py", "tag_contract.py", "lambda_shared/__init__.py", "lambda_shared/tagging.py"} <= set(
+            archive.assets
+        )
 
 
 def test_tag_remediation_has_a_dead_letter_queue(child_capture: Any) -> None:
@@ -104,7 +109,7 @@ def test_window_tagging_function_in_every_region(child_capture: Any) -> None:
 
 
 def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: Any, central_capture: Any) -> None:
-    from components.spoke.runbook_loader import declared_parameters, load_runbooks
+    from components.runbooks import declared_parameters, load_runbooks
 
     runbooks = load_runbooks()
     assert set(runbooks) == {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG}

@@ -9,7 +9,7 @@ import pytest
 import tag_contract
 
 from components import naming
-from components.spoke.runbooks import asg_rebake, render_runbook
+from components.runbooks import asg_rebake, render_runbook
 from patchctl.moto_extensions import autoscaling_refresh, ssm_patching
 from tests import aws
 

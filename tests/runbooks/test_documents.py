@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+import sys
 from typing import Any
 
 import pytest
@@ -11,12 +13,12 @@ import tag_contract
 import yaml
 
 from components import naming
-from components.spoke import runbook_loader
-from components.spoke.runbooks import (
+from components.packaging import PackagingError, minimal_source
+from components.runbooks import (
     MAX_DOCUMENT_BYTES,
     RunbookError,
     asg_rebake,
-    minimal_source,
+    declared_parameters,
     render_runbook,
     runbook_names,
 )
@@ -123,6 +125,26 @@ def test_scripts_are_inlined_compile_and_name_real_handlers(rendered: tuple[str,
         assert callable(namespace[inputs["Handler"]])
 
 
+def test_inlined_scripts_are_self_contained(rendered: tuple[str, str, dict[str, Any]]) -> None:
+    """What SSM's script runtime offers is all a script imports; it never rewrites the module table or execs."""
+    _, _, document = rendered
+    for step in document["mainSteps"]:
+        if step["action"] != "aws:executeScript":
+            continue
+        tree = ast.parse(step["inputs"]["Script"])
+        imported = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {
+            node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert imported <= set(sys.stdlib_module_names) | {"boto3", "botocore"}, (step["name"], imported)
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        assert not names & {"exec", "eval", "compile", "__import__"}, step["name"]
+        assert "modules" not in attributes and "path" not in attributes, step["name"]
+
+
 def test_constants_come_from_the_contract_and_naming() -> None:
     standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
     steps = {s["name"]: s for s in standalone["mainSteps"]}
@@ -134,10 +156,11 @@ def test_constants_come_from_the_contract_and_naming() -> None:
     asgs = yaml.safe_load(render_runbook("patch_asgs"))
     assert asgs["parameters"]["InstanceProfileName"]["default"] == naming.INSTANCE_PROFILE
     find = next(s for s in asgs["mainSteps"] if s["name"] == "findAsgs")["inputs"]["Script"]
-    assert "_INLINED_CONTRACT: str = " in find and "skip_reason" in find
+    assert "def skip_reason(" in find and "def exemption_reason(" in find
+    assert f"PATCH_GROUP_TAG = {tag_contract.PATCH_GROUP_TAG!r}" in find
     # the other steps do not carry the contract (document size)
     launch = next(s for s in asgs["mainSteps"] if s["name"] == "launchBuilders")["inputs"]["Script"]
-    assert "_INLINED_CONTRACT" not in launch
+    assert "def skip_reason(" not in launch and "PATCH_GROUPS" not in launch
 
 
 def test_patch_group_parameter_accepts_exactly_the_contract_patch_groups(
@@ -172,11 +195,11 @@ def test_the_standalone_runbook_branches_on_patch_group() -> None:
 
 
 def test_the_child_stack_loader_sees_the_parameters_it_passes() -> None:
-    standalone = runbook_loader.declared_parameters(render_runbook(naming.RUNBOOK_STANDALONE))
+    standalone = declared_parameters(render_runbook(naming.RUNBOOK_STANDALONE))
     assert {"AutomationAssumeRole", "MaintenanceWindow", "Operation", "RebootOption", "MaxConcurrency"} <= standalone
     assert "PatchGroup" in standalone
     assert {"OutputS3BucketName", "OutputS3KeyPrefix", "InstallOverrideList", "MaxErrors"} <= standalone
-    asg = runbook_loader.declared_parameters(render_runbook(naming.RUNBOOK_ASG))
+    asg = declared_parameters(render_runbook(naming.RUNBOOK_ASG))
     assert {"AutomationAssumeRole", "MaintenanceWindow", "PatchGroup", "MinHealthyPercentage", "Operation"} <= asg
 
 
@@ -190,5 +213,5 @@ def test_moto_accepts_the_documents(moto_aws: None) -> None:
 def test_bad_names_and_handlers_fail_clearly() -> None:
     with pytest.raises(RunbookError, match="unknown runbook 'nope'"):
         render_runbook("nope")
-    with pytest.raises(RunbookError, match="handler 'missing'"):
+    with pytest.raises(PackagingError, match="handler 'missing'"):
         minimal_source("def other(events, context):\n    return {}\n", "missing")

@@ -1,8 +1,9 @@
 """The ``aws:executeScript`` steps of the ASG runbook (``patch_asgs.yaml``): rebake each group's AMI, then refresh.
 
 One handler per step, ``handler(events, context)`` as SSM Automation calls it. ``render_runbook()`` inlines into each
-script step the part of this file its handler needs (the tag contract only where it is used), so the deployed
-document has no attachment, stays under SSM's 64 KB document limit, and the tests run the exact text SSM runs.
+script step the part of this file its handler needs, with the definitions of the tag contract it imports
+(``from tag_contract import ...``: only where they are used), so the deployed document has no attachment, stays under
+SSM's 64 KB document limit, and the tests run the exact text SSM runs.
 
 Why it is built this way (the seed's weaknesses, reference/seed-solution.md §6):
 
@@ -23,9 +24,7 @@ Why it is built this way (the seed's weaknesses, reference/seed-solution.md §6)
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,24 +32,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
-#: Replaced by ``render_runbook()`` with the source of ``policies/tag_contract.py`` (SSM has no such module).
-_INLINED_CONTRACT: str | None = None
-
-
-def _load_contract() -> types.ModuleType:
-    """The tag contract: imported when on the path (tests, demo), else built from the inlined source (SSM)."""
-    if _INLINED_CONTRACT is None:
-        import tag_contract
-
-        return tag_contract
-    module = types.ModuleType("tag_contract")
-    sys.modules["tag_contract"] = module  # dataclasses resolve annotations through sys.modules
-    exec(compile(_INLINED_CONTRACT, "tag_contract.py", "exec"), module.__dict__)
-    return module
-
-
-contract = _load_contract()
+from tag_contract import DEFAULT, MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, skip_reason
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 10})  # type: ignore[typeddict-item]
 #: Tag keys on builders and AMIs (operational markers, not part of the patching tag contract).
@@ -142,10 +124,10 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
     target = str(events.get("TargetASG") or "").strip()
     if not window and not patch_group and not target:
         raise ValueError("MaintenanceWindow, PatchGroup or TargetASG is required")
-    if patch_group and patch_group not in contract.PATCH_GROUPS:
-        raise ValueError(f"PatchGroup: {patch_group!r} is not one of {', '.join(contract.PATCH_GROUPS)}")
+    if patch_group and patch_group not in PATCH_GROUPS:
+        raise ValueError(f"PatchGroup: {patch_group!r} is not one of {', '.join(PATCH_GROUPS)}")
     # one selector, in this precedence: TargetASG, then PatchGroup, then MaintenanceWindow
-    selector = (contract.PATCH_GROUP_TAG, patch_group) if patch_group else (contract.MAINTENANCE_WINDOW_TAG, window)
+    selector = (PATCH_GROUP_TAG, patch_group) if patch_group else (MAINTENANCE_WINDOW_TAG, window)
     autoscaling, ec2 = _client("autoscaling"), _client("ec2")
     found: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
@@ -155,7 +137,7 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
         tags = _tags(group.get("Tags"))
         if not target and tags.get(selector[0]) != selector[1]:
             continue
-        reason = contract.skip_reason(tags, "asg")
+        reason = skip_reason(tags, "asg")
         if reason:
             skipped[name] = reason
             continue
@@ -193,9 +175,9 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
                 "instanceType": instance_type,
                 "securityGroups": sorted(set(groups_)),
                 "subnets": subnets,
-                "patchGroup": tags.get(contract.PATCH_GROUP_TAG, contract.DEFAULT),
+                "patchGroup": tags.get(PATCH_GROUP_TAG, DEFAULT),
                 # the later steps get the contract's key from here (only this step carries the contract's code)
-                "patchGroupTag": contract.PATCH_GROUP_TAG,
+                "patchGroupTag": PATCH_GROUP_TAG,
                 "mixed": "MixedInstancesPolicy" in group,
             }
         )

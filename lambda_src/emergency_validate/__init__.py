@@ -1,0 +1,1 @@
+"""Lambda package marker: gives mypy a distinct module name per Lambda (every Lambda has an ``app.py``)."""
