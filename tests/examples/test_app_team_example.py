@@ -10,6 +10,7 @@ import gc
 import inspect
 import json
 import shutil
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,8 @@ def program_failure(render: Callable[[], Capture]) -> tuple[str, str]:
     else:
         pytest.fail("the program did not stop")
     for obj in gc.get_objects():
+        if isinstance(obj, weakref.ProxyTypes):
+            continue  # a dead proxy raises ReferenceError on any attribute lookup, isinstance included
         if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
             obj.exception()  # retrieved: no "exception was never retrieved" when it is collected
         elif (
