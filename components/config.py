@@ -140,6 +140,21 @@ class PatchingConfig(Model):
             raise ValueError("at least one operating system is needed")
         return unique(values, "operating system")
 
+    @model_validator(mode="after")
+    def _staging_is_possible(self) -> PatchingConfig:
+        from .spoke.patch_rules import APPROVED_WHEN_PUBLISHED  # the AWS rule and its source
+
+        unstageable = [os_name for os_name in self.operating_systems if os_name in APPROVED_WHEN_PUBLISHED]
+        if self.staged_approval and unstageable:
+            # SSM refuses ApproveAfterDays/ApproveUntilDate in an Ubuntu or Debian baseline.
+            raise ValueError(
+                f"stagedApproval cannot stage {', '.join(unstageable)}: AWS patch baselines for Ubuntu Server and "
+                "Debian Server take no ApproveAfterDays/ApproveUntilDate (patches are approved when published), so "
+                "Dev cannot get them before Prod. Set stagedApproval: false, or remove "
+                f"{', '.join(unstageable)} from operatingSystems (see docs/aws-rules.md)"
+            )
+        return self
+
 
 # --------------------------------------------------------------------------- central
 

@@ -29,13 +29,18 @@ def declare_patch_baselines(
     days = patching.approve_after_days.model_dump()
     for os_name in patching.operating_systems:
         short = patch_rules.SHORT_NAMES[os_name]
-        for stage in patch_rules.stages(days, patching.staged_approval):
+        for stage in patch_rules.stages(days, patching.staged_approval, os_name):
+            approval = (
+                "approved when published (AWS allows no delay for this OS)"
+                if stage.approve_after_days is None
+                else f"approved {stage.approve_after_days} days after release"
+            )
             suffix = short if stage.name == "default" else f"{short}-{stage.name}"
             baseline = aws.ssm.PatchBaseline(
                 f"{name}-{suffix}",
                 name=naming.patch_baseline(suffix),
                 description=(
-                    f"org-patching: {os_name}, approved {stage.approve_after_days} days after release"
+                    f"org-patching: {os_name}, {approval}"
                     + ("" if stage.patch_groups else " (default baseline: every unregistered patch group)")
                 ),
                 operating_system=os_name,

@@ -106,26 +106,38 @@ SHORT_NAMES: Mapping[str, str] = {
 #: Linux baselines also approve non-security updates of approved packages (dependencies).
 LINUX = frozenset(APPROVAL_FILTERS) - {"WINDOWS"}
 
+#: Operating systems whose approval rules may carry neither ``ApproveAfterDays`` nor
+#: ``ApproveUntilDate``: botocore's SSM model, documentation of ``PatchRule.ApproveAfterDays`` and
+#: ``PatchRule.ApproveUntilDate`` ("Not supported for Debian Server or Ubuntu Server"); their
+#: repositories publish no reliable release dates. A patch is approved as soon as it is published
+#: (like AWS's predefined Ubuntu/Debian baselines), so ``approveAfterDays`` cannot delay it and
+#: staged approval cannot stage it: the config refuses ``stagedApproval`` with these OSes.
+APPROVED_WHEN_PUBLISHED = frozenset({"UBUNTU", "DEBIAN"})
+
 
 @dataclass(frozen=True)
 class Stage:
     """One approval stage: the patch groups it serves and how long a patch waits."""
 
     name: str
-    approve_after_days: int
+    #: ``None``: approved when published (:data:`APPROVED_WHEN_PUBLISHED`), no delay allowed.
+    approve_after_days: int | None
     #: Patch groups registered to this stage's baseline. Empty for the default stage: its
     #: baseline is the OS's default baseline, which every unregistered patch group uses.
     patch_groups: tuple[str, ...]
 
 
-def stages(approve_after_days: Mapping[str, int], staged: bool) -> list[Stage]:
-    """The baselines to create per operating system.
+def stages(approve_after_days: Mapping[str, int], staged: bool, os_name: str) -> list[Stage]:
+    """The baselines to create for one operating system.
 
     Unstaged (the default, the budget's choice): ONE baseline per OS, registered as the OS's
     default baseline, so every patch group (Default, Dev, Test, Prod) resolves to it with the
     ``default`` delay. Staged: additionally one baseline per environment whose delay differs
     from the default, registered to that patch group (Dev gets patches before Prod).
+    An OS of :data:`APPROVED_WHEN_PUBLISHED` gets one baseline with no delay (AWS refuses one).
     """
+    if os_name in APPROVED_WHEN_PUBLISHED:
+        return [Stage("default", None, ())]
     default_days = approve_after_days["default"]
     result = [Stage("default", default_days, ())]
     if staged:

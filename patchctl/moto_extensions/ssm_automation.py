@@ -116,6 +116,26 @@ def run_children_with(runner: ChildRunner) -> Iterator[None]:
             _CHILD_RUNNER.remove(runner)
 
 
+#: Scripted statuses (test hook, :func:`report_statuses`): (statuses before the run, end status).
+_STATUS_SCRIPT: list[tuple[tuple[str, ...], str]] = []
+
+
+@contextlib.contextmanager
+def report_statuses(*before: str, end: str = "Success") -> Iterator[None]:
+    """Test hook: multi-account executions started in the block first report ``before``, one
+    status per read (e.g. ``Scheduled``, ``RunbookInProgress``: SSM's model has more non-terminal
+    statuses than ``InProgress``), then run as usual and end ``end`` instead of ``Success``
+    (e.g. ``CompletedWithSuccess``) when no location exceeded its error threshold."""
+    script = (before, end)
+    with _LOCK:
+        _STATUS_SCRIPT.append(script)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _STATUS_SCRIPT.remove(script)
+
+
 def _failure_for(account: str, region: str, document: str) -> str | None:
     for want_account, want_region, want_document, message in _FAILURES:
         if want_account not in (None, account) or want_region not in (None, region):
@@ -178,6 +198,8 @@ class _Execution:
     locations: list[_Location] = field(default_factory=list)
     parent_id: str | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
+    before: list[str] = field(default_factory=list)
+    success_status: str = "Success"
 
 
 def _store(account: str, region: str) -> dict[str, _Execution]:
@@ -376,6 +398,10 @@ def _advance(parent: _Execution) -> None:
     """One tick of rate control: each unfinished location runs its next batch to completion."""
     if parent.status in TERMINAL or not parent.locations:
         return
+    if parent.before:
+        parent.status = parent.before.pop(0)
+        return
+    parent.status = "InProgress"
     for location in parent.locations:
         if location.done:
             continue
@@ -396,7 +422,7 @@ def _advance(parent: _Execution) -> None:
                 f"TargetLocations[{', '.join(map(str, exceeded))}], remaining locations were not started."
             )
         else:
-            parent.status = "Success"
+            parent.status = parent.success_status
 
 
 def _run_child(parent: _Execution, child: _Child) -> None:
@@ -566,6 +592,8 @@ def start_automation_execution(self: SimpleSystemManagerResponse) -> ActionResul
         locations=locations,
         tags=self._get_param("Tags") or [],
     )
+    if specs and _STATUS_SCRIPT:
+        execution.before, execution.success_status = list(_STATUS_SCRIPT[-1][0]), _STATUS_SCRIPT[-1][1]
     if not specs:
         # A local execution: the runbook's steps are not interpreted; it succeeds unless a test
         # asked this account/Region to fail.

@@ -20,6 +20,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
+from patchctl.moto_extensions import ssm_baseline_rules
+
 log = logging.getLogger(__name__)
 
 #: Properties the AWS provider fills with a generated name when the program omits them.
@@ -192,6 +194,8 @@ class AwsMocks(pulumi.runtime.Mocks):
                 self._warn(message)
             return name, {"name": name, "outputs": self.stack_outputs.get(name, {}), "secretOutputNames": []}
 
+        if args.typ == "aws:ssm/patchBaseline:PatchBaseline":
+            _check_patch_baseline(args.name, args.inputs)
         account = self.account_of(args.provider)
         region = self.region_of(args.provider, args.inputs)
         prefix = _ID_PREFIX.get(args.typ, "")
@@ -363,6 +367,17 @@ class AwsMocks(pulumi.runtime.Mocks):
                 }
             ],
         }
+
+
+def _check_patch_baseline(name: str, inputs: Mapping[str, Any]) -> None:
+    """Refuse what CreatePatchBaseline refuses (the rule and its source: ``ssm_baseline_rules``)."""
+    rules = [
+        {"ApproveAfterDays": rule.get("approveAfterDays"), "ApproveUntilDate": rule.get("approveUntilDate")}
+        for rule in inputs.get("approvalRules") or []
+    ]
+    message = ssm_baseline_rules.refusal(inputs.get("operatingSystem"), rules)
+    if message:
+        raise ValueError(f"PatchBaseline {name}: ValidationException: {message}")
 
 
 def _policy_document(args: Mapping[str, Any]) -> dict[str, Any]:

@@ -208,6 +208,34 @@ def test_standalone_only_when_asgs_are_not_included(hub: Hub) -> None:
     }
 
 
+def test_non_terminal_statuses_keep_polling_and_completed_with_success_succeeds(hub: Hub) -> None:
+    # SSM's AutomationExecutionStatus has more non-terminal values than InProgress, and
+    # CompletedWithSuccess is a success (tests/hub/test_automation_statuses.py covers them all).
+    before = ("PendingApproval", "Approved", "Scheduled", "RunbookInProgress", "PendingChangeCalendarOverride")
+    with ssm_automation.report_statuses(*before, "ChangeCalendarOverrideApproved", end="CompletedWithSuccess"):
+        execution = hub.start(request(include_asg="No", waves=["Dev"]))
+        result = hub.finish(execution)
+
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    [wave] = json.loads(result["output"])["waves"]
+    [automation] = wave["automations"]
+    assert automation["status"] == "CompletedWithSuccess" and automation["ok"] is True
+    polls = [
+        e
+        for e in hub.history(execution)
+        if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"] == "describeAutomationExecutions"
+    ]
+    assert len(polls) == 6 + 3  # each scripted status once, then 6 locations at 2 at a time
+
+
+def test_completed_with_failure_stops_the_rollout(hub: Hub) -> None:
+    with ssm_automation.report_statuses("RunbookInProgress", end="CompletedWithFailure"):
+        result = hub.finish(hub.start(request(include_asg="No", waves=["Dev", "Test"])))
+    assert result["status"] == "FAILED" and result["error"] == "WaveErrorThresholdExceeded"
+    [dev] = json.loads(result["cause"])["waves"]
+    assert dev["automations"][0]["status"] == "CompletedWithFailure"
+
+
 # --------------------------------------------------------------------------- approval rejected
 
 

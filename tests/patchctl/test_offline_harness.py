@@ -104,6 +104,28 @@ def test_stack_reference_reads_known_outputs() -> None:
         render(build, mocks=AwsMocks(strict=True))
 
 
+def _baseline(name: str, os_name: str, **delay: Any) -> aws.ssm.PatchBaseline:
+    return aws.ssm.PatchBaseline(
+        name,
+        operating_system=os_name,
+        approval_rules=[
+            aws.ssm.PatchBaselineApprovalRuleArgs(
+                patch_filters=[aws.ssm.PatchBaselineApprovalRulePatchFilterArgs(key="PRIORITY", values=["Required"])],
+                **delay,
+            )
+        ],
+    )
+
+
+@pytest.mark.parametrize("delay", [{"approve_after_days": 7}, {"approve_until_date": "2026-11-16"}])
+def test_mocks_refuse_an_approval_delay_on_ubuntu_like_create_patch_baseline(delay: dict[str, Any]) -> None:
+    # SSM's PatchRule: ApproveAfterDays/ApproveUntilDate are not supported for Ubuntu/Debian Server.
+    with pytest.raises(Exception, match=r"ValidationException.*not supported for operating system UBUNTU"):
+        render(lambda: _baseline("ubuntu", "UBUNTU", **delay))
+    capture = render(lambda: (_baseline("ubuntu", "UBUNTU"), _baseline("al2023", "AMAZON_LINUX_2023", **delay)))
+    assert len(capture.of_type("aws:ssm/patchBaseline:PatchBaseline")) == 2
+
+
 def test_exports_become_stack_outputs() -> None:
     def build() -> None:
         bucket = aws.s3.Bucket("b", opts=pulumi.ResourceOptions(provider=account_provider("222222222222")))

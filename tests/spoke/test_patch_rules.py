@@ -44,7 +44,12 @@ def test_rendered_baselines_are_valid(child_capture: Any, child_config: Any) -> 
         assert baseline.inputs["approvedPatchesComplianceLevel"] in levels
         for rule in baseline.inputs["approvalRules"]:
             assert rule["complianceLevel"] in levels
-            assert rule["approveAfterDays"] == 7  # the seed's default
+            if os_name in patch_rules.APPROVED_WHEN_PUBLISHED:
+                # SSM PatchRule: ApproveAfterDays/ApproveUntilDate not supported for Ubuntu/Debian Server
+                assert rule.get("approveAfterDays") is None and rule.get("approveUntilDate") is None
+                assert "approved when published" in baseline.inputs["description"]
+            else:
+                assert rule["approveAfterDays"] == 7  # the seed's default
             for patch_filter in rule["patchFilters"]:
                 assert patch_filter["key"] in ssm_model.patch_filter_keys()
                 assert set(patch_filter["values"]) <= patch_rules.VALID_FILTER_VALUES[os_name][patch_filter["key"]]
@@ -59,12 +64,34 @@ def test_seed_defaults_security_critical_important() -> None:
 
 def test_stages() -> None:
     days = {"dev": 0, "test": 3, "prod": 7, "default": 7}
-    assert [(s.name, s.approve_after_days, s.patch_groups) for s in patch_rules.stages(days, False)] == [
+    assert [(s.name, s.approve_after_days, s.patch_groups) for s in patch_rules.stages(days, False, "WINDOWS")] == [
         ("default", 7, ())
     ]
-    staged = patch_rules.stages(days, True)
+    staged = patch_rules.stages(days, True, "AMAZON_LINUX_2023")
     assert [(s.name, s.approve_after_days, s.patch_groups) for s in staged] == [
         ("default", 7, ()),
         ("dev", 0, ("Dev",)),
         ("test", 3, ("Test",)),
     ]
+
+
+@pytest.mark.parametrize("os_name", ["UBUNTU", "DEBIAN"])
+def test_ubuntu_and_debian_get_one_baseline_without_a_delay(os_name: str) -> None:
+    days = {"dev": 0, "test": 3, "prod": 7, "default": 7}
+    for staged in (False, True):
+        assert patch_rules.stages(days, staged, os_name) == [patch_rules.Stage("default", None, ())]
+
+
+def test_the_no_delay_operating_systems_are_the_ones_botocore_documents() -> None:
+    shape = ssm_model._shapes().shape_for("PatchRule")
+    for member in ("ApproveAfterDays", "ApproveUntilDate"):
+        assert "Not supported for Debian Server or Ubuntu Server." in shape.members[member].documentation
+    assert {"UBUNTU", "DEBIAN"} == patch_rules.APPROVED_WHEN_PUBLISHED
+
+
+def test_staged_approval_with_ubuntu_or_debian_is_refused_with_the_reason() -> None:
+    for os_name in ("UBUNTU", "DEBIAN"):
+        with pytest.raises(ValueError, match=f"stagedApproval cannot stage {os_name}.*approved when published"):
+            PatchingConfig.model_validate({"stagedApproval": True, "operatingSystems": ["WINDOWS", os_name]})
+    assert PatchingConfig.model_validate({"stagedApproval": True, "operatingSystems": ["WINDOWS"]}).staged_approval
+    assert "UBUNTU" in PatchingConfig.model_validate({"stagedApproval": False}).operating_systems
