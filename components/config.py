@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from .errors import ConfigError
+from .naming import CHILD_DEPLOY_ROLE
 from .schedules import schedule_problem
 
 NAMESPACE = "org-patching"
@@ -42,6 +43,7 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)$")
 
@@ -99,6 +101,12 @@ def _rate_limit(value: str) -> str:
     return value
 
 
+def _role_arn(value: str) -> str:
+    if not _ROLE_ARN.match(value):
+        raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    return value
+
+
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an e-mail address")
@@ -113,6 +121,7 @@ Schedule = Annotated[str, AfterValidator(_schedule)]
 RoleName = Annotated[str, AfterValidator(_role_name)]
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 Email = Annotated[str, AfterValidator(_email)]
+RoleArn = Annotated[str, AfterValidator(_role_arn)]
 
 
 class Model(BaseModel):
@@ -293,6 +302,36 @@ class CatalogConfig(Model):
     principal_role_names: list[RoleName] = Field(default_factory=lambda: ["OrganizationAccountAccessRole"])
 
 
+class BootstrapConfig(Model):
+    """The StackSet that creates the child deploy role (``naming.CHILD_DEPLOY_ROLE``) in every
+    member account of ``targets``, trusted only by ``deployPrincipalArn`` within the organization.
+
+    ``callAs``: ``SELF`` when the central stack runs in the management account,
+    ``DELEGATED_ADMIN`` when it runs in a StackSets delegated administrator (docs/enrollment.md).
+    """
+
+    enabled: bool = True
+    #: The role in the central account that runs ``pulumi up -s child`` (e.g. the GitHub OIDC role).
+    deploy_principal_arn: RoleArn | None = None
+    #: OU ids or the root id (``r-xxxx``); accounts that join them later get the role automatically.
+    targets: list[OuId] = Field(default_factory=list)
+    call_as: Literal["SELF", "DELEGATED_ADMIN"] = "DELEGATED_ADMIN"
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, values: list[str]) -> list[str]:
+        return _unique(values, "target")
+
+    def problem(self) -> tuple[str, str] | None:
+        """(key, message) when enabled but incomplete. Checked by ``CentralConfig``, so an omitted
+        section (enabled by default) is reported under ``bootstrap.<key>`` too."""
+        if self.enabled and self.deploy_principal_arn is None:
+            return "deployPrincipalArn", "is required while bootstrap is enabled (or set bootstrap.enabled: false)"
+        if self.enabled and not self.targets:
+            return "targets", "needs at least one OU or root id while bootstrap is enabled"
+        return None
+
+
 # --------------------------------------------------------------------------- child
 
 
@@ -334,6 +373,8 @@ class CentralConfig(StackConfig):
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
     emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    #: Enabled by default, so ``deployPrincipalArn`` and ``targets`` are required unless turned off.
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.
     regions: list[Region] = Field(default_factory=list)
     #: Child account ids, for Athena partition projection over the compliance data (an
@@ -350,6 +391,13 @@ class CentralConfig(StackConfig):
     def _unique_accounts(cls, values: list[str]) -> list[str]:
         return _unique(values, "account")
 
+    @model_validator(mode="after")
+    def _bootstrap_complete(self) -> CentralConfig:
+        problem = self.bootstrap.problem()
+        if problem:
+            raise PathError(("bootstrap", problem[0]), problem[1])
+        return self
+
 
 class ChildConfig(StackConfig):
     stack: Literal["child"]
@@ -358,7 +406,9 @@ class ChildConfig(StackConfig):
     accounts: list[AccountConfig] | None = None
     regions: list[Region] = Field(min_length=1)
     discover: DiscoveryConfig | None = None
-    deploy_role_name: RoleName = "OrganizationAccountAccessRole"
+    #: The role the hub's bootstrap StackSet creates; ``OrganizationAccountAccessRole`` only
+    #: works when the child stack runs with management-account credentials.
+    deploy_role_name: RoleName = CHILD_DEPLOY_ROLE
     external_id: str | None = Field(default=None, min_length=2, max_length=1224)
 
     @field_validator("regions")

@@ -9,6 +9,10 @@ from __future__ import annotations
 PREFIX = "org-patching"
 
 # --- IAM (global, one per child account) -----------------------------------------------
+#: Role the child stack's providers assume in every member account. The hub's bootstrap
+#: StackSet (``components/hub/deploy_role_bootstrap.yaml``) creates it, trusted only by the
+#: central deploy principal; it is the default ``org-patching:deployRoleName``.
+CHILD_DEPLOY_ROLE = "org-patching-deploy"
 #: Instance profile every patched instance uses (the seed's name, kept for familiarity).
 INSTANCE_PROFILE = "InstanceProfileforPatching"
 INSTANCE_ROLE = "org-patching-instance"
@@ -43,6 +47,8 @@ CONFIG_RULE = "org-patching-patch-tags"
 RESOURCE_DATA_SYNC = "org-patching-inventory"
 
 # --- Hub ------------------------------------------------------------------------------------
+#: The service-managed StackSet that creates ``CHILD_DEPLOY_ROLE`` in every member account.
+DEPLOY_ROLE_STACK_SET = "org-patching-deploy-role"
 GLUE_DATABASE = "managed_instances_database"
 EMERGENCY_STATE_MACHINE = "org-patching-emergency"
 #: EventBridge source of the events org-patching emits.

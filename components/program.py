@@ -15,7 +15,7 @@ from .partitions import partition_of
 
 #: Version of the stack-output contract (``schemas/*.schema.json``). Bump the major on any
 #: breaking change: app teams read these through StackReferences.
-OUTPUTS_VERSION = "1.0"
+OUTPUTS_VERSION = "1.1"
 
 MANAGED_BY_TAGS = {"managed-by": "org-patching"}
 

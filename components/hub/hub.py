@@ -11,6 +11,7 @@ from .. import naming
 from ..config import CentralConfig
 from ..spoke.runbooks import render_runbook
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
+from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
 
@@ -25,6 +26,7 @@ class PatchingHub(pulumi.ComponentResource):
     compliance: ComplianceLake
     emergency: EmergencyPatching
     catalog: SelfServiceCatalog
+    bootstrap: DeployRoleBootstrap | None
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -60,6 +62,8 @@ class PatchingHub(pulumi.ComponentResource):
             SelfServiceCatalogArgs(config=cfg, kms_key_arn=self.compliance.key.arn, partition=args.partition),
             opts=child,
         )
+        boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
+        self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None
         self.register_outputs({})
 
     def extra_outputs(self) -> dict[str, Any]:
@@ -75,4 +79,5 @@ class PatchingHub(pulumi.ComponentResource):
                 "productId": self.catalog.product.id,
                 "templateUrl": self.catalog.template_url,
             },
+            **({"bootstrap": {"deployRoleName": self.bootstrap.role_name}} if self.bootstrap else {}),
         }

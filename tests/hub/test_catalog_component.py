@@ -35,6 +35,7 @@ def build(**catalog: Any) -> Capture:
             "central_account_id": HUB,
             "home_region": "eu-west-1",
             "accounts": ["111111111111"],
+            "bootstrap": {"enabled": False},  # tested in test_deploy_role_bootstrap.py
             "catalog": catalog,
         }
     )
