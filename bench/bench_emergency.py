@@ -31,7 +31,7 @@ import boto3
 from moto import mock_aws
 
 from components import naming
-from components.config import CentralConfig
+from components.config import BootstrapConfig, CentralConfig
 from components.runbooks import render_runbook
 from patchctl.demo.emergency import deploy_emergency_hub
 from patchctl.moto_extensions import lambda_in_process, ssm_automation
@@ -51,6 +51,7 @@ def _state_machine(accounts: list[str]) -> str:
         home_region=REGION,
         regions=REGIONS,
         accounts=accounts[:1],
+        bootstrap=BootstrapConfig(enabled=False),  # only the emergency hub is deployed here
     )
     runbooks = {name: render_runbook(name) for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)}
     return deploy_emergency_hub(boto3.session.Session(region_name=REGION), cfg, runbooks).machine_arn

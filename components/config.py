@@ -36,11 +36,13 @@ from .config_types import (
     OuId,
     RateLimit,
     Region,
+    RoleArn,
     RoleName,
     Schedule,
     unique,
 )
 from .errors import ConfigError
+from .naming import CHILD_DEPLOY_ROLE
 
 __all__ = [
     "NAMESPACE",
@@ -231,6 +233,36 @@ class CatalogConfig(Model):
     principal_role_names: list[RoleName] = Field(default_factory=lambda: ["OrganizationAccountAccessRole"])
 
 
+class BootstrapConfig(Model):
+    """The StackSet that creates the child deploy role (``naming.CHILD_DEPLOY_ROLE``) in every
+    member account of ``targets``, trusted only by ``deployPrincipalArn`` within the organization.
+
+    ``callAs``: ``SELF`` when the central stack runs in the management account,
+    ``DELEGATED_ADMIN`` when it runs in a StackSets delegated administrator (docs/enrollment.md).
+    """
+
+    enabled: bool = True
+    #: The role in the central account that runs ``pulumi up -s child`` (e.g. the GitHub OIDC role).
+    deploy_principal_arn: RoleArn | None = None
+    #: OU ids or the root id (``r-xxxx``); accounts that join them later get the role automatically.
+    targets: list[OuId] = Field(default_factory=list)
+    call_as: Literal["SELF", "DELEGATED_ADMIN"] = "DELEGATED_ADMIN"
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, values: list[str]) -> list[str]:
+        return unique(values, "target")
+
+    def problem(self) -> tuple[str, str] | None:
+        """(key, message) when enabled but incomplete. Checked by ``CentralConfig``, so an omitted
+        section (enabled by default) is reported under ``bootstrap.<key>`` too."""
+        if self.enabled and self.deploy_principal_arn is None:
+            return "deployPrincipalArn", "is required while bootstrap is enabled (or set bootstrap.enabled: false)"
+        if self.enabled and not self.targets:
+            return "targets", "needs at least one OU or root id while bootstrap is enabled"
+        return None
+
+
 # --------------------------------------------------------------------------- child
 
 
@@ -272,6 +304,8 @@ class CentralConfig(StackConfig):
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
     emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    #: Enabled by default, so ``deployPrincipalArn`` and ``targets`` are required unless turned off.
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.
     regions: list[Region] = Field(default_factory=list)
     #: Child account ids, for Athena partition projection over the compliance data (an
@@ -288,6 +322,13 @@ class CentralConfig(StackConfig):
     def _unique_accounts(cls, values: list[str]) -> list[str]:
         return unique(values, "account")
 
+    @model_validator(mode="after")
+    def _bootstrap_complete(self) -> CentralConfig:
+        problem = self.bootstrap.problem()
+        if problem:
+            raise PathError(("bootstrap", problem[0]), problem[1])
+        return self
+
 
 class ChildConfig(StackConfig):
     stack: Literal["child"]
@@ -296,7 +337,9 @@ class ChildConfig(StackConfig):
     accounts: list[AccountConfig] | None = None
     regions: list[Region] = Field(min_length=1)
     discover: DiscoveryConfig | None = None
-    deploy_role_name: RoleName = "OrganizationAccountAccessRole"
+    #: The role the hub's bootstrap StackSet creates; ``OrganizationAccountAccessRole`` only
+    #: works when the child stack runs with management-account credentials.
+    deploy_role_name: RoleName = CHILD_DEPLOY_ROLE
     external_id: str | None = Field(default=None, min_length=2, max_length=1224)
 
     @field_validator("regions")

@@ -22,6 +22,7 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)$")
 
@@ -73,6 +74,12 @@ def _role_name(value: str) -> str:
     return value
 
 
+def _role_arn(value: str) -> str:
+    if not _ROLE_ARN.match(value):
+        raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    return value
+
+
 def _rate_limit(value: str) -> str:
     if not _RATE_LIMIT.match(value):
         raise ValueError(f"{value!r} is not a count (e.g. 10) or a percentage (e.g. 10%)")
@@ -91,6 +98,7 @@ OuId = Annotated[str, AfterValidator(_ou_id)]
 Region = Annotated[str, AfterValidator(_region)]
 Schedule = Annotated[str, AfterValidator(_schedule)]
 RoleName = Annotated[str, AfterValidator(_role_name)]
+RoleArn = Annotated[str, AfterValidator(_role_arn)]
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 Email = Annotated[str, AfterValidator(_email)]
 

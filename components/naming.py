@@ -13,6 +13,10 @@ from __future__ import annotations
 PREFIX = "org-patching"
 
 # --- IAM (global, one per child account) -----------------------------------------------
+#: Role the child stack's providers assume in every member account. The hub's bootstrap
+#: StackSet (``components/hub/deploy_role_bootstrap.yaml``) creates it, trusted only by the
+#: central deploy principal; it is the default ``org-patching:deployRoleName``.
+CHILD_DEPLOY_ROLE = "org-patching-deploy"
 #: Instance profile every patched instance uses (the seed's name, kept for familiarity).
 INSTANCE_PROFILE = "InstanceProfileforPatching"
 INSTANCE_ROLE = "org-patching-instance"
@@ -90,6 +94,8 @@ def sweep_rule(number: int) -> str:
 REBAKE_TAG = "org-patching:builder-for"
 
 # --- Hub ------------------------------------------------------------------------------------
+#: The service-managed StackSet that creates ``CHILD_DEPLOY_ROLE`` in every member account.
+DEPLOY_ROLE_STACK_SET = "org-patching-deploy-role"
 GLUE_DATABASE = "managed_instances_database"
 ATHENA_WORKGROUP = "org-patching"
 COMPLIANCE_KEY_ALIAS = "alias/org-patching-compliance"

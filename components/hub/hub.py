@@ -15,6 +15,7 @@ from .. import naming
 from ..config import CentralConfig
 from ..runbooks import render_runbook
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
+from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
 
@@ -29,6 +30,7 @@ class PatchingHub(pulumi.ComponentResource):
     compliance: ComplianceLake
     emergency: EmergencyPatching
     catalog: SelfServiceCatalog
+    bootstrap: DeployRoleBootstrap | None
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -71,6 +73,8 @@ class PatchingHub(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
+        self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None
         self.register_outputs({})
 
     def outputs(self) -> dict[str, Any]:
@@ -79,4 +83,5 @@ class PatchingHub(pulumi.ComponentResource):
             "compliance": self.compliance.outputs(),
             "emergency": self.emergency.outputs(),
             "catalog": self.catalog.outputs(),
+            **({"bootstrap": {"deployRoleName": self.bootstrap.role_name}} if self.bootstrap else {}),
         }

@@ -18,14 +18,16 @@ from ..contract import contract_summary
 from ..hub.hub import PatchingHub
 from .child import AccountSpokes
 
-#: Version of both stacks' output contract. Bump the major on any breaking change.
-OUTPUTS_VERSION = "1.0"
+#: Versions of the stacks' output contracts. Bump the major on any breaking change, the minor
+#: when a key is added (1.1: the central stack's ``bootstrap`` section).
+CENTRAL_OUTPUTS_VERSION = "1.1"
+CHILD_OUTPUTS_VERSION = "1.0"
 
 
 def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:
     """The central stack's outputs (schema: ``schemas/central-outputs.schema.json``)."""
     return {
-        "outputsVersion": OUTPUTS_VERSION,
+        "outputsVersion": CENTRAL_OUTPUTS_VERSION,
         "orgId": cfg.org_id,
         "centralAccountId": cfg.central_account_id,
         "homeRegion": cfg.home_region,
@@ -45,7 +47,7 @@ def child_outputs(cfg: ChildConfig, built: Mapping[str, AccountSpokes]) -> dict[
         for account_id, spokes in built.items()
     }
     return {
-        "outputsVersion": OUTPUTS_VERSION,
+        "outputsVersion": CHILD_OUTPUTS_VERSION,
         "orgId": cfg.org_id,
         "centralAccountId": cfg.central_account_id,
         "tagContract": contract_summary(),

@@ -296,7 +296,7 @@ def step_custom_window(emu: Emulator, world: World, say: Narrator, result: DemoR
 def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
     """A zero-day: the central team rolls a patch out in two waves, Prod after approval."""
     from components import naming
-    from components.config import CentralConfig
+    from components.config import BootstrapConfig, CentralConfig
     from components.runbooks import render_runbook
     from patchctl.demo.emergency import deploy_emergency_hub
     from patchctl.moto_extensions import ssm_automation
@@ -309,6 +309,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
         home_region=world.home_region,
         regions=list(world.regions),
         accounts=[a.id for a in world.accounts],
+        bootstrap=BootstrapConfig(enabled=False),  # only the emergency hub is deployed here
     )
     runbooks = {name: render_runbook(name) for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)}
     hub = deploy_emergency_hub(emu.session(world.hub_account, world.home_region), cfg, runbooks)

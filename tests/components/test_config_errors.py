@@ -162,8 +162,8 @@ def test_wrong_types_are_plain_sentences(tmp_path: Path, old: str, new: str, exp
 
 def test_secure_values_become_placeholders_with_a_note(tmp_path: Path) -> None:
     text = CHILD.replace(
-        "  org-patching:deployRoleName: OrganizationAccountAccessRole\n",
-        "  org-patching:deployRoleName: OrganizationAccountAccessRole\n"
+        "  org-patching:deployRoleName: org-patching-deploy\n",
+        "  org-patching:deployRoleName: org-patching-deploy\n"
         "  org-patching:externalId:\n    secure: v1:abc123:ZmFrZS1jaXBoZXJ0ZXh0\n",
     )
     notes: list[str] = []

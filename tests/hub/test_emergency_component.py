@@ -29,6 +29,7 @@ def config(**emergency: Any) -> CentralConfig:
             "home_region": "eu-west-1",
             "regions": ["eu-west-1", "us-east-1"],
             "accounts": ["111111111111"],
+            "bootstrap": {"enabled": False},  # tested in test_deploy_role_bootstrap.py
             "emergency": {"approvers": ["sec@example.com", "ops@example.com"], **emergency},
         }
     )

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from components import naming
-from components.config import CentralConfig
+from components.config import BootstrapConfig, CentralConfig
 from components.hub.emergency_patching import DETAIL_TYPE, render_definition
 from patchctl.demo.emergency import EmergencyHub, deploy_emergency_hub
 from patchctl.moto_extensions import ssm_automation
@@ -112,6 +112,7 @@ def _build_hub() -> Hub:
         home_region=REGION,
         regions=REGIONS,
         accounts=ACCOUNTS,
+        bootstrap=BootstrapConfig(enabled=False),  # tested in test_deploy_role_bootstrap.py
     )
     runbooks = {
         naming.RUNBOOK_STANDALONE: _runbook(STANDALONE_PARAMETERS),

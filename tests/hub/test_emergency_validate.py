@@ -28,6 +28,7 @@ CFG = CentralConfig.model_validate(
         "home_region": "eu-west-1",
         "regions": ["eu-west-1", "eu-central-1"],
         "accounts": ["111111111111"],
+        "bootstrap": {"enabled": False},  # tested in test_deploy_role_bootstrap.py
     }
 )
 ADMIN = "arn:aws:iam::123456789012:role/org-patching-automation-administration"

@@ -162,8 +162,8 @@ def test_shard_elsewhere_uses_the_projects_hub_config_with_secrets_and_esc(
     shard.parent.mkdir()
     text = (ROOT / "Pulumi.child.yaml").read_text()
     text = "environment:\n  - acme/patching-eu\n" + text.replace(
-        "  org-patching:deployRoleName: OrganizationAccountAccessRole\n",
-        "  org-patching:deployRoleName: OrganizationAccountAccessRole\n"
+        "  org-patching:deployRoleName: org-patching-deploy\n",
+        "  org-patching:deployRoleName: org-patching-deploy\n"
         "  org-patching:externalId:\n    secure: v1:abc123:ZmFrZS1jaXBoZXJ0ZXh0\n",
     )
     shard.write_text(text)

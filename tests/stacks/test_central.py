@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from components.stacks.outputs import OUTPUTS_VERSION
+from components.stacks.outputs import CENTRAL_OUTPUTS_VERSION
 from components.stacks.providers import IGNORED_TAG_PREFIXES, MANAGED_BY_TAGS
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "central-outputs.schema.json"
@@ -19,7 +19,7 @@ SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "central-outputs.sche
 def test_outputs_match_the_schema(central_capture: Any) -> None:
     outputs = central_capture.outputs
     jsonschema.validate(outputs, json.loads(SCHEMA.read_text()))
-    assert outputs["outputsVersion"] == OUTPUTS_VERSION
+    assert outputs["outputsVersion"] == CENTRAL_OUTPUTS_VERSION
     assert outputs["compliance"]["inventoryBucket"] != outputs["compliance"]["patchLogBucket"]
 
 

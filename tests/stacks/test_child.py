@@ -42,7 +42,8 @@ def test_one_provider_per_account_named_by_its_id(child_capture: Any) -> None:
         roles = json.loads(provider.inputs["assumeRoles"])
         assert roles == [
             {
-                "roleArn": f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                # the role the hub's bootstrap StackSet creates (the child's default deployRoleName)
+                "roleArn": f"arn:aws:iam::{account}:role/{naming.CHILD_DEPLOY_ROLE}",
                 "sessionName": "org-patching-child-stack",
             }
         ]
