@@ -16,7 +16,7 @@ from cfnlint.decode import decode_str
 
 from components import naming
 from components.hub.deploy_role_bootstrap import TEMPLATE_FILE
-from components.spoke import account_baseline, regional_spoke
+from components.spoke import account_baseline
 
 TEXT = Path(TEMPLATE_FILE).read_text()
 TEMPLATE, _ = decode_str(TEXT)
@@ -124,7 +124,7 @@ def test_the_child_stacks_names_are_inside_the_policy() -> None:
         naming.WINDOW_TAGGING_ROLE,
         naming.OVERRIDE_LIST_ROLE,
         naming.CATALOG_LAUNCH_ROLE,
-        account_baseline.EVENT_FORWARDING_ROLE,
+        naming.EVENT_FORWARDING_ROLE,
     ):
         assert allows("iam:CreateRole", role + name) and allows("iam:PassRole", role + name), name
         assert allows("iam:AttachRolePolicy", role + name)
@@ -141,13 +141,13 @@ def test_the_child_stacks_names_are_inside_the_policy() -> None:
     assert allows(
         "ssm:CreateResourceDataSync", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:resource-data-sync/{naming.RESOURCE_DATA_SYNC}"
     )
-    assert allows("sqs:CreateQueue", f"arn:aws:sqs:eu-west-1:{ACCOUNT}:{account_baseline.DEAD_LETTER_QUEUE}")
+    assert allows("sqs:CreateQueue", f"arn:aws:sqs:eu-west-1:{ACCOUNT}:{naming.DEAD_LETTER_QUEUE}")
     assert allows(
-        "logs:CreateLogGroup", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:{account_baseline.FUNCTION_LOG_GROUP}"
+        "logs:CreateLogGroup", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:{naming.FUNCTION_LOG_GROUP}"
     )
-    for rule in (naming.CONFIG_RULE, regional_spoke.SWEEP_RULE, regional_spoke.COMPLIANCE_RULE):
+    for rule in (naming.CONFIG_RULE, naming.SWEEP_RULE, naming.COMPLIANCE_EVENT_RULE):
         assert rule.startswith(naming.PREFIX)
-    assert allows("events:PutRule", f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/{regional_spoke.SWEEP_RULE}-1")
+    assert allows("events:PutRule", f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/{naming.SWEEP_RULE}-1")
     assert allows("ssm:CreateAssociation", "arn:aws:ssm:eu-west-1::document/AWS-GatherSoftwareInventory")
 
 
