@@ -30,9 +30,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import ChildConfig, load_stack_file, parse_config
-from patchctl.commands.preview import render_stack
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, render
+from patchctl.stack_render import render_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"]

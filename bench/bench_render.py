@@ -17,9 +17,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import load_stack_file
-from patchctl.commands.preview import render_stack
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import render
+from patchctl.stack_render import render_stack
 
 RUNS = 5
 

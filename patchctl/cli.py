@@ -15,10 +15,6 @@ from collections.abc import Sequence
 
 from patchctl import commands
 
-EXIT_OK = 0
-EXIT_VIOLATION = 1
-EXIT_BAD_INPUT = 2
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="patchctl", description=__doc__.splitlines()[0] if __doc__ else None)

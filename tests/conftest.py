@@ -44,6 +44,6 @@ def central_config():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def central_capture(central_config):  # type: ignore[no-untyped-def]
     """The example central stack rendered under mocks (shared: rendering is the slow part)."""
-    from patchctl.commands.preview import render_stack
+    from patchctl.stack_render import render_stack
 
     return render_stack(central_config)

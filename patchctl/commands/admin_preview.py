@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from patchctl.commands.preview import InputError, load_policy_config
-from patchctl.offline.analyzer import DEFAULT_PACK_DIR, InProcessAnalyzer, PolicyConfigError, evaluate, load_pack
+from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, InputError
+from patchctl.offline.analyzer import PolicyConfigError
 from patchctl.offline.document import build_document, print_tree, write_document
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, ProgramError, render_program
+from patchctl.policy_run import load_policy_config, run_policies
 
 #: Where the admin program lives, relative to the repository root.
 DEFAULT_PROGRAM_DIR = Path(__file__).resolve().parents[2] / "deployments"
@@ -178,22 +179,10 @@ def print_deployments(document: dict[str, Any], out: TextIO) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         capture = render_admin(args.program, args.stack, args.config)
-        result = None
-        if args.policies:
-            analyzer = InProcessAnalyzer(load_pack(DEFAULT_PACK_DIR))
-            try:
-                result = evaluate(
-                    capture.resources,
-                    analyzer,
-                    project=capture.project,
-                    stack=capture.stack,
-                    user_config=load_policy_config(args.policy_config),
-                )
-            finally:
-                analyzer.close()
+        result = run_policies(capture, load_policy_config(args.policy_config)) if args.policies else None
     except (InputError, ProgramError, PolicyConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     document = cloud_document(capture, result)
     if args.json_out:
         write_document(document, args.json_out)
@@ -202,4 +191,4 @@ def run(args: argparse.Namespace) -> int:
         print_deployments(document, sys.stdout)
         if args.json_out:
             print(f"wrote {args.json_out}")
-    return 1 if document["summary"]["violations"]["mandatory"] else 0
+    return EXIT_VIOLATION if document["summary"]["violations"]["mandatory"] else EXIT_OK

@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from components.naming import GLUE_DATABASE
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
+from patchctl.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION
+
 #: GitHub caps one step summary at 1 MiB; a runaway violation list must not eat it.
 MAX_VIOLATIONS_PER_STACK = 50
 _LEVEL_ICON = {"mandatory": "❌", "remediate": "🔧", "advisory": "⚠️"}

@@ -24,7 +24,7 @@ def render_child(central_capture: Any) -> Callable[..., Any]:
     import yaml
 
     from components.config import parse_config
-    from patchctl.commands.preview import render_stack
+    from patchctl.stack_render import render_stack
 
     raw = yaml.safe_load((REPO_ROOT / "Pulumi.child.yaml").read_text())["config"]
 
