@@ -25,7 +25,7 @@ preview: setup
 
 ## A full patch cycle for a simulated organization on the local AWS emulator (moto).
 demo: setup
-	$(PY) -m patchctl demo --out $(OUT)/demo
+	$(PY) -m devkit demo --out $(OUT)/demo
 
 test: setup
 	$(PY) -m pytest

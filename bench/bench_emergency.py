@@ -33,8 +33,8 @@ from moto import mock_aws
 from components import naming
 from components.config import CentralConfig
 from components.spoke.runbooks import render_runbook
-from patchctl.demo.emergency import deploy_emergency_hub
-from patchctl.moto_extensions import lambda_in_process, ssm_automation
+from devkit.demo.emergency import deploy_emergency_hub
+from devkit.moto_extensions import lambda_in_process, ssm_automation
 
 HUB, REGION = "123456789012", "us-east-1"
 REGIONS = ["us-east-1", "eu-west-1"]

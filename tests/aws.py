@@ -30,7 +30,7 @@ ROLE = "OrganizationAccountAccessRole"
 
 def fake_env() -> dict[str, str]:
     """Environment every moto test runs with (no real credentials can leak in): the emulator's."""
-    from patchctl.emulator import EMULATOR_ENV
+    from devkit.emulator import EMULATOR_ENV
 
     return dict(EMULATOR_ENV)
 
@@ -440,8 +440,8 @@ def automation(
     execution_id: str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
 ) -> dict[str, Any]:
     """Run a rendered runbook as SSM Automation walks it (the emulator's interpreter, shared
-    with ``patchctl demo``), as ``account`` in ``region``."""
-    from patchctl.moto_extensions._runbook_interpreter import run_runbook
+    with ``python -m devkit demo``), as ``account`` in ``region``."""
+    from devkit.runbook_interpreter import run_runbook
 
     return run_runbook(
         content, parameters, account, region, as_account=as_account, run_command=run_command, execution_id=execution_id

@@ -14,7 +14,7 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in-process, fake credentials, the project's moto extension installed, no retry sleeps."""
     from moto import mock_aws
 
-    from patchctl import moto_extensions
+    from devkit import moto_extensions
     from tests import aws
 
     for key, value in aws.fake_env().items():
@@ -47,3 +47,16 @@ def central_capture(central_config):  # type: ignore[no-untyped-def]
     from patchctl.stack_render import render_stack
 
     return render_stack(central_config)
+
+
+# --- reporting and the dev kit's synthetic fleet: one generated fleet, shared by the session --------------------
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A small fleet with every case present (``tests.report.helpers.SPEC``); tests only read it."""
+    from devkit.fleet import generate_fleet
+    from tests.report.helpers import SPEC, Fleet
+
+    root = tmp_path_factory.mktemp("bucket")
+    return Fleet(root, SPEC, generate_fleet(root, SPEC))

@@ -3,7 +3,7 @@
 Real use: ``--athena --workgroup W --database D`` runs the named queries in the workgroup the
 ComplianceLake created (results location, encryption and scan limits come from it). Offline:
 ``--source DIR`` runs the same SQL on DuckDB over a copy of the resource data sync bucket
-(``aws s3 sync s3://<bucket> DIR``) or over ``patchctl fleet`` output. Both write the same
+(``aws s3 sync s3://<bucket> DIR``) or over ``python -m devkit fleet`` output. Both write the same
 CSV per query, ``report.json`` and a self-contained ``index.html`` into ``--out``.
 """
 

@@ -18,8 +18,8 @@ import pytest
 from components import naming
 from components.config import CentralConfig
 from components.hub.emergency_patching import DETAIL_TYPE, render_definition
-from patchctl.demo.emergency import EmergencyHub, deploy_emergency_hub
-from patchctl.moto_extensions import ssm_automation
+from devkit.demo.emergency import EmergencyHub, deploy_emergency_hub
+from devkit.moto_extensions import ssm_automation
 
 HUB = "123456789012"  # moto runs aws-sdk tasks as its default account
 REGION = "us-east-1"
@@ -88,7 +88,7 @@ class Hub(EmergencyHub):
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     from moto import mock_aws
 
-    from patchctl.moto_extensions import lambda_in_process
+    from devkit.moto_extensions import lambda_in_process
 
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from patchctl.moto_extensions import ssm_patching
+from devkit.moto_extensions import ssm_patching
 from tests import aws
 
 app = importlib.import_module("lambda_src.override_list.app")

@@ -10,7 +10,7 @@ import tag_contract
 
 from components import naming
 from components.spoke.runbooks import asg_rebake, render_runbook
-from patchctl.moto_extensions import autoscaling_refresh, ssm_patching
+from devkit.moto_extensions import autoscaling_refresh, ssm_patching
 from tests import aws
 
 NEW_AMI_TAG = "org-patching:asg"

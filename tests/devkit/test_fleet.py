@@ -1,14 +1,18 @@
-"""The synthetic fleet: deterministic, split-invariant, and internally consistent."""
+"""The synthetic fleet: deterministic, split-invariant, and internally consistent; and its command,
+``python -m devkit fleet``, whose output ``patchctl report`` reads."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from patchctl.report.fleet import FleetSpec, generate_fleet
+from devkit.cli import main as devkit
+from devkit.fleet import FleetSpec, generate_fleet
+from patchctl.cli import main as patchctl
 from tests.report.helpers import Fleet
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -70,3 +74,35 @@ def test_bad_spec_is_refused_before_writing(tmp_path: Path, change: dict[str, in
     with pytest.raises(ValueError, match=message):
         generate_fleet(tmp_path / "x", FleetSpec(**change))  # type: ignore[arg-type]
     assert not (tmp_path / "x").exists()
+
+
+def test_fleet_command_prints_known_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    figures_file = tmp_path / "figures.json"
+    code = devkit(
+        [
+            "fleet",
+            str(tmp_path / "bucket"),
+            "--accounts",
+            "2",
+            "--regions",
+            "1",
+            "--instances",
+            "10",
+            "--figures",
+            str(figures_file),
+        ]
+    )
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(figures_file.read_text(encoding="utf-8"))
+    assert printed["instances"] + printed["terminated"] == 20
+    assert patchctl(["report", "--source", str(tmp_path / "bucket"), "--out", str(tmp_path / "out")]) == 0
+    document = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert document["summary"]["instances"] == printed["instances"]
+
+
+def test_fleet_command_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert devkit(["fleet", str(tmp_path / "f"), "--regions", "99"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("devkit fleet: "), lines
+    assert not (tmp_path / "f").exists()

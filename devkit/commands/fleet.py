@@ -1,4 +1,4 @@
-"""``patchctl fleet DIR``: write a synthetic fleet laid out exactly like SSM resource data sync.
+"""``python -m devkit fleet DIR``: write a synthetic fleet laid out exactly like SSM resource data sync.
 
 For demos, the report's tests and the bench: N accounts x R regions x M instances, each with
 its AWS:InstanceInformation, AWS:Tag, AWS:ComplianceSummary and AWS:ComplianceItem file, and
@@ -19,7 +19,7 @@ EXIT_BAD_INPUT = 2
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    from patchctl.report.fleet import DEFAULT_SLA_DAYS
+    from devkit.fleet import DEFAULT_SLA_DAYS
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "fleet",
@@ -41,7 +41,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from patchctl.report.fleet import FleetSpec, generate_fleet
+    from devkit.fleet import FleetSpec, generate_fleet
 
     spec = FleetSpec(
         accounts=args.accounts,
@@ -55,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
     )
     problems = spec.problems()
     if problems:
-        print(f"patchctl fleet: {problems[0]}", file=sys.stderr)
+        print(f"devkit fleet: {problems[0]}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.dir.exists() and not args.dir.is_dir():
-        print(f"patchctl fleet: {args.dir}: exists and is not a directory", file=sys.stderr)
+        print(f"devkit fleet: {args.dir}: exists and is not a directory", file=sys.stderr)
         return EXIT_BAD_INPUT
     started = time.perf_counter()
     figures = generate_fleet(args.dir, spec)

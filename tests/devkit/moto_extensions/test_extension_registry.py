@@ -1,10 +1,10 @@
-"""``patchctl.moto_extensions.install()`` finds this area's modules and their operations answer through boto3."""
+"""``devkit.moto_extensions.install()`` finds this area's modules and their operations answer through boto3."""
 
 from __future__ import annotations
 
 import pkgutil
 
-import patchctl.moto_extensions as extensions
+import devkit.moto_extensions as extensions
 from tests import aws
 
 MINE = {"autoscaling_refresh", "ec2_images", "ssm_inventory", "ssm_patching"}

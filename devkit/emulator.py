@@ -1,6 +1,6 @@
 """The local AWS emulator: moto in-process, several accounts, the project's moto extension.
 
-Used by ``patchctl demo`` and by the tests. An account is chosen the way moto maps it:
+Used by ``python -m devkit demo`` and by the tests. An account is chosen the way moto maps it:
 ``sts.assume_role`` into ``arn:aws:iam::<account>:role/<name>`` returns credentials whose
 calls land in that account. Lambda handlers use boto3's default session, so running one
 "as account X in region Y" swaps those credentials into the environment for the call.
@@ -62,7 +62,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         from moto import mock_aws
 
-        from patchctl import moto_extensions
+        from devkit import moto_extensions
 
         ambient = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID")
         self._saved_env = {key: os.environ.get(key) for key in (*self._env, *ambient)}

@@ -7,10 +7,10 @@ import io
 import json
 from pathlib import Path
 
-from patchctl.cli import main
-from patchctl.demo.narrative import Narrator
-from patchctl.demo.run import run_demo
-from patchctl.demo.world import Scenario
+from devkit.cli import main
+from devkit.demo.narrative import Narrator
+from devkit.demo.run import run_demo
+from devkit.demo.world import Scenario
 
 
 def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from patchctl.moto_extensions import ssm_patching
+from devkit.moto_extensions import ssm_patching
 from tests import aws
 
 ACCOUNT, REGION = aws.ACCOUNTS[2], aws.REGIONS[0]

@@ -13,7 +13,7 @@ from typing import Any
 
 from components import naming
 from components.config import MaintenanceWindowConfig
-from patchctl.emulator import Emulator
+from devkit.emulator import Emulator
 
 #: Instance kinds of the fleet and their share; each kind exercises one rule of the contract.
 FLEET_MIX: tuple[tuple[str, dict[str, str], int], ...] = (

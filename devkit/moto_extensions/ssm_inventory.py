@@ -38,7 +38,7 @@ from moto.ssm.exceptions import InvalidDocument, SSMException, ValidationExcepti
 from moto.ssm.models import SimpleSystemManagerBackend, ssm_backends
 from moto.ssm.responses import SimpleSystemManagerResponse
 
-from patchctl.moto_extensions import ssm_patching
+from devkit.moto_extensions import ssm_patching
 
 MAX_SYNCS = 5
 RESOURCE_TYPE_SEGMENT = "ManagedInstanceInventory"

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from components.config import MaintenanceWindowConfig
-from patchctl.demo.narrative import Narrator
-from patchctl.demo.world import Scenario, World, build_fleet, build_organization, install_hub, install_spoke
-from patchctl.emulator import Emulator, load_lambda
+from devkit.demo.narrative import Narrator
+from devkit.demo.world import Scenario, World, build_fleet, build_organization, install_hub, install_spoke
+from devkit.emulator import Emulator, load_lambda
 
 
 @dataclass
@@ -89,7 +89,7 @@ def command_runner(
 ) -> Any:
     """``aws:runCommand`` of AWS-RunPatchBaseline on the emulator: moto's ``send_command``
     checks the request, then the moto extension records what the run reports per instance."""
-    from patchctl.moto_extensions import ssm_patching
+    from devkit.moto_extensions import ssm_patching
 
     def run(inputs: dict[str, Any]) -> dict[str, Any]:
         session = emu.session(account, region)
@@ -134,7 +134,7 @@ def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: 
     """What the windows' tasks do when they fire: each window runs the spoke's two runbooks."""
     from components import naming
     from components.spoke.runbooks import render_runbook
-    from patchctl.moto_extensions._runbook_interpreter import run_runbook
+    from devkit.runbook_interpreter import run_runbook
 
     standalone = render_runbook(naming.RUNBOOK_STANDALONE)
     asg = render_runbook(naming.RUNBOOK_ASG)
@@ -196,7 +196,7 @@ def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: 
 def step_data_sync(emu: Emulator, world: World, say: Narrator) -> int:
     """Every spoke's resource data sync writes its inventory and compliance into the hub bucket."""
     from components import naming
-    from patchctl.moto_extensions.ssm_inventory import run_resource_data_sync
+    from devkit.moto_extensions.ssm_inventory import run_resource_data_sync
 
     written = 0
     for account, region in world.locations:
@@ -260,7 +260,7 @@ CATALOG_PARAMETERS = {
 
 def step_custom_window(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
     """An app team launches the "Patching maintenance window" product in its account."""
-    from patchctl.catalog_launch import launch_window_product
+    from devkit.catalog_launch import launch_window_product
 
     account, region = world.asg["account"], world.asg["region"]
     handler = load_lambda("window_tagging").handler
@@ -294,9 +294,9 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     from components import naming
     from components.config import CentralConfig
     from components.spoke.runbooks import render_runbook
-    from patchctl.demo.emergency import deploy_emergency_hub
-    from patchctl.moto_extensions import ssm_automation
-    from patchctl.moto_extensions._runbook_interpreter import run_runbook
+    from devkit.demo.emergency import deploy_emergency_hub
+    from devkit.moto_extensions import ssm_automation
+    from devkit.runbook_interpreter import run_runbook
 
     cfg = CentralConfig(
         stack="central",

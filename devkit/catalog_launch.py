@@ -8,7 +8,7 @@ constraints like CloudFormation does, creates the window, its target and tasks t
 SSM API, and sends the custom resource's Create/Delete request to the window-tagging Lambda
 with a real pre-signed-URL-style response endpoint on loopback.
 
-Used by ``patchctl demo`` and by the template's tests: nothing about the template is
+Used by ``python -m devkit demo`` and by the template's tests: nothing about the template is
 written twice.
 """
 

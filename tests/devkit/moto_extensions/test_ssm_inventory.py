@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from components.hub import compliance_tables
-from patchctl.moto_extensions import ssm_inventory, ssm_patching
+from devkit.moto_extensions import ssm_inventory, ssm_patching
 from tests import aws
 
 HUB = "999999999999"

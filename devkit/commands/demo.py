@@ -1,4 +1,4 @@
-"""``patchctl demo``: a full patch cycle for a simulated organization, on the local emulator."""
+"""``python -m devkit demo``: a full patch cycle for a simulated organization, on the local emulator."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from patchctl.demo.narrative import Narrator
-from patchctl.demo.world import Scenario
+from devkit.demo.narrative import Narrator
+from devkit.demo.world import Scenario
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from patchctl.demo.run import run_demo
+    from devkit.demo.run import run_demo
 
     regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
     if not 1 <= args.accounts <= 20 or not 10 <= args.instances <= 5000 or not regions:

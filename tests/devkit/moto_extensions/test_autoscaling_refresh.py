@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from patchctl.moto_extensions import autoscaling_refresh
+from devkit.moto_extensions import autoscaling_refresh
 from tests import aws
 
 ACCOUNT, REGION = aws.ACCOUNTS[0], aws.REGIONS[1]

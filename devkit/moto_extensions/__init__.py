@@ -1,6 +1,6 @@
 """The project's moto extension: AWS APIs moto 5.2 does not implement, added with the
 behaviour the AWS API reference documents, so Lambdas, runbook scripts and the state machine
-run unmodified against the emulator (tests, ``patchctl demo``).
+run unmodified against the emulator (tests, ``python -m devkit demo``).
 
 One module per service area lives in this package; each exposes ``install()``, which patches
 moto's response classes (idempotently). ``install()`` here applies them all. Nothing in the

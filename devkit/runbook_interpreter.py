@@ -6,8 +6,7 @@ runbook: parameter defaults and validation against the document, ``{{ }}`` refer
 what ships), ``aws:branch``, ``onFailure``/``nextStep``/``isEnd``. ``aws:runCommand`` is
 delegated to a callable, because moto's ``send_command`` does not run documents either.
 
-It is a module of the moto extension package (underscore: it patches nothing, so
-``install()`` skips it).
+It is part of the dev kit, beside the moto extension (it patches nothing in moto).
 """
 
 from __future__ import annotations

@@ -257,7 +257,7 @@ class FleetFigures:
         return {"instances": self.instances, "compliant": self.compliant, "non_compliant": self.non_compliant}
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-friendly known figures (what ``patchctl fleet`` prints)."""
+        """JSON-friendly known figures (what ``python -m devkit fleet`` prints)."""
         return {
             **self.summary(),
             "unreported": self.unreported,
