@@ -33,8 +33,9 @@ from moto import mock_aws
 from components import naming
 from components.config import CentralConfig
 from components.spoke.runbooks import render_runbook
+from devkit import moto_extensions
 from devkit.demo.emergency import deploy_emergency_hub
-from devkit.moto_extensions import lambda_in_process, ssm_automation
+from devkit.moto_extensions.ssm.models import automation
 
 HUB, REGION = "123456789012", "us-east-1"
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -60,8 +61,7 @@ def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str]
     """Central calls made by the state machine for one wave; child executions created; seconds."""
     ids = [f"{100000000000 + i:012d}" for i in range(accounts)]
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}):
-        ssm_automation.install()
-        lambda_in_process.install()  # the validation Lambda's real handler
+        moto_extensions.install()  # SSM Automation, and the validation Lambda's real handler
         machine = _state_machine(ids)
         sfn = boto3.client("stepfunctions")
         request = {
@@ -90,7 +90,7 @@ def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str]
                     details = event["taskScheduledEventDetails"]
                     calls[f"{details['resourceType'].removeprefix('aws-sdk:')}:{details['resource']}"] += 1
         children = sum(
-            len([e for e in ssm_automation.executions_in(a, r) if "ParentAutomationExecutionId" in e])
+            len([e for e in automation.executions_in(a, r) if "ParentAutomationExecutionId" in e])
             for a in ids
             for r in REGIONS
         )

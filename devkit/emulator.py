@@ -70,7 +70,7 @@ class Emulator:
         for key in ambient:
             os.environ.pop(key, None)
         boto3.DEFAULT_SESSION = None
-        # Lambda invokes run the real handler in-process (moto_extensions.lambda_in_process),
+        # Lambda invokes run the real handler in-process (moto_extensions.awslambda),
         # which hooks the Docker path: "use_docker" stays on, although Docker is never used.
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}})
         self._mock.start()

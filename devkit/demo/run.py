@@ -89,7 +89,7 @@ def command_runner(
 ) -> Any:
     """``aws:runCommand`` of AWS-RunPatchBaseline on the emulator: moto's ``send_command``
     checks the request, then the moto extension records what the run reports per instance."""
-    from devkit.moto_extensions import ssm_patching
+    from devkit.moto_extensions.ssm.models import patch_runs
 
     def run(inputs: dict[str, Any]) -> dict[str, Any]:
         session = emu.session(account, region)
@@ -109,7 +109,7 @@ def command_runner(
         command = session.client("ssm").send_command(
             DocumentName=inputs["DocumentName"], InstanceIds=ids, Parameters=parameters
         )["Command"]
-        ssm_patching.simulate_patch_run(
+        patch_runs.simulate_patch_run(
             account,
             region,
             ids,
@@ -196,7 +196,7 @@ def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: 
 def step_data_sync(emu: Emulator, world: World, say: Narrator) -> int:
     """Every spoke's resource data sync writes its inventory and compliance into the hub bucket."""
     from components import naming
-    from devkit.moto_extensions.ssm_inventory import run_resource_data_sync
+    from devkit.moto_extensions.ssm.models.data_sync import run_resource_data_sync
 
     written = 0
     for account, region in world.locations:
@@ -295,7 +295,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     from components.config import CentralConfig
     from components.spoke.runbooks import render_runbook
     from devkit.demo.emergency import deploy_emergency_hub
-    from devkit.moto_extensions import ssm_automation
+    from devkit.moto_extensions.ssm.models.automation import run_children_with
     from devkit.runbook_interpreter import run_runbook
 
     cfg = CentralConfig(
@@ -344,7 +344,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
         "target_location_max_errors": "1",
         "poll_seconds": 0,
     }
-    with ssm_automation.run_children_with(run_child):
+    with run_children_with(run_child):
         execution = hub.start(request)
         # Every child execution runs the real runbooks on the interpreter thread: allow for a slow machine.
         outcome = hub.finish(execution, approve, timeout_seconds=600)

@@ -2,9 +2,10 @@
 behaviour the AWS API reference documents, so Lambdas, runbook scripts and the state machine
 run unmodified against the emulator (tests, ``python -m devkit demo``).
 
-One module per service area lives in this package; each exposes ``install()``, which patches
-moto's response classes (idempotently). ``install()`` here applies them all. Nothing in the
-product code imports this package: it exists only for the emulator.
+One subpackage per AWS service, shaped the way moto shapes a service (``exceptions``,
+``models`` for state and logic, ``responses`` for request parsing, moto's paginator), each
+with an idempotent ``install()`` that adds its operations to moto. :func:`install` here
+applies them all. Nothing in the product imports this package: it exists only for the emulator.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ _installed = False
 
 
 def install() -> None:
-    """Apply every extension module of this package (safe to call more than once)."""
+    """Apply every service package of the extension (safe to call more than once)."""
     global _installed
     if _installed:
         return
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module.name.startswith("_"):
-            continue
-        importlib.import_module(f"{__name__}.{module.name}").install()
+        if module.ispkg:
+            importlib.import_module(f"{__name__}.{module.name}").install()
     _installed = True

@@ -19,7 +19,7 @@ from components import naming
 from components.config import CentralConfig
 from components.hub.emergency_patching import DETAIL_TYPE, render_definition
 from devkit.demo.emergency import EmergencyHub, deploy_emergency_hub
-from devkit.moto_extensions import ssm_automation
+from devkit.moto_extensions.ssm.models import automation as ssm_automation
 
 HUB = "123456789012"  # moto runs aws-sdk tasks as its default account
 REGION = "us-east-1"
@@ -88,7 +88,7 @@ class Hub(EmergencyHub):
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     from moto import mock_aws
 
-    from devkit.moto_extensions import lambda_in_process
+    from devkit import moto_extensions
 
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -99,8 +99,7 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}):
-        ssm_automation.install()
-        lambda_in_process.install()  # the validation Lambda's real handler runs in-process
+        moto_extensions.install()  # SSM Automation, and the validation Lambda's real handler runs in-process
         yield _build_hub()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from devkit.moto_extensions import autoscaling_refresh
+from devkit.moto_extensions.autoscaling import models as autoscaling_models
 from tests import aws
 
 ACCOUNT, REGION = aws.ACCOUNTS[0], aws.REGIONS[1]
@@ -85,11 +85,11 @@ def test_cancel_rollback_failure_paging_and_isolation(moto_aws: None) -> None:
     asg.rollback_instance_refresh(AutoScalingGroupName="svc")
     assert statuses(asg, "svc", 1) == ["RollbackSuccessful"]
     asg.start_instance_refresh(AutoScalingGroupName="svc", Preferences={"AutoRollback": False})
-    assert autoscaling_refresh.fail_refresh(ACCOUNT, REGION, "svc", "health checks failed") == "Failed"
+    assert autoscaling_models.fail_refresh(ACCOUNT, REGION, "svc", "health checks failed") == "Failed"
     latest = asg.describe_instance_refreshes(AutoScalingGroupName="svc")["InstanceRefreshes"][0]
     assert latest["Status"] == "Failed" and latest["StatusReason"] == "health checks failed"
     asg.start_instance_refresh(AutoScalingGroupName="svc", Preferences={"AutoRollback": True})
-    assert autoscaling_refresh.fail_refresh(ACCOUNT, REGION, "svc") == "RollbackInProgress"
+    assert autoscaling_models.fail_refresh(ACCOUNT, REGION, "svc") == "RollbackInProgress"
     # newest first, paged
     first = asg.describe_instance_refreshes(AutoScalingGroupName="svc", MaxRecords=3)
     second = asg.describe_instance_refreshes(AutoScalingGroupName="svc", MaxRecords=3, NextToken=first["NextToken"])

@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from devkit.moto_extensions import ssm_automation
+from devkit.moto_extensions.ssm.models import automation as ssm_automation
 from tests import aws
 
 A, B, C = "111111111111", "222222222222", "333333333333"
@@ -278,10 +278,10 @@ def test_empty_parameter_values_are_rejected_like_the_service_does() -> None:
     import pytest as _pytest
     from moto import mock_aws
 
-    from devkit.moto_extensions import ssm_automation
+    from devkit import moto_extensions
 
     with mock_aws():
-        ssm_automation.install()
+        moto_extensions.install()
         from botocore.config import Config
 
         # Step Functions' SDK integration validates nothing client-side: neither does this client.

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from components.hub import compliance_tables
-from devkit.moto_extensions import ssm_inventory, ssm_patching
+from devkit.moto_extensions.ssm.models import data_sync, patch_runs
 from tests import aws
 
 HUB = "999999999999"
@@ -27,9 +27,9 @@ def test_sync_from_two_accounts_writes_the_real_layout_into_the_hub_bucket(moto_
         profile = aws.create_instance_profile(sess)
         ids = aws.run_instances(sess, {"environment": "Prod", "Patch Group": "Prod"}, count=2, profile=profile)
         aws.run_instances(sess, {"environment": "Prod"})  # not managed: nothing is synced for it
-        ssm_patching.simulate_patch_run(account, region, ids, "Scan")
+        patch_runs.simulate_patch_run(account, region, ids, "Scan")
         sess.client("ssm").create_resource_data_sync(SyncName="org-patching-inventory", S3Destination=destination())
-        keys = ssm_inventory.run_resource_data_sync(account, region)
+        keys = data_sync.run_resource_data_sync(account, region)
         for instance_id in ids:
             for type_name in ("AWS:ComplianceItem", "AWS:ComplianceSummary", "AWS:InstanceInformation", "AWS:Tag"):
                 expected_keys.add(
@@ -92,7 +92,7 @@ def test_sync_validation_and_lifecycle(moto_aws: None) -> None:
     assert gone.value.response["Error"]["Code"] == "ResourceDataSyncNotFoundException"
     # a missing bucket fails the sync with the reason, as AWS reports it
     with pytest.raises(ValueError, match="does not exist"):
-        ssm_inventory.run_resource_data_sync(aws.ACCOUNTS[2], "us-east-1", "s2")
+        data_sync.run_resource_data_sync(aws.ACCOUNTS[2], "us-east-1", "s2")
     statuses = {s["SyncName"]: s["LastStatus"] for s in ssm.list_resource_data_sync()["ResourceDataSyncItems"]}
     assert statuses["s2"] == "Failed"
 

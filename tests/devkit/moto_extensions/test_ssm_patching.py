@@ -7,7 +7,7 @@ import datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from devkit.moto_extensions import ssm_patching
+from devkit.moto_extensions.ssm.models import patch_runs
 from tests import aws
 
 ACCOUNT, REGION = aws.ACCOUNTS[2], aws.REGIONS[0]
@@ -45,6 +45,9 @@ def test_managed_instances_are_running_instances_with_a_profile(moto_aws: None) 
     with pytest.raises(ClientError) as bad_max:
         ssm.describe_instance_information(MaxResults=51)
     assert bad_max.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as bad_token:
+        ssm.describe_instance_information(NextToken="not-a-token")
+    assert bad_token.value.response["Error"]["Code"] == "InvalidNextToken"
     # other accounts and regions see nothing
     assert (
         aws.session(ACCOUNT, REGIONS_OTHER).client("ssm").describe_instance_information()["InstanceInformationList"]
@@ -58,7 +61,7 @@ REGIONS_OTHER = aws.REGIONS[1]
 def test_scan_then_install_reports_states_patches_and_compliance(moto_aws: None) -> None:
     managed, _ = fleet(2)
     target = managed[0]
-    ssm_patching.seed_patches(
+    patch_runs.seed_patches(
         ACCOUNT,
         REGION,
         target,
@@ -70,14 +73,14 @@ def test_scan_then_install_reports_states_patches_and_compliance(moto_aws: None)
     )
     ssm = aws.session(ACCOUNT, REGION).client("ssm")
     assert ssm.describe_instance_patch_states(InstanceIds=[target])["InstancePatchStates"] == []  # never patched
-    ssm_patching.simulate_patch_run(ACCOUNT, REGION, [target], "Scan")
+    patch_runs.simulate_patch_run(ACCOUNT, REGION, [target], "Scan")
     state = ssm.describe_instance_patch_states(InstanceIds=[target])["InstancePatchStates"][0]
     assert (state["MissingCount"], state["InstalledCount"], state["Operation"]) == (3, 0, "Scan")
     assert state["PatchGroup"] == "Prod" and state["CriticalNonCompliantCount"] == 1
     missing = ssm.describe_instance_patches(InstanceId=target, Filters=[{"Key": "State", "Values": ["Missing"]}])
     assert sorted(p["KBId"] for p in missing["Patches"]) == ["ALAS-1", "ALAS-2", "ALAS-3"]
 
-    ssm_patching.simulate_patch_run(
+    patch_runs.simulate_patch_run(
         ACCOUNT, REGION, [target], "Install", install_override_list=["ALAS-1", "open*"], fail=["ALAS-2"]
     )
     state = ssm.describe_instance_patch_states(InstanceIds=[target])["InstancePatchStates"][0]
@@ -101,7 +104,7 @@ def test_scan_then_install_reports_states_patches_and_compliance(moto_aws: None)
 
 def test_patch_group_states_filter_and_invalid_requests(moto_aws: None) -> None:
     managed, not_managed = fleet(3)
-    ssm_patching.simulate_patch_run(ACCOUNT, REGION, None, "Install")  # every managed instance
+    patch_runs.simulate_patch_run(ACCOUNT, REGION, None, "Install")  # every managed instance
     ssm = aws.session(ACCOUNT, REGION).client("ssm")
     states = ssm.describe_instance_patch_states_for_patch_group(PatchGroup="Prod")["InstancePatchStates"]
     assert {s["InstanceId"] for s in states} == set(managed)
@@ -121,7 +124,7 @@ def test_patch_group_states_filter_and_invalid_requests(moto_aws: None) -> None:
         ssm.describe_instance_patch_states(InstanceIds=[f"i-{n:017x}" for n in range(51)])
     assert too_many.value.response["Error"]["Code"] == "ValidationException"
     with pytest.raises(ValueError, match="not a managed instance"):
-        ssm_patching.simulate_patch_run(ACCOUNT, REGION, [not_managed[0]])
+        patch_runs.simulate_patch_run(ACCOUNT, REGION, [not_managed[0]])
 
 
 def test_put_compliance_items_complete_partial_summaries_and_validation(moto_aws: None) -> None:
@@ -176,7 +179,7 @@ def test_a_window_run_patches_only_the_managed_instances_of_that_window(moto_aws
     profile = aws.create_instance_profile(sess)
     prod = aws.run_instances(sess, {"maintenance_window": "Prod_maintenance_window"}, count=2, profile=profile)
     dev = aws.run_instances(sess, {"maintenance_window": "Dev_maintenance_window"}, profile=profile)
-    states = ssm_patching.simulate_window_run(ACCOUNT, REGION, "Prod_maintenance_window", "Install")
+    states = patch_runs.simulate_window_run(ACCOUNT, REGION, "Prod_maintenance_window", "Install")
     assert sorted(states) == sorted(prod)
     assert all(s["MissingCount"] == 0 and s["InstalledCount"] > 0 for s in states.values())
     ssm = sess.client("ssm")
