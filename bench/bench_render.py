@@ -7,11 +7,8 @@ Prints: resources, ms/resource for the central stack, ms/resource for bare resou
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pulumi
 import pulumi_aws as aws

@@ -1,9 +1,10 @@
 """The local AWS emulator: moto in-process, several accounts, the project's moto extension.
 
-Used by ``python -m devkit demo`` and by the tests. An account is chosen the way moto maps it:
-``sts.assume_role`` into ``arn:aws:iam::<account>:role/<name>`` returns credentials whose
-calls land in that account. Lambda handlers use boto3's default session, so running one
-"as account X in region Y" swaps those credentials into the environment for the call.
+Used by ``python -m devkit demo``, the tests (``tests/aws.py``) and the benchmarks. An account
+is chosen the way moto maps it: ``sts.assume_role`` into ``arn:aws:iam::<account>:role/<name>``
+returns credentials whose calls land in that account. Lambda handlers use boto3's default
+session, so running one "as account X in region Y" swaps those credentials into the
+environment for the call.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.loaders
 import botocore.session
+
+if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = REPO_ROOT / "lambda_src"
@@ -37,12 +41,96 @@ EMULATOR_ENV: dict[str, str] = {
     # Nothing here needs moto's 1,300 built-in AMIs; skipping them makes every backend faster.
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
+#: Settings that would send calls elsewhere or pin every call to one account: unset while moto runs.
+AMBIENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID")
+#: Step Functions executions run (the hub's state machine); Lambda invokes run the real handler
+#: in-process (``moto_extensions.awslambda``), which hooks the Docker path: "use_docker" stays on,
+#: although Docker is never used.
+MOCK_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}
 _CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
-class Emulator:
+class Accounts:
+    """Where a call lands, on a running moto: credentials per account, sessions, "run as account X".
+
+    The one multi-account set-up of the repository (the emulator, the tests and the benchmarks
+    use it). Credentials and sessions are cached until :meth:`forget`: moto forgets assumed
+    roles when its mock stops.
+    """
+
+    def __init__(self) -> None:
+        self._credentials: dict[str, dict[str, str]] = {}
+        self._sessions: dict[tuple[str, str], boto3.session.Session] = {}
+
+    def credentials(self, account: str) -> dict[str, str]:
+        """``AccessKeyId``/``SecretAccessKey``/``SessionToken`` that moto maps to ``account``."""
+        if account not in self._credentials:
+            sts = boto3.session.Session(
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                region_name="us-east-1",
+                botocore_session=botocore_session(),
+            ).client("sts")
+            creds = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/{ASSUMED_ROLE}", RoleSessionName="org-patching-emulator"
+            )["Credentials"]
+            self._credentials[account] = {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+        return self._credentials[account]
+
+    def session(self, account: str, region: str) -> boto3.session.Session:
+        """A session whose calls land in ``account``/``region`` (cached)."""
+        key = (account, region)
+        if key not in self._sessions:
+            creds = self.credentials(account)
+            self._sessions[key] = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=region,
+                botocore_session=botocore_session(),
+            )
+        return self._sessions[key]
+
+    @contextmanager
+    def as_account(self, account: str, region: str) -> Iterator[boto3.session.Session]:
+        """Run code that uses boto3's default session (a Lambda handler, a runbook script) as
+        ``account`` in ``region``, with the environment the Lambda runtime gives it.
+
+        The default session is a fresh one for each block, so event hooks a caller registers on
+        it (call counters, injected faults) end with the block.
+        """
+        creds = self.credentials(account)
+        keys = (*_CREDENTIAL_KEYS, "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCOUNT_ID")
+        saved = {key: os.environ.get(key) for key in keys}
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": creds["SessionToken"],
+                "AWS_DEFAULT_REGION": region,
+                "AWS_REGION": region,
+                "AWS_ACCOUNT_ID": account,
+            }
+        )
+        boto3.setup_default_session(botocore_session=botocore_session())
+        try:
+            assert boto3.DEFAULT_SESSION is not None
+            yield boto3.DEFAULT_SESSION
+        finally:
+            _restore(saved)
+            boto3.DEFAULT_SESSION = None
+
+    def forget(self) -> None:
+        """Drop cached credentials and sessions (moto forgot the roles they came from)."""
+        self._credentials.clear()
+        self._sessions.clear()
+
+
+class Emulator(Accounts):
     """moto for one run: ``with Emulator() as emu: emu.session(account, region)``.
 
+    Fake credentials in the environment (ambient AWS settings unset, everything restored on
+    exit), moto started with :data:`MOCK_CONFIG`, the project's moto extension installed.
     Plain credentials land in moto's default account (``default_account``): the hub and
     organization management account of the simulated organization. moto's Step Functions
     interpreter runs its SDK tasks as that account too, which is where the hub's state
@@ -52,100 +140,53 @@ class Emulator:
     def __init__(self, extra_env: Mapping[str, str] | None = None) -> None:
         from moto.core import DEFAULT_ACCOUNT_ID
 
+        super().__init__()
         self.default_account: str = DEFAULT_ACCOUNT_ID
         self._env = {**EMULATOR_ENV, **(extra_env or {})}
         self._saved_env: dict[str, str | None] = {}
         self._mock: Any = None
-        self._credentials: dict[str, dict[str, str]] = {}
-        self._sessions: dict[tuple[str, str], boto3.session.Session] = {}
 
     def __enter__(self) -> Emulator:
         from moto import mock_aws
 
         from devkit import moto_extensions
 
-        ambient = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID")
-        self._saved_env = {key: os.environ.get(key) for key in (*self._env, *ambient)}
+        self._saved_env = {key: os.environ.get(key) for key in (*self._env, *AMBIENT)}
         os.environ.update(self._env)
-        for key in ambient:
+        for key in AMBIENT:
             os.environ.pop(key, None)
         boto3.DEFAULT_SESSION = None
-        # Lambda invokes run the real handler in-process (moto_extensions.awslambda),
-        # which hooks the Docker path: "use_docker" stays on, although Docker is never used.
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}})
+        self._mock = mock_aws(config=MOCK_CONFIG)
         self._mock.start()
         moto_extensions.install()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._mock.stop()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _restore(self._saved_env)
         boto3.DEFAULT_SESSION = None
-        self._credentials.clear()
-        self._sessions.clear()
+        self.forget()
 
-    def credentials(self, account: str) -> dict[str, str]:
-        if account not in self._credentials:
-            sts = boto3.session.Session(
-                aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-            ).client("sts")
-            creds = sts.assume_role(
-                RoleArn=f"arn:aws:iam::{account}:role/{ASSUMED_ROLE}", RoleSessionName="org-patching-emulator"
-            )["Credentials"]
-            self._credentials[account] = {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
-        return self._credentials[account]
 
-    def session(self, account: str, region: str) -> boto3.session.Session:
-        """A session whose calls land in ``account``/``region`` (cached; service models are
-        loaded once for all sessions, which makes client creation ~20x cheaper)."""
-        key = (account, region)
-        if key not in self._sessions:
-            creds = self.credentials(account)
-            core = botocore.session.Session()
-            core.register_component("data_loader", _shared_loader())
-            self._sessions[key] = boto3.session.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-                region_name=region,
-                botocore_session=core,
-            )
-        return self._sessions[key]
-
-    @contextmanager
-    def as_account(self, account: str, region: str) -> Iterator[boto3.session.Session]:
-        """Run code that uses boto3's default session (a Lambda handler) as ``account`` in ``region``."""
-        creds = self.credentials(account)
-        keys = (*_CREDENTIAL_KEYS, "AWS_DEFAULT_REGION", "AWS_REGION")
-        saved = {key: os.environ.get(key) for key in keys}
-        os.environ.update(
-            {
-                "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-                "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-                "AWS_SESSION_TOKEN": creds["SessionToken"],
-                "AWS_DEFAULT_REGION": region,
-                "AWS_REGION": region,
-            }
-        )
-        boto3.DEFAULT_SESSION = self.session(account, region)
-        try:
-            yield boto3.DEFAULT_SESSION
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            boto3.DEFAULT_SESSION = None
+def _restore(saved: Mapping[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @functools.cache
 def _shared_loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
+
+
+def botocore_session() -> botocore.session.Session:
+    """A botocore session sharing ONE service-model loader with every other: loading a model
+    (ec2's takes ~50 ms) then happens once per process, not once per session."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader())
+    return core
 
 
 def load_lambda(name: str) -> ModuleType:

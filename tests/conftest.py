@@ -11,22 +11,15 @@ import pytest
 
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto in-process, fake credentials, the project's moto extension installed, no retry sleeps."""
-    from moto import mock_aws
-
-    from devkit import moto_extensions
+    """The dev kit's emulator (moto in-process, fake credentials, the project's moto extension),
+    reached through ``tests.aws``; no retry sleeps."""
+    from devkit.emulator import Emulator
     from tests import aws
 
-    for key, value in aws.fake_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     aws.zero_backoff(monkeypatch)
     aws.guard_injected_requests(monkeypatch)
-    aws.reset_credentials()
-    with mock_aws():
-        moto_extensions.install()
+    with Emulator() as emulator, aws.running(emulator):
         yield
-    aws.reset_credentials()
 
 
 # --- program rendering (the offline harness): the example stacks, rendered once per session -----------------
