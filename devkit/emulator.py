@@ -193,6 +193,9 @@ def load_lambda(name: str) -> ModuleType:
     """Import ``lambda_src/<name>/app.py`` as the Lambda runtime would (``tag_contract`` beside it).
 
     Each handler module gets a unique name, since every Lambda's module is called ``app``.
+    ``policies/`` goes on ``sys.path`` because the handlers import ``tag_contract`` as a
+    top-level module (it is bundled beside ``app.py`` on deploy) and nothing installs it as one
+    outside pytest's ``pythonpath``.
     """
     path = LAMBDA_DIR / name / "app.py"
     if not path.exists():

@@ -20,7 +20,7 @@ from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, InputError
 from patchctl.offline.analyzer import PolicyConfigError
 from patchctl.offline.document import build_document, print_tree, write_document
 from patchctl.offline.mocks import AwsMocks
-from patchctl.offline.render import Capture, ProgramError, render_program
+from patchctl.offline.render import Capture, ProgramError, program_imports, render_program
 from patchctl.policy_run import load_policy_config, run_policies
 
 #: Where the admin program lives, relative to the repository root.
@@ -53,23 +53,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def validate_config(program_dir: Path, config_file: Path) -> None:
     """Validate the admin config with the program's own loader first, so a bad value is one
     line naming the key (exit 2) instead of a traceback from inside the render."""
-    before = set(sys.modules)
-    sys.path.insert(0, str(program_dir))
-    try:
-        config_module = importlib.import_module("org_patching_admin.config")
-        config_module.load_stack_file(config_file)
-    except ImportError as error:
-        raise ProgramError(f"{program_dir}: not the org-patching admin program ({error})") from None
-    except Exception as error:
-        if type(error).__name__ == "AdminConfigError":
-            raise InputError(str(error)) from None
-        raise
-    finally:
-        sys.path.remove(str(program_dir))
-        # Forget the program's modules: the render imports them afresh from the same place.
-        for name in set(sys.modules) - before:
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(str(program_dir)):
-                del sys.modules[name]
+    # The program's modules are forgotten afterwards: the render imports them afresh from the same place.
+    with program_imports(program_dir):
+        try:
+            config_module = importlib.import_module("org_patching_admin.config")
+            config_module.load_stack_file(config_file)
+        except ImportError as error:
+            raise ProgramError(f"{program_dir}: not the org-patching admin program ({error})") from None
+        except Exception as error:
+            if type(error).__name__ == "AdminConfigError":
+                raise InputError(str(error)) from None
+            raise
 
 
 def render_admin(program: str | Path, stack: str, config: str | Path | None = None) -> Capture:

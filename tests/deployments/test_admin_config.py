@@ -4,16 +4,11 @@ stack, enrollment on the central stack, static AWS credentials)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-ADMIN_DIR = Path(__file__).resolve().parents[2] / "deployments"
-sys.path.insert(0, str(ADMIN_DIR))
-
-from org_patching_admin.config import (  # noqa: E402
+from org_patching_admin.config import (  # the admin program's package: deployments/ is on pytest's pythonpath
     AdminConfigError,
     cron_problem,
     duration_seconds,
@@ -21,6 +16,7 @@ from org_patching_admin.config import (  # noqa: E402
     parse_config,
 )
 
+ADMIN_DIR = Path(__file__).resolve().parents[2] / "deployments"
 ROLE = "arn:aws:iam::111111111111:role/pulumi-deployments"
 
 
