@@ -4,12 +4,11 @@ config file: shared by ``preview``, ``policy-check`` and ``admin-preview``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from patchctl.errors import InputError
+from patchctl.errors import InputError, read_json
 from patchctl.offline.analyzer import (
     DEFAULT_PACK_DIR,
     GrpcAnalyzer,
@@ -25,12 +24,7 @@ def load_policy_config(path: str | None) -> dict[str, Any] | None:
     """The ``--policy-config`` JSON file (same shape as ``--policy-pack-config``), or ``None``."""
     if not path:
         return None
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InputError(f"{path}: policy config file does not exist") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    data = read_json(path, "policy config file does not exist")
     if not isinstance(data, dict):
         raise InputError(f"{path}: policy config must be a JSON object")
     return data

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, InputError
+from patchctl.errors import EXIT_BAD_INPUT, InputError
 from patchctl.offline.analyzer import PolicyConfigError
-from patchctl.offline.document import build_document, print_tree, write_document
+from patchctl.offline.document import build_document, publish
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, ProgramError, program_imports, render_program
 from patchctl.policy_run import load_policy_config, run_policies
@@ -178,11 +178,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     document = cloud_document(capture, result)
-    if args.json_out:
-        write_document(document, args.json_out)
-    if not args.quiet:
-        print_tree(document, sys.stdout)
-        print_deployments(document, sys.stdout)
-        if args.json_out:
-            print(f"wrote {args.json_out}")
-    return EXIT_VIOLATION if document["summary"]["violations"]["mandatory"] else EXIT_OK
+    return publish(document, args.json_out, args.quiet, sys.stdout, extra=print_deployments)

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, InputError
+from patchctl.errors import EXIT_BAD_INPUT, InputError
 from patchctl.offline.analyzer import DEFAULT_PACK_DIR, PolicyConfigError, PolicyResult
-from patchctl.offline.document import build_document, print_tree, write_document
+from patchctl.offline.document import build_document, publish
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, ProgramError, render_program
 from patchctl.policy_run import load_policy_config, run_policies
@@ -75,10 +75,4 @@ def run(args: argparse.Namespace) -> int:
     for warning in capture.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     document = build_document(capture, result)
-    if args.json_out:
-        write_document(document, args.json_out)
-    if not args.quiet:
-        print_tree(document, sys.stdout)
-        if args.json_out:
-            print(f"wrote {args.json_out}")
-    return EXIT_VIOLATION if document["summary"]["violations"]["mandatory"] else EXIT_OK
+    return publish(document, args.json_out, args.quiet, sys.stdout)

@@ -8,16 +8,15 @@ engine runs it, and nothing needs cloud credentials.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from components.config import CentralConfig, ChildConfig, load_stack_file
 from components.errors import OrgPatchingError
-from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, InputError
+from patchctl.errors import EXIT_BAD_INPUT, InputError, read_json
 from patchctl.offline.analyzer import PolicyConfigError
-from patchctl.offline.document import build_document, print_tree, write_document
+from patchctl.offline.document import build_document, publish
 from patchctl.policy_run import load_policy_config, run_policies
 from patchctl.stack_render import render_stack
 
@@ -40,12 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def hub_outputs_for(args: argparse.Namespace, config_path: Path) -> dict[str, Any]:
     if args.hub_json:
-        try:
-            document = json.loads(Path(args.hub_json).read_text())
-        except FileNotFoundError:
-            raise InputError(f"{args.hub_json}: central preview JSON does not exist") from None
-        except json.JSONDecodeError as error:
-            raise InputError(f"{args.hub_json}: not valid JSON ({error.msg})") from None
+        document = read_json(args.hub_json, "central preview JSON does not exist")
         outputs = document.get("outputs") if isinstance(document, dict) else None
         if not isinstance(outputs, dict) or "outputsVersion" not in outputs:
             raise InputError(f"{args.hub_json}: no central stack outputs in this document")
@@ -75,10 +69,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     document = build_document(capture, result)
-    if args.json_out:
-        write_document(document, args.json_out)
-    if not args.quiet:
-        print_tree(document, sys.stdout)
-        if args.json_out:
-            print(f"wrote {args.json_out}")
-    return EXIT_VIOLATION if document["summary"]["violations"]["mandatory"] else EXIT_OK
+    return publish(document, args.json_out, args.quiet, sys.stdout)
