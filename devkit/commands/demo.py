@@ -9,6 +9,7 @@ from typing import Any
 
 from devkit.demo.narrative import Narrator
 from devkit.demo.world import Scenario
+from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -27,11 +28,11 @@ def run(args: argparse.Namespace) -> int:
     regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
     if not 1 <= args.accounts <= 20 or not 10 <= args.instances <= 5000 or not regions:
         print("error: --accounts must be 1..20, --instances 10..5000, --regions non-empty", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     say = Narrator(quiet=args.quiet)
     say.say(f"org-patching demo: {args.accounts} child accounts x {len(regions)} regions, ~{args.instances} instances")
     result = run_demo(Scenario(args.accounts, regions, args.instances), Path(args.out), say)
     say.say(f"\ndone in {result.seconds:.1f} s")
     if result.report_dir:
         say.say(f"report: {result.report_dir / 'index.html'}")
-    return 0
+    return EXIT_OK

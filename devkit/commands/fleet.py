@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
+from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
