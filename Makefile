@@ -27,9 +27,9 @@ preview: setup
 	$(PY) -m patchctl preview --stack central --config Pulumi.central.yaml --json $(OUT)/preview-central.json
 	$(PY) -m patchctl preview --stack child --config Pulumi.child.yaml --hub-json $(OUT)/preview-central.json --json $(OUT)/preview-child.json
 
-## A full patch cycle for a simulated organization on the local AWS emulator (moto).
+## A full patch cycle for a simulated organization on the local AWS emulator (moto): the dev kit's demo.
 demo: setup
-	$(PY) -m patchctl demo --out $(OUT)/demo
+	$(PY) -m devkit demo --out $(OUT)/demo
 
 test: setup
 	$(PY) -m pytest
@@ -39,7 +39,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy components patchctl policies lambda_src
+	$(VENV)/bin/mypy components patchctl policies lambda_src devkit bench
 	$(VENV)/bin/mypy deployments/org_patching_admin
 
 bench: setup

@@ -1,6 +1,8 @@
 """``python -m bench``: run every ``bench/bench_*.py`` (or those named) in a fresh process.
 
-Each benchmark prints ratios and counts, so a noisy machine does not change the verdict.
+Run from the repository root: each benchmark runs as ``python -m bench.<name>`` there, so the
+program, ``patchctl`` and the dev kit import as they do everywhere else. Each benchmark prints
+ratios and counts, so a noisy machine does not change the verdict.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ def main(argv: list[str]) -> int:
     failed = 0
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)
-        result = subprocess.run([sys.executable, str(script)], cwd=here.parent, check=False)
+        result = subprocess.run([sys.executable, "-m", f"bench.{script.stem}"], cwd=here.parent, check=False)
         failed += result.returncode != 0
     return 1 if failed else 0
 

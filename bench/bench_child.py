@@ -18,21 +18,18 @@ import gc
 import pstats
 import resource
 import statistics
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import pulumi
 import pulumi_aws as aws
 
 from components.config import ChildConfig, load_stack_file, parse_config
-from patchctl.commands.preview import render_stack
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, render
+from patchctl.stack_render import render_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"]
@@ -143,7 +140,7 @@ def main() -> None:
     profile.enable()
     render_stack(small, hub)
     profile.disable()
-    stats: Any = pstats.Stats(profile).stats
+    stats: dict[Any, Any] = vars(pstats.Stats(profile))["stats"]  # typeshed does not declare the attribute
     total = sum(entry[2] for entry in stats.values())
     own = sum(entry[2] for (file, _, _), entry in stats.items() if f"{ROOT}/components/" in file)
     print(f"  program's own code  {own / total:6.1%} of the render's CPU (cProfile, own time in components/)")

@@ -19,22 +19,17 @@ from __future__ import annotations
 import collections
 import json
 import math
-import os
-import sys
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import boto3
-from moto import mock_aws
 
 from components import naming
 from components.config import BootstrapConfig, CentralConfig
 from components.runbooks import render_runbook
-from patchctl.demo.emergency import deploy_emergency_hub
-from patchctl.moto_extensions import lambda_in_process, ssm_automation
+from devkit.demo.emergency import deploy_emergency_hub
+from devkit.emulator import Emulator
+from devkit.moto_extensions.ssm.models import automation
 
 HUB, REGION = "123456789012", "us-east-1"
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -60,9 +55,7 @@ def _state_machine(accounts: list[str]) -> str:
 def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str], int, float]:
     """Central calls made by the state machine for one wave; child executions created; seconds."""
     ids = [f"{100000000000 + i:012d}" for i in range(accounts)]
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}):
-        ssm_automation.install()
-        lambda_in_process.install()  # the validation Lambda's real handler
+    with Emulator():  # SSM Automation, and the validation Lambda's real handler, on moto
         machine = _state_machine(ids)
         sfn = boto3.client("stepfunctions")
         request = {
@@ -91,7 +84,7 @@ def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str]
                     details = event["taskScheduledEventDetails"]
                     calls[f"{details['resourceType'].removeprefix('aws-sdk:')}:{details['resource']}"] += 1
         children = sum(
-            len([e for e in ssm_automation.executions_in(a, r) if "ParentAutomationExecutionId" in e])
+            len([e for e in automation.executions_in(a, r) if "ParentAutomationExecutionId" in e])
             for a in ids
             for r in REGIONS
         )
@@ -104,11 +97,6 @@ def seed_calls(accounts: int, include_asg: bool) -> int:
 
 
 def main() -> None:
-    # fake credentials and a Region for moto; never real ones
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        os.environ[key] = "testing"
-    os.environ["AWS_DEFAULT_REGION"] = REGION
-    os.environ.pop("AWS_PROFILE", None)
     print("central API calls for ONE emergency wave (2 Regions per account)")
     header = (
         f"{'accounts':>8} {'asg':>4} | {'ours':>5} {'start':>5} {'poll':>4} {'steps':>5} {'other':>5} | "

@@ -7,19 +7,16 @@ Prints: resources, ms/resource for the central stack, ms/resource for bare resou
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import load_stack_file
-from patchctl.commands.preview import render_stack
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import render
+from patchctl.stack_render import render_stack
 
 RUNS = 5
 

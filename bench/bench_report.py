@@ -26,13 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import sqlglot
 from sqlglot import exp
 
+from devkit.fleet import FleetSpec, generate_fleet
 from patchctl.report.duck import DuckDBSource
-from patchctl.report.fleet import FleetSpec, generate_fleet
 from patchctl.report.queries import report_queries
 
 DEFAULT_INSTANCES = 30_000

@@ -15,33 +15,16 @@ Target (issue 4): <= 5 calls per 1,000 instances that need the same tags. Exit c
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "policies")]
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }
-)
-os.environ.pop("AWS_PROFILE", None)
-
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
-
-from lambda_src.tag_remediation import app  # noqa: E402
-from patchctl.moto_extensions.lambda_in_process import lambda_context  # noqa: E402
+from devkit.emulator import Emulator, load_lambda
+from devkit.moto_extensions.awslambda.models import lambda_context
 
 FLEET = 1000
 #: The seed makes a fixed number of calls per instance; 200 instances measure it (moto is slow at 3,000 calls).
@@ -69,25 +52,6 @@ class Calls:
         return self.by_operation["CreateTags"] + self.by_operation["CreateOrUpdateTags"]
 
 
-def use_account(account: str, region: str) -> boto3.session.Session:
-    """Point boto3's default session (what the Lambda uses) at ``account``/``region`` via sts:AssumeRole."""
-    sts = boto3.session.Session(region_name="us-east-1").client("sts")
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/bench", RoleSessionName="bench")["Credentials"]
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"],
-            "AWS_DEFAULT_REGION": region,
-            "AWS_REGION": region,
-        }
-    )
-    boto3.DEFAULT_SESSION = None
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-    return boto3.DEFAULT_SESSION
-
-
 def launch(ec2: Any, tags: dict[str, str], count: int) -> list[str]:
     ids: list[str] = []
     while count > 0:
@@ -99,10 +63,13 @@ def launch(ec2: Any, tags: dict[str, str], count: int) -> list[str]:
     return ids
 
 
-def sweep(session: boto3.session.Session) -> tuple[Calls, dict[str, Any]]:
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def sweep(session: boto3.session.Session, handler: Handler) -> tuple[Calls, dict[str, Any]]:
     calls = Calls()
     session.events.register("before-call", calls)
-    result = app.handler(SCHEDULED, lambda_context("org-patching-tag-remediation", DEFAULT_ACCOUNT_ID, "us-east-1"))
+    result = handler(SCHEDULED, lambda_context("org-patching-tag-remediation", DEFAULT_ACCOUNT_ID, "us-east-1"))
     session.events.unregister("before-call", calls)
     return calls, result
 
@@ -132,39 +99,42 @@ def per_1000(calls: int, instances: int) -> float:
     return calls * 1000 / instances
 
 
-def main() -> int:
-    failures = []
-    with mock_aws():
-        # --- uniform fleet -------------------------------------------------------------------------------------
-        session = use_account("210000000001", "us-east-1")
-        uniform = launch(session.client("ec2"), {"environment": "Prod"}, FLEET)
-        first, result = sweep(session)
-        second, _ = sweep(session)
-        assert len(result["tagged"]) == FLEET and not result["errors"], result["errors"]
-        print(f"uniform fleet ({FLEET} instances needing the same tags)")
-        print(
-            f"  first sweep : {first.total} calls = {per_1000(first.total, FLEET):.1f} per 1,000 "
-            f"({dict(first.by_operation)})"
-        )
-        print(f"  second sweep: {second.total} calls, {second.writes} writes")
-        if per_1000(first.total, FLEET) > TARGET_PER_1000:
-            failures.append(f"uniform: {per_1000(first.total, FLEET):.1f} calls per 1,000 > {TARGET_PER_1000}")
-        if second.writes:
-            failures.append(f"uniform: second sweep made {second.writes} writes")
+def uniform_fleet(emu: Emulator, handler: Handler, failures: list[str]) -> float:
+    """1,000 instances that all need the same tags; returns the first sweep's calls per 1,000."""
+    with emu.as_account("210000000001", "us-east-1") as session:
+        launch(session.client("ec2"), {"environment": "Prod"}, FLEET)
+        first, result = sweep(session, handler)
+        second, _ = sweep(session, handler)
+    assert len(result["tagged"]) == FLEET and not result["errors"], result["errors"]
+    print(f"uniform fleet ({FLEET} instances needing the same tags)")
+    print(
+        f"  first sweep : {first.total} calls = {per_1000(first.total, FLEET):.1f} per 1,000 "
+        f"({dict(first.by_operation)})"
+    )
+    print(f"  second sweep: {second.total} calls, {second.writes} writes")
+    if per_1000(first.total, FLEET) > TARGET_PER_1000:
+        failures.append(f"uniform: {per_1000(first.total, FLEET):.1f} calls per 1,000 > {TARGET_PER_1000}")
+    if second.writes:
+        failures.append(f"uniform: second sweep made {second.writes} writes")
+    return per_1000(first.total, FLEET)
 
-        # --- the seed on the same kind of fleet ------------------------------------------------------------------
-        seed_session = use_account("210000000003", "us-east-1")
+
+def seed_on_the_same_fleet(emu: Emulator, ours_per_1000: float) -> None:
+    """The seed's per-instance monitor on the same kind of fleet."""
+    with emu.as_account("210000000003", "us-east-1") as seed_session:
         seed_ids = launch(seed_session.client("ec2"), {"environment": "Prod"}, SEED_FLEET)
         seed = seed_sweep(seed_session, seed_ids)
-        seed_per_1000 = per_1000(seed.total, SEED_FLEET)
-        print(
-            f"seed (one Config event per instance), measured on {SEED_FLEET} instances: {seed.total} calls = "
-            f"{seed_per_1000:.0f} per 1,000 ({dict(seed.by_operation)})"
-        )
-        print(f"  ratio: the seed makes {seed_per_1000 / per_1000(first.total, FLEET):.0f}x the calls of one sweep")
+    seed_per_1000 = per_1000(seed.total, SEED_FLEET)
+    print(
+        f"seed (one Config event per instance), measured on {SEED_FLEET} instances: {seed.total} calls = "
+        f"{seed_per_1000:.0f} per 1,000 ({dict(seed.by_operation)})"
+    )
+    print(f"  ratio: the seed makes {seed_per_1000 / ours_per_1000:.0f}x the calls of one sweep")
 
-        # --- mixed fleet -----------------------------------------------------------------------------------------
-        session = use_account("210000000002", "eu-west-1")
+
+def mixed_fleet(emu: Emulator, handler: Handler, failures: list[str]) -> None:
+    """Every case of the contract, plus 20 Auto Scaling groups."""
+    with emu.as_account("210000000002", "eu-west-1") as session:
         ec2, ssm = session.client("ec2"), session.client("ssm")
         ssm.create_maintenance_window(
             Name="Dev_maintenance_window", Schedule="rate(7 days)", Duration=4, Cutoff=1, AllowUnassociatedTargets=True
@@ -200,21 +170,29 @@ def main() -> int:
                 Tags=[{"ResourceId": f"asg-{n}", "Key": "environment", "Value": ("Prod", "dev")[n % 2]}],
             )
         total = sum(count for _, count in mix)
-        first, result = sweep(session)
-        second, _ = sweep(session)
-        assert not result["errors"], result["errors"]
-        print(
-            f"mixed fleet ({total} instances, 20 ASGs; {len(result['tagged'])} resources tagged, "
-            f"{len(result['skipped'])} skipped, {result['unchanged']} already right)"
-        )
-        print(
-            f"  first sweep : {first.total} calls = {per_1000(first.total, total):.1f} per 1,000 "
-            f"({dict(first.by_operation)})"
-        )
-        print(f"  second sweep: {second.total} calls, {second.writes} writes")
-        if second.writes:
-            failures.append(f"mixed: second sweep made {second.writes} writes")
-        del uniform
+        first, result = sweep(session, handler)
+        second, _ = sweep(session, handler)
+    assert not result["errors"], result["errors"]
+    print(
+        f"mixed fleet ({total} instances, 20 ASGs; {len(result['tagged'])} resources tagged, "
+        f"{len(result['skipped'])} skipped, {result['unchanged']} already right)"
+    )
+    print(
+        f"  first sweep : {first.total} calls = {per_1000(first.total, total):.1f} per 1,000 "
+        f"({dict(first.by_operation)})"
+    )
+    print(f"  second sweep: {second.total} calls, {second.writes} writes")
+    if second.writes:
+        failures.append(f"mixed: second sweep made {second.writes} writes")
+
+
+def main() -> int:
+    failures: list[str] = []
+    with Emulator(extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}) as emu:
+        handler = load_lambda("tag_remediation").handler  # imported here: its logger reads the level above
+        ours = uniform_fleet(emu, handler, failures)
+        seed_on_the_same_fleet(emu, ours)
+        mixed_fleet(emu, handler, failures)
     for failure in failures:
         print(f"FAILED: {failure}")
     return 1 if failures else 0

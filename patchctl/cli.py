@@ -1,8 +1,9 @@
-"""``patchctl``: the operator and developer CLI.
+"""``patchctl``: the operator CLI, the offline companion of the Pulumi CLI.
 
 Each sub-command is a module in ``patchctl/commands`` with ``add_parser(subparsers)`` and
-``run(args) -> int``. Exit codes everywhere: 0 fine, 1 a mandatory policy violation or a
-failed check, 2 bad input (one line on stderr naming the place and the value).
+``run(args) -> int``. Exit codes everywhere (``patchctl.errors``): 0 fine, 1 a mandatory
+policy violation or a failed check, 2 bad input (one line on stderr naming the place and the
+value).
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import NoReturn
 
 from patchctl import commands
-
-EXIT_OK = 0
-EXIT_VIOLATION = 1
-EXIT_BAD_INPUT = 2
+from patchctl.errors import EXIT_BAD_INPUT
 
 
 def version() -> str:
@@ -45,13 +44,12 @@ def user_errors() -> tuple[type[BaseException], ...]:
     """The documented input errors of every command: each message is already one line naming
     the place and the value, so the CLI prints it and exits 2 instead of a traceback."""
     from components.errors import OrgPatchingError
-    from patchctl.commands.preview import InputError
-    from patchctl.commands.summary import SummaryInputError
+    from patchctl.errors import InputError
     from patchctl.offline.analyzer import PolicyConfigError
     from patchctl.offline.render import ProgramError
     from patchctl.report.errors import ReportError
 
-    return (OrgPatchingError, InputError, SummaryInputError, PolicyConfigError, ProgramError, ReportError)
+    return (OrgPatchingError, InputError, PolicyConfigError, ProgramError, ReportError)
 
 
 def one_line(error: BaseException) -> str:
@@ -60,34 +58,41 @@ def one_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="patchctl", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--version", action="version", version=f"patchctl {version()}")
+def build_parser(
+    package: ModuleType = commands, prog: str = "patchctl", description: str | None = __doc__
+) -> argparse.ArgumentParser:
+    """One sub-command per public module of ``package`` (the dev kit's CLI reuses this)."""
+    parser = Parser(prog=prog, description=description.splitlines()[0] if description else None)
+    parser.add_argument("--version", action="version", version=f"{prog} {version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"patchctl.commands.{module_info.name}")
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
         sub = module.add_parser(subparsers)
         sub.set_defaults(_run=module.run)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def run_commands(package: ModuleType, prog: str, description: str | None, argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` against ``package``'s sub-commands and run the chosen one."""
+    args = build_parser(package, prog, description).parse_args(argv)
     try:
         return int(args._run(args))
     except user_errors() as error:
-        print(f"patchctl {args.command}: error: {one_line(error)}", file=sys.stderr)
+        print(f"{prog} {args.command}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as error:
         if error.filename is None:  # not about a path the user gave: a bug or the machine, keep the traceback
             raise
-        print(f"patchctl {args.command}: error: {error.filename}: {error.strerror}", file=sys.stderr)
+        print(f"{prog} {args.command}: error: {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_commands(commands, prog="patchctl", description=__doc__, argv=argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

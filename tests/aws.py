@@ -1,126 +1,63 @@
 """Multi-account moto helpers shared by the runtime tests (Lambdas, runbook scripts, moto extensions).
 
-Why a module and not only fixtures: the benchmark and the demo need the same "run this code as account X in
-region Y" mechanics, and plain functions compose better than fixtures.
-
-How an account is chosen: ``sts.assume_role`` into ``arn:aws:iam::<account>:role/<name>`` returns credentials
-moto maps to that account. Code under test uses boto3's *default* session (like a Lambda does), so
-:func:`as_account` puts those credentials into the environment and drops the cached default session.
+The multi-account mechanics are the dev kit's (:class:`devkit.emulator.Accounts`): the
+``moto_aws`` fixture runs an :class:`~devkit.emulator.Emulator`, and :func:`session`,
+:func:`as_account` and :func:`credentials` act on it. Plain functions, not fixtures, because
+they compose better inside tests. What is here on top: the accounts and regions the tests use,
+fault injection, fleet builders and the runbook interpreter bound to the running emulator.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from devkit.emulator import Emulator
+
 ACCOUNTS: tuple[str, ...] = ("111111111111", "222222222222", "333333333333")
 REGIONS: tuple[str, ...] = ("us-east-1", "eu-west-1")
 #: moto accepts any ``ami-`` id; this one reads like a real Amazon Linux id.
 AMI = "ami-0123456789abcdef0"
-ROLE = "OrganizationAccountAccessRole"
 
-
-def fake_env() -> dict[str, str]:
-    """Environment every moto test runs with (no real credentials can leak in): the emulator's."""
-    from patchctl.emulator import EMULATOR_ENV
-
-    return dict(EMULATOR_ENV)
-
-
-_CREDENTIALS: dict[str, dict[str, str]] = {}
-_SESSIONS: dict[tuple[str, str], boto3.session.Session] = {}
-_LOADER: Any = None
-
-
-def _botocore_session() -> Any:
-    """A botocore session sharing ONE model loader: loading ec2's service model costs ~50 ms per session."""
-    global _LOADER
-    import botocore.loaders
-    import botocore.session
-
-    if _LOADER is None:
-        _LOADER = botocore.loaders.create_loader()
-    core = botocore.session.Session()
-    core.register_component("data_loader", _LOADER)
-    return core
-
-
-def credentials(account: str) -> dict[str, str]:
-    """Credentials moto maps to ``account`` (assume_role once per account and mock)."""
-    if account not in _CREDENTIALS:
-        sts = boto3.session.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-            botocore_session=_botocore_session(),
-        ).client("sts")
-        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="org-patching-test")[
-            "Credentials"
-        ]
-        _CREDENTIALS[account] = {
-            "AccessKeyId": creds["AccessKeyId"],
-            "SecretAccessKey": creds["SecretAccessKey"],
-            "SessionToken": creds["SessionToken"],
-        }
-    return _CREDENTIALS[account]
-
-
-def reset_credentials() -> None:
-    """Forget assumed credentials and sessions (moto forgets them when its mock stops)."""
-    _CREDENTIALS.clear()
-    _SESSIONS.clear()
-
-
-def session(account: str, region: str) -> boto3.session.Session:
-    """A session whose calls land in ``account``/``region`` (cached per test)."""
-    if (account, region) not in _SESSIONS:
-        creds = credentials(account)
-        _SESSIONS[(account, region)] = boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=region,
-            botocore_session=_botocore_session(),
-        )
-    return _SESSIONS[(account, region)]
+_RUNNING: list[Emulator] = []
 
 
 @contextmanager
-def as_account(account: str, region: str) -> Iterator[boto3.session.Session]:
-    """Run code that uses boto3's default session (a Lambda handler) as ``account`` in ``region``."""
-    creds = credentials(account)
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
-    saved_region = {k: os.environ.get(k) for k in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCOUNT_ID")}
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"],
-            "AWS_DEFAULT_REGION": region,
-            "AWS_REGION": region,
-            "AWS_ACCOUNT_ID": account,
-        }
-    )
-    boto3.DEFAULT_SESSION = None
-    boto3.setup_default_session(botocore_session=_botocore_session())
+def running(emulator: Emulator) -> Iterator[Emulator]:
+    """Make :func:`session`, :func:`as_account` and :func:`credentials` act on ``emulator`` (the fixture's)."""
+    _RUNNING.append(emulator)
     try:
-        assert boto3.DEFAULT_SESSION is not None
-        yield boto3.DEFAULT_SESSION
+        yield emulator
     finally:
-        for key, value in {**saved, **saved_region}.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        boto3.DEFAULT_SESSION = None
+        _RUNNING.remove(emulator)
+
+
+def emulator() -> Emulator:
+    if not _RUNNING:
+        raise RuntimeError("tests.aws needs a running emulator: use the moto_aws fixture")
+    return _RUNNING[-1]
+
+
+def credentials(account: str) -> dict[str, str]:
+    """Credentials moto maps to ``account``."""
+    return emulator().credentials(account)
+
+
+def session(account: str, region: str) -> boto3.session.Session:
+    """A session whose calls land in ``account``/``region``."""
+    return emulator().session(account, region)
+
+
+def as_account(account: str, region: str) -> AbstractContextManager[boto3.session.Session]:
+    """Run code that uses boto3's default session (a Lambda handler) as ``account`` in ``region``."""
+    return emulator().as_account(account, region)
 
 
 def tags_of(items: list[dict[str, Any]] | None) -> dict[str, str]:
@@ -440,8 +377,8 @@ def automation(
     execution_id: str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
 ) -> dict[str, Any]:
     """Run a rendered runbook as SSM Automation walks it (the emulator's interpreter, shared
-    with ``patchctl demo``), as ``account`` in ``region``."""
-    from patchctl.moto_extensions._runbook_interpreter import run_runbook
+    with ``python -m devkit demo``), as ``account`` in ``region``."""
+    from devkit.runbook_interpreter import run_runbook
 
     return run_runbook(
         content, parameters, account, region, as_account=as_account, run_command=run_command, execution_id=execution_id

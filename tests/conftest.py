@@ -12,22 +12,15 @@ import pytest
 
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto in-process, fake credentials, the project's moto extension installed, no retry sleeps."""
-    from moto import mock_aws
-
-    from patchctl import moto_extensions
+    """The dev kit's emulator (moto in-process, fake credentials, the project's moto extension),
+    reached through ``tests.aws``; no retry sleeps."""
+    from devkit.emulator import Emulator
     from tests import aws
 
-    for key, value in aws.fake_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     aws.zero_backoff(monkeypatch)
     aws.guard_injected_requests(monkeypatch)
-    aws.reset_credentials()
-    with mock_aws():
-        moto_extensions.install()
+    with Emulator() as emulator, aws.running(emulator):
         yield
-    aws.reset_credentials()
 
 
 # --- program rendering (the offline harness): the example stacks, rendered once per session -----------------
@@ -45,7 +38,7 @@ def central_config():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def central_capture(central_config):  # type: ignore[no-untyped-def]
     """The example central stack rendered under mocks (shared: rendering is the slow part)."""
-    from patchctl.commands.preview import render_stack
+    from patchctl.stack_render import render_stack
 
     return render_stack(central_config)
 
@@ -63,7 +56,7 @@ def render_child(central_capture: Any) -> Callable[..., Any]:
     import yaml
 
     from components.config import parse_config
-    from patchctl.commands.preview import render_stack
+    from patchctl.stack_render import render_stack
 
     raw = yaml.safe_load((REPO_ROOT / "Pulumi.child.yaml").read_text())["config"]
 
@@ -79,3 +72,16 @@ def render_child(central_capture: Any) -> Callable[..., Any]:
 def child_capture(render_child: Callable[..., Any]) -> Any:
     """The example child stack (2 accounts x 2 regions), shared by the stack and spoke tests."""
     return render_child()
+
+
+# --- reporting and the dev kit's synthetic fleet: one generated fleet, shared by the session --------------------
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A small fleet with every case present (``tests.report.helpers.SPEC``); tests only read it."""
+    from devkit.fleet import generate_fleet
+    from tests.report.helpers import SPEC, Fleet
+
+    root = tmp_path_factory.mktemp("bucket")
+    return Fleet(root, SPEC, generate_fleet(root, SPEC))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from components.config import CentralConfig, ChildConfig, load_stack_file
 from components.errors import OrgPatchingError
-from patchctl.emulator import Emulator
+from devkit.emulator import Emulator
 
 from .engine import Applied, apply_central, apply_child
 from .errors import ApplyError

@@ -21,7 +21,7 @@ from pulumi.runtime.mocks import MockResourceArgs
 from pulumi.runtime.stack import Stack
 
 from components.config import CentralConfig, ChildConfig
-from patchctl.emulator import Emulator
+from devkit.emulator import Emulator
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.monitor import RecordingMonitor
 from patchctl.offline.render import Capture

@@ -1,5 +1,5 @@
 """APIs moto 5 lacks that the applier's mappings call, with the behaviour the AWS API
-reference documents (a companion of ``patchctl.moto_extensions``; same patching style:
+reference documents (a companion of ``devkit.moto_extensions``; same patching style:
 missing operations are added to moto's response classes, state lives on the backend).
 
 * Service Catalog: AssociateProductWithPortfolio / ListPortfoliosForProduct, CreateConstraint /

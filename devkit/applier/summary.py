@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TextIO
 
-from patchctl.emulator import Emulator
+from devkit.emulator import Emulator
 
 from .engine import Applied, AppliedResource
 from .registry import REGISTRY

@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from patchctl.commands.preview import InputError, load_policy_config
-from patchctl.offline.analyzer import DEFAULT_PACK_DIR, InProcessAnalyzer, PolicyConfigError, evaluate, load_pack
-from patchctl.offline.document import build_document, print_tree, write_document
+from patchctl.errors import EXIT_BAD_INPUT, InputError
+from patchctl.offline.analyzer import PolicyConfigError
+from patchctl.offline.document import build_document, publish
 from patchctl.offline.mocks import AwsMocks
-from patchctl.offline.render import Capture, ProgramError, render_program
+from patchctl.offline.render import Capture, ProgramError, program_imports, render_program
+from patchctl.policy_run import load_policy_config, run_policies
 
 #: Where the admin program lives, relative to the repository root.
 DEFAULT_PROGRAM_DIR = Path(__file__).resolve().parents[2] / "deployments"
@@ -52,23 +53,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def validate_config(program_dir: Path, config_file: Path) -> None:
     """Validate the admin config with the program's own loader first, so a bad value is one
     line naming the key (exit 2) instead of a traceback from inside the render."""
-    before = set(sys.modules)
-    sys.path.insert(0, str(program_dir))
-    try:
-        config_module = importlib.import_module("org_patching_admin.config")
-        config_module.load_stack_file(config_file)
-    except ImportError as error:
-        raise ProgramError(f"{program_dir}: not the org-patching admin program ({error})") from None
-    except Exception as error:
-        if type(error).__name__ == "AdminConfigError":
-            raise InputError(str(error)) from None
-        raise
-    finally:
-        sys.path.remove(str(program_dir))
-        # Forget the program's modules: the render imports them afresh from the same place.
-        for name in set(sys.modules) - before:
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(str(program_dir)):
-                del sys.modules[name]
+    # The program's modules are forgotten afterwards: the render imports them afresh from the same place.
+    with program_imports(program_dir):
+        try:
+            config_module = importlib.import_module("org_patching_admin.config")
+            config_module.load_stack_file(config_file)
+        except ImportError as error:
+            raise ProgramError(f"{program_dir}: not the org-patching admin program ({error})") from None
+        except Exception as error:
+            if type(error).__name__ == "AdminConfigError":
+                raise InputError(str(error)) from None
+            raise
 
 
 def render_admin(program: str | Path, stack: str, config: str | Path | None = None) -> Capture:
@@ -178,28 +173,9 @@ def print_deployments(document: dict[str, Any], out: TextIO) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         capture = render_admin(args.program, args.stack, args.config)
-        result = None
-        if args.policies:
-            analyzer = InProcessAnalyzer(load_pack(DEFAULT_PACK_DIR))
-            try:
-                result = evaluate(
-                    capture.resources,
-                    analyzer,
-                    project=capture.project,
-                    stack=capture.stack,
-                    user_config=load_policy_config(args.policy_config),
-                )
-            finally:
-                analyzer.close()
+        result = run_policies(capture, load_policy_config(args.policy_config)) if args.policies else None
     except (InputError, ProgramError, PolicyConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     document = cloud_document(capture, result)
-    if args.json_out:
-        write_document(document, args.json_out)
-    if not args.quiet:
-        print_tree(document, sys.stdout)
-        print_deployments(document, sys.stdout)
-        if args.json_out:
-            print(f"wrote {args.json_out}")
-    return 1 if document["summary"]["violations"]["mandatory"] else 0
+    return publish(document, args.json_out, args.quiet, sys.stdout, extra=print_deployments)

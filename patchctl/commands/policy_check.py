@@ -16,21 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from patchctl.commands.preview import InputError, load_policy_config
-from patchctl.offline.analyzer import (
-    DEFAULT_PACK_DIR,
-    GrpcAnalyzer,
-    InProcessAnalyzer,
-    PolicyConfigError,
-    PolicyResult,
-    evaluate,
-    load_pack,
-)
-from patchctl.offline.document import build_document, print_tree, write_document
+from patchctl.errors import EXIT_BAD_INPUT, InputError
+from patchctl.offline.analyzer import DEFAULT_PACK_DIR, PolicyConfigError, PolicyResult
+from patchctl.offline.document import build_document, publish
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, ProgramError, render_program
-
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+from patchctl.policy_run import load_policy_config, run_policies
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -65,19 +56,8 @@ def render(args: argparse.Namespace) -> Capture:
 
 
 def check(capture: Capture, pack_dir: str | Path, policy_config: dict[str, Any] | None, grpc: bool) -> PolicyResult:
-    """The engine's call sequence (Remediate, Analyze per resource, AnalyzeStack) over the capture."""
-    analyzer = GrpcAnalyzer(pack_dir) if grpc else InProcessAnalyzer(load_pack(pack_dir))
-    try:
-        return evaluate(
-            capture.resources,
-            analyzer,
-            project=capture.project,
-            stack=capture.stack,
-            user_config=policy_config,
-            preview=False,
-        )
-    finally:
-        analyzer.close()
+    """The engine's call sequence over the capture of an ``up`` (no preview: remediations apply)."""
+    return run_policies(capture, policy_config, pack_dir=pack_dir, grpc=grpc, preview=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,10 +75,4 @@ def run(args: argparse.Namespace) -> int:
     for warning in capture.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     document = build_document(capture, result)
-    if args.json_out:
-        write_document(document, args.json_out)
-    if not args.quiet:
-        print_tree(document, sys.stdout)
-        if args.json_out:
-            print(f"wrote {args.json_out}")
-    return EXIT_VIOLATION if document["summary"]["violations"]["mandatory"] else EXIT_OK
+    return publish(document, args.json_out, args.quiet, sys.stdout)

@@ -8,28 +8,18 @@ engine runs it, and nothing needs cloud credentials.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from components.config import CentralConfig, ChildConfig, load_stack_file
 from components.errors import OrgPatchingError
-from patchctl.offline.analyzer import (
-    DEFAULT_PACK_DIR,
-    GrpcAnalyzer,
-    InProcessAnalyzer,
-    PolicyConfigError,
-    PolicyResult,
-    evaluate,
-    load_pack,
-)
-from patchctl.offline.document import build_document, print_tree, write_document
-from patchctl.offline.mocks import AwsMocks
-from patchctl.offline.render import Capture, render
+from patchctl.errors import EXIT_BAD_INPUT, InputError, read_json
+from patchctl.offline.analyzer import PolicyConfigError
+from patchctl.offline.document import build_document, publish
+from patchctl.policy_run import load_policy_config, run_policies
 from patchctl.project import project_dir
-
-PROJECT = "org-patching"
+from patchctl.stack_render import render_stack
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -46,61 +36,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--grpc", action="store_true", help="run the pack over gRPC as the engine does (slower)")
     parser.add_argument("--quiet", action="store_true", help="no tree on stdout")
     return parser
-
-
-class InputError(Exception):
-    """Bad command-line input (exit 2)."""
-
-
-def load_policy_config(path: str | None) -> dict[str, Any] | None:
-    if not path:
-        return None
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InputError(f"{path}: policy config file does not exist") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: policy config must be a JSON object")
-    return data
-
-
-def render_stack(
-    cfg: CentralConfig | ChildConfig, hub_outputs: dict[str, Any] | None = None, stack: str | None = None
-) -> Capture:
-    """Render one stack of the program under mocks."""
-    from components.stacks import build
-
-    stack_name = stack or cfg.stack
-    stack_outputs = {}
-    if isinstance(cfg, ChildConfig):
-        if hub_outputs is None:
-            raise InputError("child stack: the hub's outputs are needed (--hub-json or --hub-config)")
-        stack_outputs[cfg.hub_stack] = hub_outputs
-    mocks = AwsMocks(
-        default_account=cfg.central_account_id,
-        default_region=cfg.home_region,
-        org_id=cfg.org_id,
-        stack_outputs=stack_outputs,
-        strict=True,
-    )
-    return render(lambda: build(cfg), mocks=mocks, project=PROJECT, stack=stack_name)
-
-
-def run_policies(capture: Capture, policy_config: dict[str, Any] | None, grpc: bool = False) -> PolicyResult:
-    analyzer = GrpcAnalyzer(DEFAULT_PACK_DIR) if grpc else InProcessAnalyzer(load_pack(DEFAULT_PACK_DIR))
-    try:
-        return evaluate(
-            capture.resources,
-            analyzer,
-            project=capture.project,
-            stack=capture.stack,
-            user_config=policy_config,
-            stack_tags={"org-patching:stack": capture.stack},
-        )
-    finally:
-        analyzer.close()
 
 
 def default_config(stack: str) -> Path:
@@ -127,12 +62,7 @@ def default_hub_config() -> Path:
 
 def hub_outputs_for(args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
     if args.hub_json:
-        try:
-            document = json.loads(Path(args.hub_json).read_text())
-        except FileNotFoundError:
-            raise InputError(f"{args.hub_json}: central preview JSON does not exist") from None
-        except json.JSONDecodeError as error:
-            raise InputError(f"{args.hub_json}: not valid JSON ({error.msg})") from None
+        document = read_json(args.hub_json, "central preview JSON does not exist")
         outputs = document.get("outputs") if isinstance(document, dict) else None
         if not isinstance(outputs, dict) or "outputsVersion" not in outputs:
             raise InputError(f"{args.hub_json}: no central stack outputs in this document")
@@ -157,17 +87,15 @@ def run(args: argparse.Namespace) -> int:
         policy_config = load_policy_config(args.policy_config)
         hub_outputs = hub_outputs_for(args, notes) if isinstance(cfg, ChildConfig) else None
         capture = render_stack(cfg, hub_outputs, stack=args.stack)
-        result = None if args.no_policies else run_policies(capture, policy_config, grpc=args.grpc)
+        result = (
+            None
+            if args.no_policies
+            else run_policies(capture, policy_config, grpc=args.grpc, stack_tags={"org-patching:stack": capture.stack})
+        )
     except (OrgPatchingError, InputError, PolicyConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     document = build_document(capture, result)
-    if args.json_out:
-        write_document(document, args.json_out)
-    if not args.quiet:
-        print_tree(document, sys.stdout)
-        if args.json_out:
-            print(f"wrote {args.json_out}")
-    return 1 if document["summary"]["violations"]["mandatory"] else 0
+    return publish(document, args.json_out, args.quiet, sys.stdout)

@@ -3,7 +3,7 @@
 Real use: ``--athena --workgroup W --database D`` runs the named queries in the workgroup the
 ComplianceLake created (results location, encryption and scan limits come from it). Offline:
 ``--source DIR`` runs the same SQL on DuckDB over a copy of the resource data sync bucket
-(``aws s3 sync s3://<bucket> DIR``) or over ``patchctl fleet`` output. Both write the same
+(``aws s3 sync s3://<bucket> DIR``) or over ``python -m devkit fleet`` output. Both write the same
 CSV per query, ``report.json`` and a self-contained ``index.html`` into ``--out``.
 """
 
@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from components.naming import GLUE_DATABASE
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
+from patchctl.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

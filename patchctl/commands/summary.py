@@ -11,20 +11,16 @@ mandatory violation, so a workflow can write the summary first and fail afterwar
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, InputError, read_json
+
 #: GitHub caps one step summary at 1 MiB; a runaway violation list must not eat it.
 MAX_VIOLATIONS_PER_STACK = 50
 _LEVEL_ICON = {"mandatory": "❌", "remediate": "🔧", "advisory": "⚠️"}
-
-
-class SummaryInputError(Exception):
-    """A document cannot be read (exit 2, one line)."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -43,14 +39,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def load_document(path: str | Path) -> dict[str, Any]:
-    try:
-        document = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise SummaryInputError(f"{path}: document does not exist (did the preview step run?)") from None
-    except json.JSONDecodeError as error:
-        raise SummaryInputError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    document = read_json(path, "document does not exist (did the preview step run?)")
     if not isinstance(document, dict) or not isinstance(document.get("summary"), dict):
-        raise SummaryInputError(f"{path}: not a patchctl preview/policy-check document (no 'summary')")
+        raise InputError(f"{path}: not a patchctl preview/policy-check document (no 'summary')")
     return document
 
 
@@ -138,7 +129,7 @@ def render(documents: Iterable[tuple[str, dict[str, Any]]], title: str) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         documents = [(path, load_document(path)) for path in args.documents]
-    except SummaryInputError as error:
+    except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     markdown = render(documents, args.title)

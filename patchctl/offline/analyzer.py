@@ -33,6 +33,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel
 
 from .monitor import Recorded
+from .render import program_imports
 
 LEVEL_NAME: dict[int, str] = {
     proto.ADVISORY: "advisory",
@@ -83,13 +84,13 @@ def load_pack(directory: str | Path = DEFAULT_PACK_DIR) -> PackSpec:
             seen.update(name=name, policies=policies, level=enforcement_level, initial=initial_config, extra=extra)
 
     saved = pulumi_policy.PolicyPack, policy_module.PolicyPack
-    saved_path = list(sys.path)
     pulumi_policy.PolicyPack = policy_module.PolicyPack = _Recorder  # type: ignore[misc,assignment]
     try:
-        runpy.run_path(str(pack_dir), run_name="__main__")
+        # The pack's own modules stay loaded: its policies keep calling them after this returns.
+        with program_imports(pack_dir, keep_modules=True):
+            runpy.run_path(str(pack_dir), run_name="__main__")
     finally:
         pulumi_policy.PolicyPack, policy_module.PolicyPack = saved  # type: ignore[misc]
-        sys.path[:] = saved_path
     if not seen:
         raise RuntimeError(f"{pack_dir}/__main__.py did not call PolicyPack(...)")
     return PackSpec(

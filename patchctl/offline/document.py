@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from google.protobuf import json_format
+
+from patchctl.errors import EXIT_OK, EXIT_VIOLATION
 
 from .analyzer import PolicyResult
 from .monitor import STACK_TYPE, Recorded
@@ -143,3 +146,23 @@ def print_tree(document: dict[str, Any], out: TextIO) -> None:
         out.write(f"warning: {warning}\n")
     if mandatory:
         out.write(f"{mandatory} mandatory violation(s): `pulumi up` would fail\n")
+
+
+def publish(
+    document: dict[str, Any],
+    json_out: str | None,
+    quiet: bool,
+    out: TextIO,
+    extra: Callable[[dict[str, Any], TextIO], None] | None = None,
+) -> int:
+    """What every rendering command ends with: write the document (``--json``), print the tree
+    and ``extra`` (unless ``--quiet``), and return the exit code: 1 on a mandatory violation."""
+    if json_out:
+        write_document(document, json_out)
+    if not quiet:
+        print_tree(document, out)
+        if extra is not None:
+            extra(document, out)
+        if json_out:
+            out.write(f"wrote {json_out}\n")
+    return EXIT_VIOLATION if document["summary"]["violations"]["mandatory"] else EXIT_OK

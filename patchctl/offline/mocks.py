@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
-from patchctl.moto_extensions import ssm_baseline_rules
+from patchctl.offline import service_rules
 
 log = logging.getLogger(__name__)
 
@@ -370,12 +370,12 @@ class AwsMocks(pulumi.runtime.Mocks):
 
 
 def _check_patch_baseline(name: str, inputs: Mapping[str, Any]) -> None:
-    """Refuse what CreatePatchBaseline refuses (the rule and its source: ``ssm_baseline_rules``)."""
+    """Refuse what CreatePatchBaseline refuses (the rule and its source: ``service_rules``)."""
     rules = [
         {"ApproveAfterDays": rule.get("approveAfterDays"), "ApproveUntilDate": rule.get("approveUntilDate")}
         for rule in inputs.get("approvalRules") or []
     ]
-    message = ssm_baseline_rules.refusal(inputs.get("operatingSystem"), rules)
+    message = service_rules.refusal(inputs.get("operatingSystem"), rules)
     if message:
         raise ValueError(f"PatchBaseline {name}: ValidationException: {message}")
 

@@ -12,8 +12,8 @@ Each render is independent: a fresh monitor, a fresh root stack, fresh config.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import runpy
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -162,23 +162,30 @@ def _project_name(directory: Path) -> str:
 
 
 @contextmanager
-def _program_context(directory: Path) -> Iterator[None]:
-    """cwd and sys.path as the Python language host sets them; modules the program imports
-    from its own directory are forgotten afterwards so the next render starts clean."""
-    old_cwd, old_path = os.getcwd(), list(sys.path)
+def program_imports(directory: Path, *, keep_modules: bool = False) -> Iterator[None]:
+    """Imports as the Pulumi Python language host gives them to a program: ``directory`` first on
+    ``sys.path`` while the block runs; afterwards the path is restored (whatever the program
+    added to it too) and every module imported from ``directory`` is forgotten, unless
+    ``keep_modules`` (a policy pack's policies keep calling its modules after it is loaded).
+
+    Why edit ``sys.path`` and ``sys.modules`` at all: the language host runs each program in a
+    fresh process, where the program's directory is on the path and its own modules are new.
+    patchctl renders programs in its own process, one after another, so it gives each the same
+    start and takes it back afterwards (a second render, or another program with a module of the
+    same name, must not see the first one's). This is the one place patchctl edits either.
+    """
+    old_path = list(sys.path)
     old_modules = set(sys.modules)
-    os.chdir(directory)
     sys.path.insert(0, str(directory))
     try:
         yield
     finally:
-        os.chdir(old_cwd)
         sys.path[:] = old_path
-        for name in set(sys.modules) - old_modules:
-            module = sys.modules.get(name)
-            module_file = getattr(module, "__file__", None) or ""
-            if module_file.startswith(str(directory)):
-                del sys.modules[name]
+        if not keep_modules:
+            for name in set(sys.modules) - old_modules:
+                module_file = getattr(sys.modules.get(name), "__file__", None) or ""
+                if module_file.startswith(str(directory)):
+                    del sys.modules[name]
 
 
 def render_program(
@@ -207,5 +214,6 @@ def render_program(
     def build() -> None:
         runpy.run_path(str(main), run_name="__main__")
 
-    with _program_context(program_dir):
+    # cwd is the program's directory too, as the language host sets it (programs read files relative to it).
+    with contextlib.chdir(program_dir), program_imports(program_dir):
         return render(build, mocks=mocks, project=project, stack=stack, preview=preview, config=config)

@@ -5,16 +5,11 @@ is missing or not a secret)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-ADMIN_DIR = Path(__file__).resolve().parents[2] / "deployments"
-sys.path.insert(0, str(ADMIN_DIR))
-
-from org_patching_admin.config import (  # noqa: E402
+from org_patching_admin.config import (  # the admin program's package: deployments/ is on pytest's pythonpath
     AdminConfigError,
     cron_problem,
     duration_seconds,
@@ -22,6 +17,7 @@ from org_patching_admin.config import (  # noqa: E402
     parse_config,
 )
 
+ADMIN_DIR = Path(__file__).resolve().parents[2] / "deployments"
 ROLE = "arn:aws:iam::111111111111:role/pulumi-deployments"
 TOKEN_KEY = "org-patching-admin:childAccessToken"
 #: What `pulumi config set --secret` writes into Pulumi.<stack>.yaml.

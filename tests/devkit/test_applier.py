@@ -17,7 +17,7 @@ from components.config import AccountConfig, CentralConfig, ChildConfig, load_st
 from devkit.applier import REGISTRY, Applied, AppliedResource, apply_central, apply_child
 from devkit.applier.__main__ import ensure_config_recorders
 from devkit.applier.summary import count_in_emulator, read_back
-from patchctl.emulator import Emulator
+from devkit.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -20,7 +20,7 @@ from components.secure_bucket import SecureBucket, SecureBucketArgs
 from devkit.applier import ServiceRuleViolation, UnsupportedResource
 from devkit.applier.__main__ import main
 from devkit.applier.engine import ApplyingMocks, run_program
-from patchctl.emulator import Emulator
+from devkit.emulator import Emulator
 from patchctl.offline.render import render
 
 REPO = Path(__file__).resolve().parents[2]

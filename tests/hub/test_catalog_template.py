@@ -2,7 +2,7 @@
 
 The schedule is computed only in the template (Mappings + Fn::Sub). The test evaluates the
 template's own expressions with the evaluator the demo also launches the product with
-(``patchctl.catalog_launch``), so nothing is written twice.
+(``devkit.catalog_launch``), so nothing is written twice.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from components import naming
 from components.hub.self_service_catalog import TEMPLATE_FILE
 from components.runbooks import render_runbook
 from components.schedules import schedule_problem
-from patchctl import catalog_launch
+from devkit import catalog_launch
 
 TEXT = Path(TEMPLATE_FILE).read_text()
 TEMPLATE, _ = decode_str(TEXT)
@@ -33,7 +33,7 @@ PSEUDO = {
 
 
 def Evaluator(parameters: dict[str, Any]) -> catalog_launch.Evaluator:
-    """The product's evaluator (``patchctl.catalog_launch``) in a non-default partition."""
+    """The product's evaluator (``devkit.catalog_launch``) in a non-default partition."""
     return catalog_launch.Evaluator(parameters, PSEUDO)
 
 

@@ -13,8 +13,8 @@ import pytest
 from components import naming
 from components.config import BootstrapConfig, CentralConfig
 from components.hub.deploy_role_bootstrap import TEMPLATE_FILE, DeployRoleBootstrap, DeployRoleBootstrapArgs
-from patchctl.commands.preview import render_stack
 from patchctl.offline.render import Capture, render
+from patchctl.stack_render import render_stack
 
 HUB = "999999999999"
 ORG = "o-exampleorg01"

@@ -142,9 +142,7 @@ def test_the_child_stacks_names_are_inside_the_policy() -> None:
         "ssm:CreateResourceDataSync", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:resource-data-sync/{naming.RESOURCE_DATA_SYNC}"
     )
     assert allows("sqs:CreateQueue", f"arn:aws:sqs:eu-west-1:{ACCOUNT}:{naming.DEAD_LETTER_QUEUE}")
-    assert allows(
-        "logs:CreateLogGroup", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:{naming.FUNCTION_LOG_GROUP}"
-    )
+    assert allows("logs:CreateLogGroup", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:{naming.FUNCTION_LOG_GROUP}")
     for rule in (naming.CONFIG_RULE, naming.SWEEP_RULE, naming.COMPLIANCE_EVENT_RULE):
         assert rule.startswith(naming.PREFIX)
     assert allows("events:PutRule", f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/{naming.SWEEP_RULE}-1")

@@ -18,8 +18,9 @@ import pytest
 from components import naming
 from components.config import BootstrapConfig, CentralConfig
 from components.hub.emergency_patching import DETAIL_TYPE, render_definition
-from patchctl.demo.emergency import EmergencyHub, deploy_emergency_hub
-from patchctl.moto_extensions import ssm_automation
+from devkit.demo.emergency import EmergencyHub, deploy_emergency_hub
+from devkit.emulator import Emulator
+from devkit.moto_extensions.ssm.models import automation as ssm_automation
 
 HUB = "123456789012"  # moto runs aws-sdk tasks as its default account
 REGION = "us-east-1"
@@ -85,22 +86,10 @@ class Hub(EmergencyHub):
 
 
 @pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
-    from moto import mock_aws
-
-    from patchctl.moto_extensions import lambda_in_process
-
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}):
-        ssm_automation.install()
-        lambda_in_process.install()  # the validation Lambda's real handler runs in-process
+def hub() -> Iterator[Hub]:
+    """The dev kit's emulator: Step Functions executions run, the validation Lambda's real handler
+    runs in-process, SSM Automation is the moto extension's."""
+    with Emulator():
         yield _build_hub()
 
 

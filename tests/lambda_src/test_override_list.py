@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from patchctl.moto_extensions import ssm_patching
-from patchctl.moto_extensions.lambda_in_process import lambda_context
+from devkit.moto_extensions.awslambda.models import lambda_context
+from devkit.moto_extensions.ssm.models import patch_runs
 from tests import aws
 
 app = importlib.import_module("lambda_src.override_list.app")
@@ -64,10 +64,10 @@ def instance_with_patches(account: str, region: str, fail: tuple[str, ...] = ())
     sess = aws.session(account, region)
     profile = aws.create_instance_profile(sess)
     instance = aws.run_instances(sess, {"environment": "Prod"}, profile=profile)[0]
-    ssm_patching.seed_patches(account, region, instance, PATCHES)
-    ssm_patching.simulate_patch_run(account, region, [instance], "Scan")
+    patch_runs.seed_patches(account, region, instance, PATCHES)
+    patch_runs.simulate_patch_run(account, region, [instance], "Scan")
     if fail:
-        ssm_patching.simulate_patch_run(
+        patch_runs.simulate_patch_run(
             account, region, [instance], "Install", install_override_list=list(fail), fail=fail
         )
     return instance

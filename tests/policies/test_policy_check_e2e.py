@@ -230,7 +230,7 @@ def test_example_central_stack_has_no_mandatory_violation(central_capture: Captu
 
 def test_example_child_stack_has_no_mandatory_violation_and_guard_rails_run(central_capture: Capture) -> None:
     from components.config import load_stack_file
-    from patchctl.commands.preview import render_stack
+    from patchctl.stack_render import render_stack
 
     child = render_stack(load_stack_file(PACK.parent / "Pulumi.child.yaml"), central_capture.outputs)
     assert _evaluate(child) == []

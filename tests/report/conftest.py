@@ -1,4 +1,4 @@
-"""Fixtures of the reporting tests: one generated fleet and its report, shared by the session.
+"""Fixtures of the reporting tests: the report over the generated fleet, shared by the session.
 
 Generating and loading take about a second, so they are session-scoped; every test only reads.
 """
@@ -10,15 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from patchctl.report.duck import DuckDBSource
-from patchctl.report.fleet import generate_fleet
 from patchctl.report.queries import QueryResult, report_queries
-from tests.report.helpers import SPEC, Fleet
+from tests.report.helpers import Fleet
 
-
-@pytest.fixture(scope="session")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
-    root = tmp_path_factory.mktemp("bucket")
-    return Fleet(root, SPEC, generate_fleet(root, SPEC))
+# ``fleet`` (the generated fleet itself) is in tests/conftest.py: the dev kit's tests read it too.
 
 
 @pytest.fixture(scope="session")

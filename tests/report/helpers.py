@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from patchctl.report.fleet import FleetFigures, FleetSpec
+from devkit.fleet import FleetFigures, FleetSpec
 from patchctl.report.queries import QueryResult
 
 #: Small but with every case present (terminated, stale, exempt, never scanned, SLA breaches,

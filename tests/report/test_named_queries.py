@@ -9,8 +9,8 @@ import sqlglot
 from sqlglot import exp
 
 from components.hub.compliance_tables import SQL_DIR, TABLES_BY_NAME, named_queries
+from devkit.fleet import Counts, FleetSpec, generate_fleet
 from patchctl.report.duck import DuckDBSource
-from patchctl.report.fleet import Counts, FleetSpec, generate_fleet
 from patchctl.report.queries import QueryResult, report_queries, to_duckdb, with_sla_days
 from tests.report.helpers import Fleet, records
 

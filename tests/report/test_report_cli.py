@@ -1,4 +1,4 @@
-"""``patchctl fleet`` + ``patchctl report --source``: the issue's "done when", and bad input."""
+"""``patchctl report --source`` over a generated fleet: the issue's "done when", and bad input."""
 
 from __future__ import annotations
 
@@ -35,31 +35,6 @@ def test_source_may_be_the_prefix_itself(fleet: Fleet, tmp_path: Path) -> None:
     assert document["summary"]["instances"] == fleet.figures.instances
 
 
-def test_fleet_command_prints_known_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    figures_file = tmp_path / "figures.json"
-    code = main(
-        [
-            "fleet",
-            str(tmp_path / "bucket"),
-            "--accounts",
-            "2",
-            "--regions",
-            "1",
-            "--instances",
-            "10",
-            "--figures",
-            str(figures_file),
-        ]
-    )
-    assert code == 0
-    printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads(figures_file.read_text(encoding="utf-8"))
-    assert printed["instances"] + printed["terminated"] == 20
-    assert main(["report", "--source", str(tmp_path / "bucket"), "--out", str(tmp_path / "out")]) == 0
-    document = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert document["summary"]["instances"] == printed["instances"]
-
-
 def _bad(tmp_path: Path) -> dict[str, list[str]]:
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -80,7 +55,6 @@ def _bad(tmp_path: Path) -> dict[str, list[str]]:
         "athena without workgroup": ["report", "--athena", "--database", "d", "--out", out],
         "sla days": ["report", "--source", str(empty), "--out", out, "--sla-days", "0"],
         "athena option with source": ["report", "--source", str(empty), "--workgroup", "w", "--out", out],
-        "fleet regions": ["fleet", str(tmp_path / "f"), "--regions", "99"],
     }
 
 
@@ -96,7 +70,6 @@ def _bad(tmp_path: Path) -> dict[str, list[str]]:
         "athena without workgroup",
         "sla days",
         "athena option with source",
-        "fleet regions",
     ],
 )
 def test_bad_input_exits_2_with_one_line(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,8 @@ import tag_contract
 
 from components import naming
 from components.runbooks import asg_rebake, render_runbook
-from patchctl.moto_extensions import autoscaling_refresh, ssm_patching
+from devkit.moto_extensions.autoscaling import models as autoscaling_models
+from devkit.moto_extensions.ssm.models import patch_runs
 from tests import aws
 
 NEW_AMI_TAG = "org-patching:asg"
@@ -43,7 +44,7 @@ def patch_with(account: str, region: str, fail: bool = False):
         )["Command"]
         if fail:
             raise RuntimeError("AWS-RunPatchBaseline failed on the builder")
-        ssm_patching.simulate_patch_run(account, region, inputs["InstanceIds"], "Install")
+        patch_runs.simulate_patch_run(account, region, inputs["InstanceIds"], "Install")
         return {"CommandId": command["CommandId"], "Status": "Success"}
 
     return run
@@ -178,7 +179,7 @@ def test_one_group_failing_does_not_stop_the_others_but_fails_the_execution(moto
 def test_refresh_rolled_back_is_reported(moto_aws: None, document: str, monkeypatch: pytest.MonkeyPatch) -> None:
     account, region = aws.ACCOUNTS[0], aws.REGIONS[1]
     fleet(account, region)
-    original = autoscaling_refresh.advance
+    original = autoscaling_models.advance
 
     def failing(backend: Any, refresh: Any) -> None:
         if refresh.group == "by-default" and refresh.status == "InProgress":
@@ -186,7 +187,7 @@ def test_refresh_rolled_back_is_reported(moto_aws: None, document: str, monkeypa
         else:
             original(backend, refresh)
 
-    monkeypatch.setattr(autoscaling_refresh, "advance", failing)
+    monkeypatch.setattr(autoscaling_models, "advance", failing)
     result = aws.automation(
         document, {"MaintenanceWindow": WINDOW}, account, region, run_command=patch_with(account, region)
     )
@@ -356,7 +357,7 @@ def patch_by_targets(account: str, region: str, patched: list[str]):
         command = sess.client("ssm").send_command(
             DocumentName=inputs["DocumentName"], InstanceIds=ids, Parameters=parameters
         )["Command"]
-        ssm_patching.simulate_patch_run(account, region, ids, inputs["Parameters"]["Operation"])
+        patch_runs.simulate_patch_run(account, region, ids, inputs["Parameters"]["Operation"])
         patched.extend(ids)
         return {"CommandId": command["CommandId"], "Status": "Success"}
 

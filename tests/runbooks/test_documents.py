@@ -22,7 +22,7 @@ from components.runbooks import (
     render_runbook,
     runbook_names,
 )
-from patchctl.moto_extensions._runbook_interpreter import REFERENCE
+from devkit.runbook_interpreter import REFERENCE
 from tests import aws
 
 BUILTINS = {"automation:EXECUTION_ID", "global:ACCOUNT_ID", "global:REGION", "global:DATE_TIME", "global:AWS_PARTITION"}

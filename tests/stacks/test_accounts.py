@@ -119,7 +119,7 @@ def test_access_denied_names_the_ou() -> None:
 
 def test_the_child_stack_deploys_into_discovered_accounts(organization: dict[str, Any], central_capture: Any) -> None:
     """Discovery at preview time, through the program: one provider and spoke per found account."""
-    from patchctl.commands.preview import render_stack
+    from patchctl.stack_render import render_stack
 
     management = organization["org"]["MasterAccountId"]
     cfg = child_cfg([organization["prod"]], central=management)
