@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is None and not 10 <= args.instances <= 5000:
         problem = f"--instances {args.instances}: must be 10..5000"
     if problem:
-        print(f"patchctl demo: error: {problem}", file=sys.stderr)
+        print(f"devkit demo: error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     say = Narrator(quiet=args.quiet)
     say.say(f"org-patching demo: {args.accounts} child accounts x {len(regions)} regions, ~{args.instances} instances")

@@ -284,8 +284,8 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
         lambda d: (d["DocumentType"], d["DocumentFormat"]), lambda o: (o["documentType"], o["documentFormat"])
     ),
     "aws:ssm/patchBaseline:PatchBaseline": _equal(
-        lambda d: (d["OperatingSystem"], [r["ApproveAfterDays"] for r in d["ApprovalRules"]["PatchRules"]]),
-        lambda o: (o["operatingSystem"], [r["approveAfterDays"] for r in o["approvalRules"]]),
+        lambda d: (d["OperatingSystem"], [r.get("ApproveAfterDays") for r in d["ApprovalRules"]["PatchRules"]]),
+        lambda o: (o["operatingSystem"], [r.get("approveAfterDays") for r in o["approvalRules"]]),
     ),
     "aws:ssm/defaultPatchBaseline:DefaultPatchBaseline": _equal(lambda d: d["BaselineId"], lambda o: o["baselineId"]),
     "aws:ssm/maintenanceWindow:MaintenanceWindow": _equal(
@@ -319,6 +319,13 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
         lambda d: (d["Key"], d["Value"]), lambda o: (o["key"], o["value"])
     ),
     "aws:servicecatalog/tagOptionResourceAssociation:TagOptionResourceAssociation": _found,
+    "aws:cloudformation/stackSet:StackSet": _equal(
+        lambda d: (d["PermissionModel"], d["TemplateBody"], {p["ParameterKey"] for p in d["Parameters"]}),
+        lambda o: (o["permissionModel"], o["templateBody"], set(o["parameters"])),
+    ),
+    "aws:cloudformation/stackSetInstance:StackSetInstance": _equal(
+        lambda d: (d["Action"], d["StackSetId"].split(":")[0]), lambda o: ("CREATE", o["stackSetName"])
+    ),
 }
 
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lambda_shared.fleet import Fleet
 
-from patchctl.moto_extensions.lambda_in_process import lambda_context
+from devkit.moto_extensions.awslambda.models import lambda_context
 from tests import aws
 
 app = importlib.import_module("lambda_src.tag_remediation.app")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import tag_contract
 
-from patchctl.moto_extensions.lambda_in_process import lambda_context
+from devkit.moto_extensions.awslambda.models import lambda_context
 from tests import aws
 
 app = importlib.import_module("lambda_src.window_tagging.app")

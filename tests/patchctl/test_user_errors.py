@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.cli import main as devkit_main
 from patchctl.cli import main, version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,8 +103,8 @@ def test_report_athena_refused_by_the_service_is_one_line(
 )
 def test_demo_unknown_region(tmp_path: Path, regions: str, expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "--regions", regions, "--out", str(out), "--quiet"]) == 2
-    assert plain(capsys.readouterr().err) == f"patchctl demo: error: {expected}"
+    assert devkit_main(["demo", "--regions", regions, "--out", str(out), "--quiet"]) == 2
+    assert plain(capsys.readouterr().err) == f"devkit demo: error: {expected}"
     assert not out.exists()
 
 
@@ -183,9 +184,9 @@ def test_shard_elsewhere_uses_the_projects_hub_config_with_secrets_and_esc(
 def test_unwritable_output_path_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a_file = tmp_path / "file"
     a_file.write_text("")
-    assert main(["fleet", str(a_file / "fleet"), "--accounts", "1", "--regions", "1", "--instances", "1"]) == 2
+    assert devkit_main(["fleet", str(a_file / "fleet"), "--accounts", "1", "--regions", "1", "--instances", "1"]) == 2
     message = plain(capsys.readouterr().err)
-    assert message.startswith(f"patchctl fleet: error: {a_file}"), message
+    assert message.startswith(f"devkit fleet: error: {a_file}"), message
     assert message.endswith("Not a directory")
 
 
