@@ -15,8 +15,9 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def requirement_lines(name: str) -> list[str]:
+    """The pinned requirements of a file (``-r`` includes and the program's own ``-e .`` are not pins)."""
     lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r"))]
+    return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r", "-e"))]
 
 
 def test_runtime_dependencies_are_the_pins_of_requirements_txt() -> None:
