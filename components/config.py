@@ -36,12 +36,14 @@ from .schedules import schedule_problem
 
 NAMESPACE = "org-patching"
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)$")
+# ASCII and \Z: "$" also matches before a trailing newline, and \d / \w match non-ASCII digits and letters
+# that AWS rejects (found by tests/fuzz).
+_ACCOUNT_ID = re.compile(r"^\d{12}\Z", re.ASCII)
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}\Z")
+_OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})\Z")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+_RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)\Z")
 
 
 @functools.cache
@@ -411,6 +413,7 @@ def key_path(loc: tuple[str | int, ...], namespace: str = NAMESPACE) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
+            part = part if part.isprintable() else repr(part)  # a key with a line break stays on one line
             path += part if index == 0 else f".{part}"
     return path
 
@@ -451,7 +454,7 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> CentralCo
     """Validate a flat ``{"org-patching:key": value}`` mapping (other namespaces ignored)."""
     values: dict[str, Any] = {}
     for full_key, value in raw.items():
-        namespace, _, key = full_key.partition(":")
+        namespace, _, key = str(full_key).partition(":")  # YAML keys may be numbers or null
         if namespace == NAMESPACE:
             values[key] = decode_value(value)
     stack = values.get("stack")
@@ -473,6 +476,8 @@ def load_stack_file(path: str | Path) -> CentralConfig | ChildConfig:
         raise ConfigError("config file", "does not exist", str(file)) from None
     except yaml.YAMLError as error:
         raise ConfigError("config file", f"is not valid YAML ({str(error).splitlines()[0]})", str(file)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError("config file", f"is not UTF-8 text (byte {error.start})", str(file)) from None
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise ConfigError("config", "the file must have a 'config:' mapping", str(file))
     return parse_config(document.get("config") or {}, source=str(file))
