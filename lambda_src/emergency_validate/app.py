@@ -52,12 +52,13 @@ ENVIRONMENTS = ("Dev", "Test", "Prod", "Default")
 ACCOUNTS_PER_LOCATION = 50
 MAX_LOCATIONS = 100
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-_OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_CONCURRENCY = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$")
-_ERRORS = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$")
-_OVERRIDE = re.compile(r"^$|^https://\S+$|^s3://[^/\s]+/\S+$")
+# ASCII and \Z: "$" also matches before a trailing newline, and \d matches non-ASCII digits (found by tests/fuzz).
+_ACCOUNT = re.compile(r"^\d{12}\Z", re.ASCII)
+_OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})\Z")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d\Z", re.ASCII)
+_CONCURRENCY = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)\Z")
+_ERRORS = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)\Z")
+_OVERRIDE = re.compile(r"^\Z|^https://\S+\Z|^s3://[^/\s]+/\S+\Z")
 
 KNOWN_FIELDS = frozenset(
     {
@@ -251,7 +252,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
             "refresh_asg_instances", request["refresh_asg_instances"], "is not supported: ASGs are always refreshed"
         )
     healthy = request.get("retain_healthy_percentage", 90)
-    if isinstance(healthy, str) and healthy.isdigit():
+    if isinstance(healthy, str) and healthy.isascii() and healthy.isdigit():  # "²".isdigit(), but int("²") fails
         healthy = int(healthy)
     if isinstance(healthy, bool) or not isinstance(healthy, int) or not 0 <= healthy <= 100:
         raise _bad("retain_healthy_percentage", request.get("retain_healthy_percentage"), "is not a whole number 0-100")

@@ -47,7 +47,7 @@ from botocore.exceptions import ClientError
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation"))
 
 CONFIG_DETAIL_TYPE = "Config Rules Compliance Change"
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+\Z", re.ASCII)  # \Z: "$" accepts a trailing newline
 SCHEDULED_DETAIL_TYPE = "Scheduled Event"
 EC2_INSTANCE = "AWS::EC2::Instance"
 AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
@@ -115,8 +115,8 @@ def parse_event(event: Any) -> Request:
     if not isinstance(resource_id, str) or not resource_id.strip():
         raise MalformedEvent(f"detail.resourceId: missing or empty ({resource_id!r})")
     region = detail.get("awsRegion") or event.get("region")
-    if region is not None and not isinstance(region, str):
-        raise MalformedEvent(f"detail.awsRegion: {region!r} is not a string")
+    if region is not None and not (isinstance(region, str) and REGION_PATTERN.match(region)):
+        raise MalformedEvent(f"detail.awsRegion: {region!r} is not a region name")
     new_result = detail.get("newEvaluationResult")
     compliance = new_result.get("complianceType") if isinstance(new_result, Mapping) else None
     if resource_type == EC2_INSTANCE:
