@@ -58,6 +58,8 @@ def load_policy_config(path: str | None) -> dict[str, Any] | None:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise InputError(f"{path}: policy config file does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, not UTF-8 (found by tests/fuzz)
+        raise InputError(f"{path}: policy config file cannot be read ({type(error).__name__})") from None
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
     if not isinstance(data, dict):
@@ -108,6 +110,8 @@ def hub_outputs_for(args: argparse.Namespace, config_path: Path) -> dict[str, An
             document = json.loads(Path(args.hub_json).read_text())
         except FileNotFoundError:
             raise InputError(f"{args.hub_json}: central preview JSON does not exist") from None
+        except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, not UTF-8 (found by tests/fuzz)
+            raise InputError(f"{args.hub_json}: central preview JSON cannot be read ({type(error).__name__})") from None
         except json.JSONDecodeError as error:
             raise InputError(f"{args.hub_json}: not valid JSON ({error.msg})") from None
         outputs = document.get("outputs") if isinstance(document, dict) else None

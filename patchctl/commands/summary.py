@@ -47,6 +47,8 @@ def load_document(path: str | Path) -> dict[str, Any]:
         document = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise SummaryInputError(f"{path}: document does not exist (did the preview step run?)") from None
+    except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, not UTF-8 (found by tests/fuzz)
+        raise SummaryInputError(f"{path}: document cannot be read ({type(error).__name__})") from None
     except json.JSONDecodeError as error:
         raise SummaryInputError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
     if not isinstance(document, dict) or not isinstance(document.get("summary"), dict):
