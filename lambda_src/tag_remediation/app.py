@@ -47,6 +47,7 @@ from botocore.exceptions import ClientError
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation"))
 
 CONFIG_DETAIL_TYPE = "Config Rules Compliance Change"
+INSTANCE_ID_PATTERN = re.compile(r"^i-[0-9a-f]{8,17}\Z")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+\Z", re.ASCII)  # \Z: "$" accepts a trailing newline
 SCHEDULED_DETAIL_TYPE = "Scheduled Event"
 EC2_INSTANCE = "AWS::EC2::Instance"
@@ -122,6 +123,8 @@ def parse_event(event: Any) -> Request:
     if resource_type == EC2_INSTANCE:
         scope: Literal["instance", "asg"] = "instance"
         name = resource_id.strip()
+        if not INSTANCE_ID_PATTERN.match(name):  # e.g. control characters: never sent to EC2 (found by tests/fuzz)
+            raise MalformedEvent(f"detail.resourceId: {resource_id!r} is not an instance id")
     elif resource_type == AUTOSCALING_GROUP:
         scope = "asg"
         name = asg_name_from_resource_id(resource_id.strip())
