@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 OUT ?= out
 
-.PHONY: setup preview test lint typecheck bench demo clean
+.PHONY: setup preview test lint typecheck bench demo fuzz clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,13 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+## Every entry point with at least 500 property-based cases each; prints the table of docs/reliability.md
+## (written to $(OUT)/fuzz-table.md; FUZZ_UPDATE_DOC=1 rewrites the table in docs/reliability.md).
+## The run itself checks the documented table's rows at its end, so that test is left to `make test`.
+fuzz: setup
+	FUZZ_PROFILE=fuzz FUZZ_TABLE=$(OUT)/fuzz-table.md $(PY) -m pytest tests/fuzz -q \
+		--ignore=tests/fuzz/test_fuzz_reliability_doc.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
