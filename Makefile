@@ -9,7 +9,7 @@ OUT ?= out
 POLICY_VENV := policies/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat policies/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview test lint typecheck bench demo clean
+.PHONY: setup preview test lint typecheck bench demo fuzz clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,13 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+## Every entry point with at least 500 property-based cases each; prints the table of docs/reliability.md
+## (written to $(OUT)/fuzz-table.md; FUZZ_UPDATE_DOC=1 rewrites the table in docs/reliability.md).
+## The run itself checks the documented table's rows at its end, so that test is left to `make test`.
+fuzz: setup
+	FUZZ_PROFILE=fuzz FUZZ_TABLE=$(OUT)/fuzz-table.md $(PY) -m pytest tests/fuzz -q \
+		--ignore=tests/fuzz/test_fuzz_reliability_doc.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -390,7 +390,7 @@ def parse_config(raw: Mapping[str, Any], source: str | None = None) -> CentralCo
     """Validate a flat ``{"org-patching:key": value}`` mapping (other namespaces ignored)."""
     values: dict[str, Any] = {}
     for full_key, value in raw.items():
-        namespace, _, key = full_key.partition(":")
+        namespace, _, key = str(full_key).partition(":")  # YAML keys may be numbers or null
         if namespace == NAMESPACE:
             values[key] = decode_value(value)
     stack = values.get("stack")

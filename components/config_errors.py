@@ -35,6 +35,7 @@ def key_path(loc: tuple[str | int, ...], namespace: str = NAMESPACE) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
+            part = part if part.isprintable() else repr(part)  # a key with a line break stays on one line
             path += part if index == 0 else f".{part}"
     return path
 

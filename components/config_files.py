@@ -35,6 +35,8 @@ def read_yaml(file: Path) -> Any:
         raise ConfigError("config file", "does not exist", str(file)) from None
     except IsADirectoryError:
         raise ConfigError("config file", "is a directory, not a YAML file", str(file)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError("config file", f"is not UTF-8 text (byte {error.start})", str(file)) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "syntax error"

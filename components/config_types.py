@@ -18,13 +18,15 @@ from pydantic.alias_generators import to_camel
 
 from .schedules import schedule_problem
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)$")
+# ASCII and \Z: "$" also matches before a trailing newline, and \d / \w match non-ASCII digits and letters
+# that AWS rejects (found by tests/fuzz).
+_ACCOUNT_ID = re.compile(r"^\d{12}\Z", re.ASCII)
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}\Z")
+_OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})\Z")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}\Z", re.ASCII)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+_RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)\Z")
 
 
 @functools.cache

@@ -29,5 +29,9 @@ def read_json(path: str | Path, missing: str) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: {missing}") from None
-    except json.JSONDecodeError as error:
+    except json.JSONDecodeError as error:  # before OSError/UnicodeDecodeError: it is a ValueError too
         raise InputError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, not UTF-8 (found by tests/fuzz)
+        raise InputError(f"{path}: cannot be read ({type(error).__name__})") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply") from None

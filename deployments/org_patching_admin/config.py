@@ -372,7 +372,7 @@ def parse_config(
     values = {
         key: decode_value(value)
         for full_key, value in raw.items()
-        for namespace, _, key in [full_key.partition(":")]
+        for namespace, _, key in [str(full_key).partition(":")]  # YAML keys may be numbers or null
         if namespace == NAMESPACE
     }
     try:
@@ -393,6 +393,8 @@ def load_stack_file(path: str | Path) -> AdminConfig:
         raise AdminConfigError("config file", "does not exist", str(file)) from None
     except yaml.YAMLError as error:
         raise AdminConfigError("config file", f"is not valid YAML ({str(error).splitlines()[0]})", str(file)) from None
+    except UnicodeDecodeError as error:
+        raise AdminConfigError("config file", f"is not UTF-8 text (byte {error.start})", str(file)) from None
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise AdminConfigError("config", "the file must have a 'config:' mapping", str(file))
     return parse_config(document.get("config") or {}, source=str(file))

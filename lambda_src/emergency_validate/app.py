@@ -60,12 +60,13 @@ ENVIRONMENTS: tuple[str, ...] = (*tag_contract.ENVIRONMENTS, tag_contract.DEFAUL
 ACCOUNTS_PER_LOCATION = 50
 MAX_LOCATIONS = 100
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-_OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_CONCURRENCY = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$")
-_ERRORS = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$")
-_OVERRIDE = re.compile(r"^$|^https://\S+$|^s3://[^/\s]+/\S+$")
+# ASCII and \Z: "$" also matches before a trailing newline, and \d matches non-ASCII digits (found by tests/fuzz).
+_ACCOUNT = re.compile(r"^\d{12}\Z", re.ASCII)
+_OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})\Z")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d\Z", re.ASCII)
+_CONCURRENCY = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)\Z")
+_ERRORS = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)\Z")
+_OVERRIDE = re.compile(r"^\Z|^https://\S+\Z|^s3://[^/\s]+/\S+\Z")
 
 
 class InvalidEmergencyInput(Exception):  # the class name is the Step Functions error name
@@ -86,7 +87,7 @@ def _always_refreshed(value: Any) -> str:
 
 
 def _percentage(value: Any) -> int:
-    healthy = int(value) if isinstance(value, str) and value.isdigit() else value
+    healthy = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value  # "²".isdigit()
     if isinstance(healthy, bool) or not isinstance(healthy, int) or not 0 <= healthy <= 100:
         raise reject("is not a whole number 0-100")
     return healthy

@@ -61,8 +61,9 @@ from lambda_shared.clients import client
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-override-list"))
 
-INSTANCE_ID = re.compile(r"^(i|mi)-[0-9a-f]{8,17}$")
-S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
+# \Z: "$" also matches before a trailing newline, which SSM and S3 would then receive (found by tests/fuzz).
+INSTANCE_ID = re.compile(r"^(i|mi)-[0-9a-f]{8,17}\Z")
+S3_URI = re.compile(r"^s3://([^/]+)/(.+)\Z")
 VALID_STATES = (
     "Installed",
     "InstalledOther",
@@ -106,6 +107,8 @@ def parse_exclusions(text: str, where: str) -> list[Rule]:
             document: Any = json.loads(stripped)
         except json.JSONDecodeError as error:
             raise BadRequest(f"{where}: not valid JSON (line {error.lineno}: {error.msg})") from None
+        except RecursionError:
+            raise BadRequest(f"{where}: not valid JSON (nested too deeply)") from None
     else:
         document = [line.split("#", 1)[0].strip() for line in stripped.splitlines()]
         document = [line for line in document if line]

@@ -49,7 +49,8 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 CONFIG_DETAIL_TYPE = "Config Rules Compliance Change"
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+INSTANCE_ID_PATTERN = re.compile(r"^i-[0-9a-f]{8,17}\Z")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+\Z", re.ASCII)  # \Z: "$" accepts a trailing newline
 SCHEDULED_DETAIL_TYPE = "Scheduled Event"
 EC2_INSTANCE = "AWS::EC2::Instance"
 AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
@@ -110,13 +111,15 @@ def parse_event(event: EventBridgeEvent) -> Request:
     if not isinstance(resource_id, str) or not resource_id.strip():
         raise MalformedEvent(f"detail.resourceId: missing or empty ({resource_id!r})")
     region = detail.get("awsRegion") or event.get("region")
-    if region is not None and not isinstance(region, str):
-        raise MalformedEvent(f"detail.awsRegion: {region!r} is not a string")
+    if region is not None and not (isinstance(region, str) and REGION_PATTERN.match(region)):
+        raise MalformedEvent(f"detail.awsRegion: {region!r} is not a region name")
     new_result = detail.get("newEvaluationResult")
     compliance = new_result.get("complianceType") if isinstance(new_result, Mapping) else None
     if resource_type == EC2_INSTANCE:
         scope: Literal["instance", "asg"] = "instance"
         name = resource_id.strip()
+        if not INSTANCE_ID_PATTERN.match(name):  # e.g. control characters: never sent to EC2 (found by tests/fuzz)
+            raise MalformedEvent(f"detail.resourceId: {resource_id!r} is not an instance id")
     elif resource_type == AUTOSCALING_GROUP:
         scope = "asg"
         name = asg_name_from_resource_id(resource_id.strip())

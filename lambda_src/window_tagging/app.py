@@ -167,7 +167,8 @@ def send_response(
     """PUT the result to CloudFormation's pre-signed ResponseURL (a few attempts; urllib, no extra dependency)."""
     body = {
         "Status": status,
-        "Reason": reason[:MAX_REASON],
+        # ASCII first: JSON escapes each non-ASCII character into 6 bytes, and the body must stay under 4,096.
+        "Reason": reason.encode("ascii", "backslashreplace").decode("ascii")[:MAX_REASON],
         "PhysicalResourceId": physical,
         "StackId": event.get("StackId", ""),
         "RequestId": event.get("RequestId", ""),

@@ -91,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
         f"report: {len(queries)} queries; instances={summary['instances']} compliant={summary['compliant']} "
         f"non_compliant={summary['non_compliant']} -> {args.out / 'index.html'}"
     )
+    for type_name, reasons in sorted(document.get("skipped", {}).items()):
+        counts = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+        print(f"report: skipped in {type_name}: {counts}")
     return EXIT_OK
 
 

@@ -65,6 +65,8 @@ def build_report(
             },
             "summary": summary_from(results),
             "sla_days": sla_days,
+            # Lines the engine could not use, per type and reason (DuckDBSource.skipped); empty on Athena.
+            "skipped": dict(getattr(runner, "skipped", {}) or {}),
         }
         generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         document["generated_at"] = generated_at

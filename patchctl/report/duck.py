@@ -30,6 +30,8 @@ from .errors import QueryFailed, ReportError
 from .queries import QueryResult, json_value, to_duckdb
 
 _ANCHOR = "AWS:InstanceInformation"
+#: The inventory schema version the Glue tables describe (every type the sync writes is at 1.0).
+KNOWN_SCHEMA_VERSIONS = ("1.0",)
 
 
 def find_sync_root(source: Path) -> Path:
@@ -133,6 +135,27 @@ def _view_sql(root: Path, table: ComplianceTable, has_files: bool, wanted: set[s
     )
 
 
+def drop_skipped(connection: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> dict[str, int]:
+    """Delete the rows the report cannot use from a loaded table and count them, by reason.
+
+    ``ignore_errors`` makes DuckDB turn a line it cannot read (malformed or truncated JSON, not an object, not
+    UTF-8) into a row whose every JSON column is NULL; without this, such rows would be counted silently as
+    instances with no id. A row of an unknown ``schemaVersion`` is not what the columns describe.
+    """
+    reasons = {
+        "unreadable lines": " AND ".join(f"{column} IS NULL" for column in columns),
+        "unknown schemaVersion": "schemaversion IS NOT NULL AND schemaversion NOT IN "
+        f"({', '.join(_quote(v) for v in KNOWN_SCHEMA_VERSIONS)})",
+    }
+    counts: dict[str, int] = {}
+    for reason, condition in reasons.items():
+        row = connection.execute(f"SELECT count(*) FROM {table} WHERE {condition}").fetchone()
+        if row and row[0]:
+            connection.execute(f"DELETE FROM {table} WHERE {condition}")
+            counts[reason] = int(row[0])
+    return counts
+
+
 class DuckDBSource:
     """A DuckDB connection with one relation per Glue table over ``source``.
 
@@ -157,10 +180,13 @@ class DuckDBSource:
         self.connection.execute("SET enable_progress_bar = false")
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
-        wanted = referenced_columns(queries) if queries is not None else None
+        # schemaversion always: rows of an unknown version are skipped (and counted).
+        wanted = referenced_columns(queries) | {"schemaversion"} if queries is not None else None
         self.load_seconds = 0.0
         self.files_read = 0
         self.rows_loaded: dict[str, int] = {}
+        #: What was not loaded, per type and reason (materialized sources only): the report states it.
+        self.skipped: dict[str, dict[str, int]] = {}
         started = time.perf_counter()
         staging = Path(tempfile.mkdtemp(prefix="patchctl-report-", dir=staging_dir)) if materialize else None
         try:
@@ -175,6 +201,9 @@ class DuckDBSource:
                     self.files_read += _stage(self.root, staging, table)
                 select = _view_sql(staging, table, has_files, wanted)
                 self.connection.execute(f"CREATE TABLE {table.name} AS {select}")
+                loaded = [c.name for c in table.columns if wanted is None or c.name in wanted]
+                if has_files and (skipped := drop_skipped(self.connection, table.name, loaded)):
+                    self.skipped[table.type_name] = skipped
                 row = self.connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()
                 self.rows_loaded[table.name] = int(row[0]) if row else 0
                 shutil.rmtree(staging / table.type_name, ignore_errors=True)  # keep the peak disk use to one type
