@@ -39,10 +39,14 @@ from .config_types import (
     RoleArn,
     RoleName,
     Schedule,
+    StackName,
     unique,
 )
 from .errors import ConfigError
 from .naming import CHILD_DEPLOY_ROLE
+
+#: The child stack of an organization that does not shard (``org-patching:childStacks`` empty).
+DEFAULT_CHILD_STACK = "child"
 
 __all__ = [
     "NAMESPACE",
@@ -311,6 +315,11 @@ class CentralConfig(StackConfig):
     #: Child account ids, for Athena partition projection over the compliance data (an
     #: account missing here is stored but not queried until it is added).
     accounts: list[AccountId] = Field(min_length=1)
+    #: Which child stack (shard) enrolls which account: stack name -> account ids. Empty: every
+    #: account is in the one stack ``child``. Exported as ``accountStacks`` (account -> stack), so
+    #: an app team finds its shard through the central stack. The rule is explicit on purpose:
+    #: adding an account never moves another (docs/child-stack.md, "Shards").
+    child_stacks: dict[StackName, list[AccountId]] = Field(default_factory=dict)
 
     @field_validator("regions")
     @classmethod
@@ -321,6 +330,29 @@ class CentralConfig(StackConfig):
     @classmethod
     def _unique_accounts(cls, values: list[str]) -> list[str]:
         return unique(values, "account")
+
+    @model_validator(mode="after")
+    def _every_account_in_one_shard(self) -> CentralConfig:
+        seen: dict[str, str] = {}
+        for stack, accounts in self.child_stacks.items():
+            for account in accounts:
+                if account not in self.accounts:
+                    raise PathError(("childStacks", stack), f"account {account} is not in org-patching:accounts")
+                if account in seen:
+                    raise PathError(
+                        ("childStacks", stack), f"account {account} is already in child stack {seen[account]!r}"
+                    )
+                seen[account] = stack
+        missing = [a for a in self.accounts if self.child_stacks and a not in seen]
+        if missing:
+            raise PathError(("childStacks",), f"account(s) {', '.join(missing)} are in no child stack")
+        return self
+
+    def account_stacks(self) -> dict[str, str]:
+        """Account id -> the child stack that enrolls it (the ``accountStacks`` output)."""
+        if not self.child_stacks:
+            return {account: DEFAULT_CHILD_STACK for account in self.accounts}
+        return {account: stack for stack, accounts in self.child_stacks.items() for account in accounts}
 
     @model_validator(mode="after")
     def _bootstrap_complete(self) -> CentralConfig:

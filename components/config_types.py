@@ -25,6 +25,8 @@ _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}\Z")
 _OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})\Z")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}\Z", re.ASCII)
+#: A Pulumi stack name, bare (``child-eu``) or fully qualified (``org/project/child-eu``).
+_STACK_NAME = re.compile(r"^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+\Z", re.ASCII)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)\Z")
 
@@ -82,6 +84,12 @@ def _role_arn(value: str) -> str:
     return value
 
 
+def _stack_name(value: str) -> str:
+    if not _STACK_NAME.match(value):
+        raise ValueError(f"{value!r} is not a Pulumi stack name (child-eu, or org/project/child-eu)")
+    return value
+
+
 def _rate_limit(value: str) -> str:
     if not _RATE_LIMIT.match(value):
         raise ValueError(f"{value!r} is not a count (e.g. 10) or a percentage (e.g. 10%)")
@@ -101,6 +109,7 @@ Region = Annotated[str, AfterValidator(_region)]
 Schedule = Annotated[str, AfterValidator(_schedule)]
 RoleName = Annotated[str, AfterValidator(_role_name)]
 RoleArn = Annotated[str, AfterValidator(_role_arn)]
+StackName = Annotated[str, AfterValidator(_stack_name)]
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 Email = Annotated[str, AfterValidator(_email)]
 

@@ -19,7 +19,7 @@ from ..hub.hub import PatchingHub
 from .child import AccountSpokes
 
 #: Versions of the stacks' output contracts. Bump the major on any breaking change, the minor
-#: when a key is added (1.1: the central stack's ``bootstrap`` section).
+#: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``).
 CENTRAL_OUTPUTS_VERSION = "1.1"
 CHILD_OUTPUTS_VERSION = "1.0"
 
@@ -31,6 +31,8 @@ def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:
         "orgId": cfg.org_id,
         "centralAccountId": cfg.central_account_id,
         "homeRegion": cfg.home_region,
+        # account -> the child stack (shard) that enrolls it: app teams reference the right shard
+        "accountStacks": cfg.account_stacks(),
         **hub.outputs(),
     }
 
