@@ -192,16 +192,13 @@ def botocore_session() -> botocore.session.Session:
 def load_lambda(name: str) -> ModuleType:
     """Import ``lambda_src/<name>/app.py`` as the Lambda runtime would (``tag_contract`` beside it).
 
-    Each handler module gets a unique name, since every Lambda's module is called ``app``.
-    ``policies/`` goes on ``sys.path`` because the handlers import ``tag_contract`` as a
-    top-level module (it is bundled beside ``app.py`` on deploy) and nothing installs it as one
-    outside pytest's ``pythonpath``.
+    Each handler module gets a unique name, since every Lambda's module is called ``app``. The
+    handlers import ``tag_contract`` and ``lambda_shared`` as top-level modules: beside ``app.py``
+    in the archive on deploy, installed as top-level modules by ``pyproject.toml`` here.
     """
     path = LAMBDA_DIR / name / "app.py"
     if not path.exists():
         raise FileNotFoundError(f"no Lambda named {name!r} ({path})")
-    if str(POLICIES_DIR) not in sys.path:
-        sys.path.append(str(POLICIES_DIR))
     module_name = f"org_patching_lambda_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]

@@ -5,7 +5,7 @@ CrossGuard pack (this directory), at run time by the tag-remediation and window-
 Lambdas (the Pulumi program copies this file into their archives), and by the offline demo.
 It must therefore stay pure Python with no dependencies and no I/O.
 
-Rules (see DESIGN.md, "The tag contract"):
+Rules (the README's "Tag contract" section describes them for users):
 
 * ``environment`` = Dev | Test | Prod, set by app teams. Read case-insensitively and with
   surrounding blanks ignored; anything else (or nothing) falls back to ``Default`` and the

@@ -66,7 +66,7 @@ def tags_of(items: list[dict[str, Any]] | None) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Fault injection (moto-coverage.md §2.5): a before-send hook answers some requests with an AWS error
+# Fault injection: a before-send hook answers some requests with an AWS error
 # ------------------------------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ script step the part of this file its handler needs, with the definitions of the
 (``from tag_contract import ...``: only where they are used), so the deployed document has no attachment, stays under
 SSM's 64 KB document limit, and the tests run the exact text SSM runs.
 
-Why it is built this way (the seed's weaknesses, reference/seed-solution.md §6):
+Why it is built this way (what went wrong in the aws-samples solution this replaces; docs/migration.md):
 
 * launch templates only: a new template version that changes ONLY the ``ImageId`` (the full data of the source
   version is copied, so nothing else is lost, on AWS and on moto alike), then an instance refresh with

@@ -1,4 +1,4 @@
-"""The preview / policy-check document (DESIGN.md, "Contracts") and its readable form.
+"""The preview / policy-check document (docs/architecture.md, "Contracts other code depends on") and its readable form.
 
 ``{"stack", "resources": [{"urn","type","name","parent","provider","account","region","inputs"}],
 "outputs", "violations": [{"policy","level","urn","message"}], "summary"}``
