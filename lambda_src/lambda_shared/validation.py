@@ -72,8 +72,10 @@ def unique_strings(value: Any) -> Any:
 
 
 def pattern_schema(pattern: re.Pattern[str]) -> dict[str, Any]:
-    """The JSON Schema of a string that ``pattern`` matches."""
-    return {"type": "string", "pattern": pattern.pattern}
+    """The JSON Schema of a string that ``pattern`` matches. Python's ``\\Z`` (end of text, where ``$``
+    also matches before a trailing newline) is ``$`` in JSON Schema's ECMA-262 dialect, where ``$``
+    without the multiline flag already means end of input."""
+    return {"type": "string", "pattern": pattern.pattern.replace(r"\Z", "$")}
 
 
 def without_nulls(schema: dict[str, Any]) -> None:
