@@ -16,6 +16,6 @@ class HubData:
     inventory_prefix: pulumi.Input[str]
     patch_log_bucket: pulumi.Input[str]
     patch_list_bucket: pulumi.Input[str]
-    #: Region of the hub's buckets (resource data sync needs it).
-    region: str
+    #: Region of the hub's buckets (resource data sync needs it): the central stack's ``homeRegion``.
+    region: pulumi.Input[str]
     administration_role_arn: pulumi.Input[str]

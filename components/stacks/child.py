@@ -58,7 +58,9 @@ def hub_data(cfg: ChildConfig, hub: pulumi.StackReference) -> HubData:
         inventory_prefix=compliance.apply(lambda c: str(c.get("inventoryPrefix") or naming.INVENTORY_PREFIX)),
         patch_log_bucket=compliance.apply(lambda c: str(c["patchLogBucket"])),
         patch_list_bucket=compliance.apply(lambda c: str(c["patchListBucket"])),
-        region=cfg.home_region,
+        # where the hub's buckets are: the central stack's own home region (a child stack may live
+        # elsewhere); resource data sync writes cross-region to it
+        region=hub.require_output("homeRegion").apply(str),
         administration_role_arn=emergency.apply(administration_role),
     )
 

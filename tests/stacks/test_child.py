@@ -226,3 +226,17 @@ def test_accounts_with_their_own_regions(render_child: Any) -> None:
         ("222222222222", "eu-west-1"),
         ("333333333333", "us-east-1"),
     }
+
+
+def test_data_sync_writes_to_the_hubs_region_not_the_childs(render_child: Any, central_capture: Any) -> None:
+    """A child stack whose home region differs from the hub's: the sync (and the inventory
+    association's logs) still name the region of the hub's buckets, from the central outputs."""
+    capture = render_child(homeRegion="eu-west-1")
+    hub_region = central_capture.outputs["homeRegion"]
+    assert hub_region == "us-east-1"
+    for sync in capture.of_type("aws:ssm/resourceDataSync:ResourceDataSync"):
+        assert sync.inputs["s3Destination"]["region"] == hub_region
+    for association in capture.of_type("aws:ssm/association:Association"):
+        location = association.inputs.get("outputLocation")
+        if location:
+            assert location["s3Region"] == hub_region
