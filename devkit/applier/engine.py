@@ -13,18 +13,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
-import pulumi.runtime.config as runtime_config
 from botocore.exceptions import BotoCoreError, ClientError
-from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockResourceArgs
-from pulumi.runtime.stack import Stack
 
 from components.config import CentralConfig, ChildConfig
 from devkit.emulator import Emulator
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.monitor import RecordingMonitor
-from patchctl.offline.render import Capture
+from patchctl.offline.render import Capture, render
 
 from . import mappings, moto_gaps
 from .errors import ApplyError, ResourceCreateFailed, UnsupportedResource
@@ -130,38 +126,18 @@ class ApplyingMocks(AwsMocks):
         return created.id, outputs
 
 
-_NOT_YET = object()
-
-
 def run_program(build: Any, mocks: ApplyingMocks, stack: str, config: dict[str, str] | None = None) -> Capture:
-    """Run ``build()`` under ``mocks`` (as ``patchctl.offline.render.render`` does, with the
-    URN-aware monitor); raise the first apply failure, not the engine's echo of it."""
-    monitor = _UrnMonitor(mocks)
-    runtime_config.set_all_config(dict(config or {}))
-    runtime_settings.ROOT.set(_NOT_YET)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    runtime_settings.ROOT.set(None)
-    box: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def run() -> None:
-        root = Stack()
-        try:
-            box["result"] = build()
-        finally:
-            root._finish()
-
+    """Run ``build()`` under ``mocks`` with ``patchctl.offline.render.render`` and the URN-aware
+    monitor; raise the first apply failure, not the engine's echo of it."""
     try:
-        run()
+        capture = render(build, mocks=mocks, project=PROJECT, stack=stack, config=config, monitor=_UrnMonitor(mocks))
     except Exception:
         if mocks.errors:
             raise mocks.errors[0] from None
         raise
-    finally:
-        runtime_settings.ROOT.set(None)
     if mocks.errors:
         raise mocks.errors[0]
-    return Capture(PROJECT, stack, monitor.records, monitor.invokes, mocks, box.get("result"), list(mocks.warnings))
+    return capture
 
 
 def _apply(emu: Emulator, cfg: CentralConfig | ChildConfig, stack_outputs: dict[str, Any]) -> Applied:

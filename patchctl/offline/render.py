@@ -98,10 +98,14 @@ def render(
     stack: str = "dev",
     preview: bool = False,
     config: Mapping[str, Any] | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> Capture:
-    """Run ``build()`` under mocks; return after every registration has completed."""
+    """Run ``build()`` under mocks; return after every registration has completed.
+
+    ``monitor``: a recording monitor of one's own over the same ``mocks`` (the dev kit's applier
+    passes one that tells its mocks each resource's URN)."""
     mocks = mocks or AwsMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
     runtime_config.set_all_config(_config_strings(config or {}))
     # set_mocks() creates a root Stack and registers its (empty) outputs at once, so later
     # exports would be lost. Keep it from doing that, and create the Stack ourselves so the
