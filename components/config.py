@@ -132,6 +132,12 @@ class PatchingConfig(Model):
     default_window: MaintenanceWindowConfig = Field(default_factory=MaintenanceWindowConfig)
     inventory_schedule: Schedule = "rate(1 day)"
     tag_sweep_schedule: Schedule = "rate(1 day)"
+    #: AWS Config in the child account-regions. ``existing``: a configuration recorder is there
+    #: (Control Tower and most landing zones record EC2 and ASGs), so the REQUIRED_TAGS rule and its
+    #: NON_COMPLIANT events drive tag remediation within minutes. ``none``: no recorder (AWS refuses
+    #: ``PutConfigRule`` there with NoAvailableConfigurationRecorderException), so no Config rule is
+    #: deployed and the scheduled tag sweep (``tagSweepSchedule``) is what keeps tags right.
+    config_recorder: Literal["existing", "none"] = "existing"
 
     @field_validator("operating_systems")
     @classmethod

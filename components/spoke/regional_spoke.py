@@ -85,7 +85,8 @@ class RegionalSpoke(pulumi.ComponentResource):
     tasks: list[aws.ssm.MaintenanceWindowTask]
     inventory: aws.ssm.Association
     data_sync: aws.ssm.ResourceDataSync
-    config_rule: aws.cfg.Rule
+    #: ``None`` when the stack says the account-regions have no Config recorder (``patching.configRecorder``).
+    config_rule: aws.cfg.Rule | None
     compliance_rule: aws.cloudwatch.EventRule
     log_group: aws.cloudwatch.LogGroup
     window_tagging: aws.lambda_.Function
@@ -216,8 +217,16 @@ class RegionalSpoke(pulumi.ComponentResource):
         )
 
     def _tag_compliance(self) -> None:
-        """The REQUIRED_TAGS Config rule and the EventBridge rule of its NON_COMPLIANT changes."""
+        """The REQUIRED_TAGS Config rule and the EventBridge rule of its NON_COMPLIANT changes.
+
+        Without a configuration recorder (``patching.configRecorder: none``) AWS refuses the Config
+        rule, so none is declared; the event rule stays (idle until a recorder and the rule exist)
+        and the scheduled sweep keeps the tags right."""
         name, region = self._name, self._args.region
+        self.config_rule = None
+        if self._args.patching.config_recorder == "none":
+            self._compliance_event_rule()
+            return
         self.config_rule = aws.cfg.Rule(
             f"{name}-patch-tags",
             name=naming.CONFIG_RULE,
@@ -230,6 +239,10 @@ class RegionalSpoke(pulumi.ComponentResource):
             region=region,
             opts=self._here,
         )
+        self._compliance_event_rule()
+
+    def _compliance_event_rule(self) -> None:
+        name, region = self._name, self._args.region
         self.compliance_rule = aws.cloudwatch.EventRule(
             f"{name}-noncompliant",
             name=naming.COMPLIANCE_EVENT_RULE,

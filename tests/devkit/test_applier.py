@@ -337,3 +337,22 @@ def test_type_reads_back_as_rendered(deployed: Deployed, type_token: str) -> Non
         description = read_back(deployed.emu, resource)
         assert description is not None, resource.urn
         CHECKS[type_token](deployed.emu, resource, description)
+
+
+def test_a_child_stack_deploys_where_no_config_recorder_exists() -> None:
+    """``patching.configRecorder: none``: the child stack deploys into account-regions without a
+    recorder (AWS would refuse the Config rule there) and declares no Config rule at all; with the
+    default (``existing``) the same regions refuse it (tests/devkit/test_applier_rules.py)."""
+    with Emulator() as emu:
+        central_cfg, child_cfg = organization_configs(emu)
+        central = apply_central(emu, central_cfg)
+        patching = child_cfg.patching.model_copy(update={"config_recorder": "none"})
+        child = apply_child(emu, child_cfg.model_copy(update={"patching": patching}), central.outputs)
+        assert not [r for r in child.resources.values() if r.type == "aws:cfg/rule:Rule"]
+        for account in child_cfg.accounts or []:
+            for region in child_cfg.regions_of(account):
+                config = emu.session(account.id, region).client("config")
+                assert config.describe_configuration_recorders()["ConfigurationRecorders"] == []
+                assert config.describe_config_rules()["ConfigRules"] == []
+        rules = [r for r in child.resources.values() if r.type == "aws:cloudwatch/eventRule:EventRule"]
+        assert any(r.outputs.get("scheduleExpression") for r in rules), "the scheduled sweep keeps the tags right"

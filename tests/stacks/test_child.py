@@ -240,3 +240,16 @@ def test_data_sync_writes_to_the_hubs_region_not_the_childs(render_child: Any, c
         location = association.inputs.get("outputLocation")
         if location:
             assert location["s3Region"] == hub_region
+
+
+def test_without_a_config_recorder_no_config_rule_is_declared(render_child: Any, child_capture: Any) -> None:
+    import yaml
+
+    from tests.conftest import REPO_ROOT
+
+    patching = yaml.safe_load((REPO_ROOT / "Pulumi.child.yaml").read_text())["config"]["org-patching:patching"]
+    capture = render_child(patching={**patching, "configRecorder": "none"})
+    assert capture.of_type("aws:cfg/rule:Rule") == []
+    assert len(child_capture.of_type("aws:cfg/rule:Rule")) == len(ACCOUNTS) * len(REGIONS)
+    # everything else is the same stack: the sweep schedules and the event rules stay
+    assert len(capture.resources) == len(child_capture.resources) - len(ACCOUNTS) * len(REGIONS)
