@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import tag_contract
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .fleet import LIVE_STATES
+
+#: What one AWS call can raise besides the service's answer: botocore's own errors (an endpoint that
+#: cannot be reached, a region botocore does not know, a request its model refuses). Each is reported
+#: like a service error, with its account and region, instead of failing the whole run into the DLQ.
+AWS_CALL_ERRORS = (ClientError, BotoCoreError)
 
 #: CreateTags accepts up to 1,000 resource ids per call (EC2 API reference, CreateTags "Constraints").
 CREATE_TAGS_MAX_IDS = 1000
@@ -114,7 +119,11 @@ def chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 def error_entry(account: str, region: str, action: str, ids: list[str], error: Exception) -> dict[str, Any]:
     """An ``errors`` item: where it happened, on what, and AWS's code and message."""
-    code = error.response.get("Error", {}).get("Code", "Unknown") if isinstance(error, ClientError) else "Error"
+    code = (
+        error.response.get("Error", {}).get("Code", "Unknown")
+        if isinstance(error, ClientError)
+        else type(error).__name__
+    )
     return {
         "account": account,
         "region": region,
@@ -148,7 +157,7 @@ def apply(
             try:
                 if not dry_run:
                     writer.tag_instances(batch, tags)
-            except ClientError as error:
+            except AWS_CALL_ERRORS as error:
                 errors.append(error_entry(account, writer.region, "ec2:CreateTags", batch, error))
                 continue
             tagged.update(dict.fromkeys(batch, tags))
@@ -156,7 +165,7 @@ def apply(
         try:
             if not dry_run:
                 writer.tag_asg(name, tags)
-        except ClientError as error:
+        except AWS_CALL_ERRORS as error:
             errors.append(error_entry(account, writer.region, "autoscaling:CreateOrUpdateTags", [name], error))
             continue
         tagged[f"{ASG_KEY_PREFIX}{name}"] = tags

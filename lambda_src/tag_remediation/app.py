@@ -42,7 +42,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from lambda_shared.fleet import Fleet
 from lambda_shared.observability import METRICS_NAMESPACE, failed_resources, function_account, record_outcome
-from lambda_shared.tagging import ASG_KEY_PREFIX, Resource, apply, asg_resource, error_entry, instance_resource, plan
+from lambda_shared.tagging import (
+    ASG_KEY_PREFIX,
+    AWS_CALL_ERRORS,
+    Resource,
+    apply,
+    asg_resource,
+    error_entry,
+    instance_resource,
+    plan,
+)
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation")
 logger = Logger(service=SERVICE)
@@ -219,7 +228,7 @@ def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
     try:
         windows = aws.custom_windows()
         resources, missing = collect(aws, request)
-    except ClientError as error:
+    except AWS_CALL_ERRORS as error:  # a service error, or botocore's own (unknown region, unreachable endpoint)
         ids = [request.resource_id] if request.resource_id else []
         return summary({}, {}, [error_entry(account, aws.region, "describe", ids, error)])
     the_plan = plan(resources, windows)

@@ -404,6 +404,37 @@ def test_access_denied_on_describe_is_reported_not_raised(moto_aws: None) -> Non
     assert anonymous["errors"][0]["account"] == "111111111111"  # the event's account
 
 
+def test_botocore_errors_are_reported_per_account_region_not_raised(moto_aws: None) -> None:
+    """An unreachable endpoint on the describe, a refused request on the write: botocore's own
+    errors (not ClientError) are error entries with the account and region, like AccessDenied,
+    instead of failing the invocation into the DLQ."""
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://ssm.eu-west-1.amazonaws.com/")
+
+    account, region = aws.ACCOUNTS[1], SCHEDULED["region"]  # the sweep covers the region its event names
+    with aws.as_account(account, region) as default:
+        default.events.register("before-send.ssm.DescribeMaintenanceWindows", unreachable)
+        result = app.handler(SCHEDULED, lambda_context(FUNCTION, account, region))
+    [error] = result["errors"]
+    assert (error["code"], error["account"], error["region"], error["action"]) == (
+        "EndpointConnectionError",
+        account,
+        region,
+        "describe",
+    )
+
+    sess = aws.session(account, region)
+    instance = aws.run_instances(sess, {"environment": "Dev"})[0]
+    with aws.as_account(account, region) as default:
+        default.events.register("before-send.ec2.CreateTags", unreachable)
+        result = app.handler(SCHEDULED, lambda_context(FUNCTION, account, region))
+    [error] = result["errors"]
+    assert error["code"] == "EndpointConnectionError" and error["resources"] == [instance]
+    assert error["action"] == "ec2:CreateTags" and instance not in result["tagged"]
+
+
 def test_dry_run_reports_without_writing(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DRY_RUN", "true")
     account, region = aws.ACCOUNTS[0], aws.REGIONS[1]
