@@ -339,20 +339,30 @@ def test_type_reads_back_as_rendered(deployed: Deployed, type_token: str) -> Non
         CHECKS[type_token](deployed.emu, resource, description)
 
 
-def test_a_child_stack_deploys_where_no_config_recorder_exists() -> None:
+def test_a_child_stack_deploys_where_no_config_recorder_exists(deployed: Deployed) -> None:
     """``patching.configRecorder: none``: the child stack deploys into account-regions without a
     recorder (AWS would refuse the Config rule there) and declares no Config rule at all; with the
-    default (``existing``) the same regions refuse it (tests/devkit/test_applier_rules.py)."""
-    with Emulator() as emu:
-        central_cfg, child_cfg = organization_configs(emu)
-        central = apply_central(emu, central_cfg)
-        patching = child_cfg.patching.model_copy(update={"config_recorder": "none"})
-        child = apply_child(emu, child_cfg.model_copy(update={"patching": patching}), central.outputs)
-        assert not [r for r in child.resources.values() if r.type == "aws:cfg/rule:Rule"]
-        for account in child_cfg.accounts or []:
-            for region in child_cfg.regions_of(account):
-                config = emu.session(account.id, region).client("config")
-                assert config.describe_configuration_recorders()["ConfigurationRecorders"] == []
-                assert config.describe_config_rules()["ConfigRules"] == []
-        rules = [r for r in child.resources.values() if r.type == "aws:cloudwatch/eventRule:EventRule"]
-        assert any(r.outputs.get("scheduleExpression") for r in rules), "the scheduled sweep keeps the tags right"
+    default (``existing``) the same regions refuse it (tests/devkit/test_applier_rules.py). Two new
+    member accounts of the same organization, against the hub already deployed."""
+    emu = deployed.emu
+    example = load_stack_file(REPO / "Pulumi.child.yaml")
+    assert isinstance(example, ChildConfig)
+    org = emu.session(emu.default_account, "us-east-1").client("organizations")
+    org_id = org.describe_organization()["Organization"]["Id"]
+    members = []
+    for name in ("no-recorder-a", "no-recorder-b"):
+        status = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
+        members.append(AccountConfig(id=status["AccountId"], name=name))
+    patching = example.patching.model_copy(update={"config_recorder": "none"})
+    child_cfg = example.model_copy(
+        update={"org_id": org_id, "central_account_id": emu.default_account, "accounts": members, "patching": patching}
+    )
+    child = apply_child(emu, child_cfg, deployed.central.outputs)
+    assert not [r for r in child.resources.values() if r.type == "aws:cfg/rule:Rule"]
+    for account in members:
+        for region in child_cfg.regions_of(account):
+            config = emu.session(account.id, region).client("config")
+            assert config.describe_configuration_recorders()["ConfigurationRecorders"] == []
+            assert config.describe_config_rules()["ConfigRules"] == []
+    rules = [r for r in child.resources.values() if r.type == "aws:cloudwatch/eventRule:EventRule"]
+    assert any(r.outputs.get("scheduleExpression") for r in rules), "the scheduled sweep keeps the tags right"

@@ -22,6 +22,7 @@ from devkit.applier.__main__ import main
 from devkit.applier.engine import ApplyingMocks, run_program
 from devkit.emulator import Emulator
 from patchctl.offline.render import render
+from tests.pulumi_leftovers import collect_failed_program_leftovers
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "444444444444"
@@ -41,7 +42,10 @@ def apply_program(emu: Emulator, declare: Callable[[pulumi.ResourceOptions], Any
         provider = aws.Provider("p", region="us-east-1", allowed_account_ids=[ACCOUNT])
         declare(pulumi.ResourceOptions(provider=provider))
 
-    run_program(build, mocks, "rules")
+    try:
+        run_program(build, mocks, "rules")
+    finally:
+        collect_failed_program_leftovers()  # most of these programs fail on purpose
     return mocks
 
 

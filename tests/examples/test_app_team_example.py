@@ -5,12 +5,8 @@ when its account is not enrolled, and a broken copy of it is blocked (so the che
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import inspect
 import json
 import shutil
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +18,7 @@ from patchctl.cli import main
 from patchctl.offline.analyzer import DEFAULT_PACK_DIR, InProcessAnalyzer, evaluate, load_pack
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, render_program
+from tests.pulumi_leftovers import collect_failed_program_leftovers
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "app-team"
@@ -196,31 +193,15 @@ def test_the_central_map_picks_the_shard(tmp_path: Path) -> None:
 
 
 def program_failure(render: Callable[[], Capture]) -> tuple[str, str]:
-    """(exception type, message) of a program that stops inside an ``apply``.
-
-    The SDK leaves behind the tasks that failed with it (their exception never retrieved) and
-    the outputs that will never resolve (coroutines never started). Garbage-collected later, each
-    complains in the middle of whatever runs then -- inside ``compile()`` on Python 3.11 that is
-    a SystemError that stops pytest. So their exceptions are retrieved, the coroutines closed
-    (all that awaiting them could still do) and the lot collected here."""
+    """(exception type, message) of a program that stops inside an ``apply`` (what the SDK leaves
+    behind is collected at once: ``tests/pulumi_leftovers.py`` says why)."""
     try:
         render()
     except Exception as error:  # the program's own exception type
         failure = (type(error).__name__, str(error))
     else:
         pytest.fail("the program did not stop")
-    for obj in gc.get_objects():
-        if isinstance(obj, weakref.ProxyTypes):
-            continue  # a dead proxy raises ReferenceError on any attribute lookup, isinstance included
-        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
-            obj.exception()  # retrieved: no "exception was never retrieved" when it is collected
-        elif (
-            inspect.iscoroutine(obj)
-            and obj.cr_code.co_qualname.startswith("Output.")
-            and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED
-        ):
-            obj.close()  # never started: closing it is all that awaiting would have done
-    gc.collect()
+    collect_failed_program_leftovers()
     return failure
 
 
