@@ -16,8 +16,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests import aws
+from tests.cfn_response import ResponseRecorder
 from tests.fuzz import invariants, mutations, strategies
-from tests.fuzz.cloudformation import ResponseRecorder
 from tests.fuzz.emulator import ACCOUNT, REGION, Emulator, WriteCounter, lambda_module, running_as
 from tests.fuzz.emulator import context as fuzz_context
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -14,6 +12,7 @@ import tag_contract
 
 from devkit.moto_extensions.awslambda.models import lambda_context
 from tests import aws
+from tests.cfn_response import ResponseRecorder
 
 app = importlib.import_module("lambda_src.window_tagging.app")
 FUNCTION = "org-patching-window-tagging"
@@ -21,37 +20,7 @@ FUNCTION = "org-patching-window-tagging"
 PG, MW = tag_contract.PATCH_GROUP_TAG, tag_contract.MAINTENANCE_WINDOW_TAG
 
 
-class CloudFormation:
-    """A loopback HTTP server that records the PUTs a custom resource sends to its ResponseURL."""
-
-    def __init__(self) -> None:
-        self.responses: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                length = int(self.headers["Content-Length"])
-                outer.responses.append(json.loads(self.rfile.read(length)))
-                outer.headers.append(dict(self.headers))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        port = self.server.server_address[1]
-        return f"http://127.0.0.1:{port}/cfn-response?X-Amz-Signature=abc"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+CloudFormation = ResponseRecorder
 
 
 @pytest.fixture
@@ -81,7 +50,7 @@ def props(env: str = "Prod", include_asg: str = "Yes", window: str | None = None
 def run(cfn: CloudFormation, account: str, region: str, evt: dict[str, Any]) -> dict[str, Any]:
     with aws.as_account(account, region):
         app.handler(evt, lambda_context(FUNCTION, account, region))
-    return cfn.responses[-1]
+    return cfn.bodies[-1]
 
 
 def test_create_then_delete_moves_the_environment_and_back_in_every_account_and_region(
@@ -128,7 +97,7 @@ def test_create_then_delete_moves_the_environment_and_back_in_every_account_and_
                 "Default_maintenance_window"
             }
             assert aws.asg_tags(sess, "prod-asg")[MW] == "Default_maintenance_window"
-    assert len({r["PhysicalResourceId"] for r in cfn.responses}) == 1
+    assert len({r["PhysicalResourceId"] for r in cfn.bodies}) == 1
     assert cfn.headers[0]["Content-Type"] == ""
 
 
@@ -169,7 +138,7 @@ def test_a_second_create_writes_nothing(moto_aws: None, cfn: CloudFormation) -> 
     with aws.as_account(account, region) as default:
         counter.attach(default.events)
         app.handler(event(cfn, "Create", props("Dev")), lambda_context(FUNCTION, account, region))
-    assert counter.writes() == 0 and cfn.responses[-1]["Data"]["InstancesTagged"] == 0
+    assert counter.writes() == 0 and cfn.bodies[-1]["Data"]["InstancesTagged"] == 0
 
 
 @pytest.mark.parametrize(
@@ -191,7 +160,7 @@ def test_bad_properties_fail_the_stack_with_a_reason_and_write_nothing(
     with aws.as_account(account, region) as default:
         counter.attach(default.events)
         app.handler(event(cfn, "Create", properties), lambda_context(FUNCTION, account, region))
-    response = cfn.responses[-1]
+    response = cfn.bodies[-1]
     assert response["Status"] == "FAILED" and message in response["Reason"], response
     assert counter.total == 0
     assert MW not in aws.instance_tags(aws.session(account, region), instance)
@@ -201,7 +170,7 @@ def test_bad_properties_fail_the_stack_with_a_reason_and_write_nothing(
             event(cfn, "Delete", properties, PhysicalResourceId=response["PhysicalResourceId"]),
             lambda_context(FUNCTION, account, region),
         )
-    assert cfn.responses[-1]["Status"] == "SUCCESS"
+    assert cfn.bodies[-1]["Status"] == "SUCCESS"
 
 
 def test_failures_are_answered_create_fails_delete_succeeds(moto_aws: None, cfn: CloudFormation) -> None:
@@ -213,7 +182,7 @@ def test_failures_are_answered_create_fails_delete_succeeds(moto_aws: None, cfn:
         app.handler(
             event(cfn, "Delete", props("Test"), PhysicalResourceId="pid"), lambda_context(FUNCTION, account, region)
         )
-    create, delete = cfn.responses[-2:]
+    create, delete = cfn.bodies[-2:]
     assert create["Status"] == "FAILED" and "UnauthorizedOperation" in create["Reason"]
     assert create["Data"]["Errors"] == 1
     assert delete["Status"] == "SUCCESS" and delete["Data"]["Errors"] == 1
@@ -221,12 +190,12 @@ def test_failures_are_answered_create_fails_delete_succeeds(moto_aws: None, cfn:
     with aws.as_account(account, region) as default:
         aws.deny(default.events, ("DescribeMaintenanceWindows",), service="ssm")
         app.handler(event(cfn, "Create", props("Test")), lambda_context(FUNCTION, account, region))
-    assert cfn.responses[-1]["Status"] == "FAILED" and "AccessDenied" in cfn.responses[-1]["Reason"]
+    assert cfn.bodies[-1]["Status"] == "FAILED" and "AccessDenied" in cfn.bodies[-1]["Reason"]
     # an unknown request type as well
     with aws.as_account(account, region):
         app.handler(event(cfn, "Replace", props("Test")), lambda_context(FUNCTION, account, region))
-    assert cfn.responses[-1]["Status"] == "FAILED" and "RequestType" in cfn.responses[-1]["Reason"]
-    assert len(json.dumps(cfn.responses[-1])) < 4096
+    assert cfn.bodies[-1]["Status"] == "FAILED" and "RequestType" in cfn.bodies[-1]["Reason"]
+    assert len(json.dumps(cfn.bodies[-1])) < 4096
 
 
 def test_unreachable_response_url_does_not_raise(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,7 +219,7 @@ def test_throttling_on_30_percent_of_calls_still_moves_everything(
         injected = aws.throttle_randomly(default.events, rate=0.3, seed=1)
         app.handler(event(cfn, "Create", props("Test")), lambda_context(FUNCTION, account, region))
     assert injected() >= 2
-    assert cfn.responses[-1]["Status"] == "SUCCESS", cfn.responses[-1]
+    assert cfn.bodies[-1]["Status"] == "SUCCESS", cfn.bodies[-1]
     assert {t[MW] for t in aws.instances_tags(sess, ids).values()} == {"Test_maintenance_window"}
     assert {aws.asg_tags(sess, f"t-{n}")[MW] for n in range(4)} == {"Test_maintenance_window"}
 

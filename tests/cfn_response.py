@@ -1,5 +1,6 @@
-"""A loopback HTTP server standing in for CloudFormation's pre-signed ResponseURL (as the window-tagging tests
-capture it): it records every PUT body, so a fuzz case can check that it was answered exactly once."""
+"""A loopback HTTP server standing in for CloudFormation's pre-signed ResponseURL: it records every PUT
+(body, size, headers), so the window-tagging tests and its fuzz target check what a custom resource answered,
+and that it answered exactly once."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 
 
 class ResponseRecorder:
-    """Records the JSON bodies PUT to :attr:`url`; ``close()`` stops the server."""
+    """Records the JSON bodies (and their sizes and headers) PUT to :attr:`url`; ``close()`` stops the server."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.sizes: list[int] = []
+        self.headers: list[dict[str, str]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -22,6 +24,7 @@ class ResponseRecorder:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.sizes.append(len(raw))
                 outer.bodies.append(json.loads(raw))
+                outer.headers.append(dict(self.headers))
                 self.send_response(200)
                 self.end_headers()
 
