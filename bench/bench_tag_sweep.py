@@ -149,8 +149,8 @@ def mixed_fleet(emu: Emulator, handler: Handler, failures: list[str]) -> None:
             ({"environment": ""}, 20),
             ({}, 100),
             ({"environment": "Test", "install_patch": "no"}, 100),
-            ({"environment": "Prod", "eks:nodegroup-name": "ng"}, 50),
-            ({"environment": "Prod", "AmazonECSManaged": ""}, 50),
+            ({"environment": "Prod", "aws:eks:nodegroup-name": "ng"}, 50),
+            ({"environment": "Prod", "aws:ecs:clusterName": "c"}, 50),
             ({"environment": "Test", "Patch Group": "Test", "maintenance_window": "Default_maintenance_window"}, 100),
         ]
         for tags, count in mix:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 
 from .. import naming
-from ..contract import managed_tag_condition
+from ..contract import EXEMPTION_TAGS, EXEMPTION_VALUE, managed_tag_condition
 from ..policy_documents import Document, Statement, allow, document
 from .hub_data import HubData
 
@@ -157,9 +157,32 @@ def tagging(scope: AccountScope) -> list[Statement]:
     ]
 
 
+def exempt_untagging(scope: AccountScope) -> list[Statement]:
+    """Delete the managed keys, and only from exempt resources (issue 13 item 5): one statement per
+    exemption key because conditions on different keys are ANDed. ``ec2:DeleteTags`` and
+    ``autoscaling:DeleteTags`` take ``aws:ResourceTag/${TagKey}`` and ``aws:TagKeys`` (Service
+    Authorization Reference: Amazon EC2, Amazon EC2 Auto Scaling)."""
+    statements: list[Statement] = []
+    for position, key in enumerate(EXEMPTION_TAGS):
+        exempt = {**managed_tag_condition(), "StringEqualsIgnoreCase": {f"aws:ResourceTag/{key}": EXEMPTION_VALUE}}
+        statements.append(
+            allow(
+                ["ec2:DeleteTags"],
+                [f"{scope.arn}:ec2:*:{scope.account_id}:instance/*"],
+                sid=f"UntagExemptInstances{position}",
+                conditions=exempt,
+            )
+        )
+        statements.append(
+            allow(["autoscaling:DeleteTags"], [scope.asgs], sid=f"UntagExemptAsgs{position}", conditions=exempt)
+        )
+    return statements
+
+
 def tag_remediation(scope: AccountScope) -> list[Statement]:
     return [
         *tagging(scope),
+        *exempt_untagging(scope),
         function_logs(scope, naming.TAG_REMEDIATION_FUNCTION),
         allow(
             ["sqs:SendMessage"],

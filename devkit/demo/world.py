@@ -26,8 +26,10 @@ FLEET_MIX: tuple[tuple[str, dict[str, str], int], ...] = (
     ("misspelled", {"environment": "Production"}, 2),
     ("untagged", {}, 4),
     ("exempt", {"environment": "Prod", "install_patch": "no"}, 2),
-    ("eks-node", {"environment": "Prod", "eks:nodegroup-name": "web", "eks:cluster-name": "main"}, 2),
-    ("ecs-node", {"environment": "Dev", "AmazonECSManaged": ""}, 1),
+    # Managed nodes carry evidence only AWS writes (reserved ``aws:`` keys; issue 13 item 6), next to the
+    # marker tags anyone could set.
+    ("eks-node", {"environment": "Prod", "eks:nodegroup-name": "web", "aws:eks:cluster-name": "main"}, 2),
+    ("ecs-node", {"environment": "Dev", "AmazonECSManaged": "", "aws:ecs:clusterName": "main"}, 1),
     (
         "already-right",
         {"environment": "Dev", "Patch Group": "Dev", "maintenance_window": "Default_maintenance_window"},
