@@ -99,7 +99,9 @@ def instance(scope: AccountScope) -> list[Statement]:
             [pulumi.Output.concat(f"{scope.arn}:s3:::", scope.hub.patch_log_bucket, f"/{scope.account_id}/*")],
             sid="WritePatchLogsUnderOwnAccount",
         ),
-        allow(["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, "/*")], sid="ReadPatchLists"),
+        allow(
+            ["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, f"/{scope.account_id}/*")], sid="ReadPatchLists"
+        ),
         scope.key_use(),
     ]
 
@@ -200,7 +202,12 @@ def override_list(scope: AccountScope) -> list[Statement]:
     return [
         # DescribeInstancePatches has no resource-level permission for a list of instances.
         allow(["ssm:DescribeInstancePatches"], "*", sid="ReadMissingPatches"),
-        allow(["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, "/*")], sid="ReadExclusionLists"),
+        # Exclusion lists live under the account's own prefix: the hub's bucket policy serves no other.
+        allow(
+            ["s3:GetObject"],
+            [pulumi.Output.concat(scope.patch_lists, f"/{scope.account_id}/*")],
+            sid="ReadExclusionLists",
+        ),
         allow(
             ["s3:PutObject"],
             [pulumi.Output.concat(scope.patch_lists, f"/{scope.account_id}/*")],
