@@ -11,6 +11,7 @@ stale and needed a Lambda to delete a clashing column after each crawl).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,8 @@ class ComplianceLake(pulumi.ComponentResource):
         # The key policy names the buckets the organization may use the key through, and the
         # buckets' encryption names the key: the buckets themselves do not depend on the key, so
         # their ARNs are handed to the key policy once they exist (no cycle in the graph).
+        org_bucket_arns: pulumi.Output[list[str]]
+        resolve_org_bucket_arns: Callable[[pulumi.Output[list[str]]], None]
         org_bucket_arns, resolve_org_bucket_arns = pulumi.deferred_output()
         self.key = aws.kms.Key(
             f"{name}-key",
