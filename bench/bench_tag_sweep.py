@@ -25,6 +25,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from devkit.emulator import Emulator, load_lambda
 from devkit.moto_extensions.awslambda.models import lambda_context
+from devkit.moto_extensions.ec2.reserved_tags import split_reserved, write_service_tags
 
 FLEET = 1000
 #: The seed makes a fixed number of calls per instance; 200 instances measure it (moto is slow at 3,000 calls).
@@ -56,9 +57,18 @@ def launch(ec2: Any, tags: dict[str, str], count: int) -> list[str]:
     ids: list[str] = []
     while count > 0:
         batch = min(count, 50)  # realistic reservations (moto pages DescribeInstances by reservation)
-        spec = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
+        user_tags, service_tags = split_reserved(tags)  # EC2 refuses aws: keys from users
+        spec = (
+            [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in user_tags.items()]}]
+            if user_tags
+            else []
+        )
         reservation = ec2.run_instances(ImageId=AMI, MinCount=batch, MaxCount=batch, TagSpecifications=spec)
-        ids.extend(i["InstanceId"] for i in reservation["Instances"])
+        launched = [i["InstanceId"] for i in reservation["Instances"]]
+        if service_tags:
+            account = boto3.client("sts", region_name=ec2.meta.region_name).get_caller_identity()["Account"]
+            write_service_tags(account, ec2.meta.region_name, launched, service_tags)
+        ids.extend(launched)
         count -= batch
     return ids
 
@@ -149,8 +159,8 @@ def mixed_fleet(emu: Emulator, handler: Handler, failures: list[str]) -> None:
             ({"environment": ""}, 20),
             ({}, 100),
             ({"environment": "Test", "install_patch": "no"}, 100),
-            ({"environment": "Prod", "eks:nodegroup-name": "ng"}, 50),
-            ({"environment": "Prod", "AmazonECSManaged": ""}, 50),
+            ({"environment": "Prod", "aws:eks:nodegroup-name": "ng"}, 50),
+            ({"environment": "Prod", "aws:ecs:clusterName": "c"}, 50),
             ({"environment": "Test", "Patch Group": "Test", "maintenance_window": "Default_maintenance_window"}, 100),
         ]
         for tags, count in mix:

@@ -31,11 +31,16 @@ from wire import Tags, merge_tags
 
 
 def _template_skip(template: Node, fleet: Fleet, settings: TagSettings) -> bool:
+    """EKS/ECS capacity or exempt. A template that launches plain instances of the stack is read
+    as those instances are: a marker tag on it would only land on instances, where it is no
+    evidence of a managed node (``tag_contract.managed_elsewhere_reason``)."""
     if template.urn in fleet.managed:
         return True
     own = template_own_tags(template.type, template.props)
     merged = merge_tags([own, template_instance_tags(template.type, template.props)])
-    return contract.skip_reason(settings.to_contract(merged.known), "launch_template") is not None
+    plain_users = any(user.type in INSTANCE_TYPES for user in fleet.template_users[template.urn])
+    kind: contract.ResourceKind = "instance" if plain_users else "launch_template"
+    return contract.skip_reason(settings.to_contract(merged.known), kind) is not None
 
 
 @stack_policy(

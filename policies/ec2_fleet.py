@@ -155,6 +155,18 @@ def asg_template_refs(node_type: str, props: Mapping[str, Any]) -> list[tuple[st
             for key in ("launchTemplateId", "launchTemplateName")
             if spec.get(key) is not None
         )
+    # A mixed-instances override may launch some instance types from another template.
+    overrides = get_path(props.get("mixedInstancesPolicy"), "launchTemplate", "overrides")
+    for override in as_list(overrides):
+        spec = get_path(override, "launchTemplateSpecification")
+        if spec is UNKNOWN:
+            refs.append(("mixedInstancesPolicy", UNKNOWN))
+        elif isinstance(spec, Mapping):
+            refs.extend(
+                ("mixedInstancesPolicy", spec.get(key))
+                for key in ("launchTemplateId", "launchTemplateName")
+                if spec.get(key) is not None
+            )
     return refs
 
 

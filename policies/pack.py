@@ -16,6 +16,7 @@ from registry import PACK_NAME, REGISTRY, Rule, policies
 import app_instances  # noqa: F401  (ec2-instance-patch-tags, ec2-instance-profile)
 import app_launch_templates  # noqa: F401  (launch-template-patch-tags, launch-template-instance-profile, asg-patch-tags)
 import app_profiles  # noqa: F401  (instance-profile-can-patch)
+import app_launch_sources  # noqa: F401  (launch-source-visible, launch-configuration-instance-profile, spot-fleet-patch-tags, cloudformation-ec2-visible, managed-tags-not-separate)
 import guard_storage  # noqa: F401  (s3-bucket-encrypted-private, kms-key-rotation)
 import guard_iam  # noqa: F401  (iam-no-admin-statements, iam-no-wildcard-passrole, iam-trust-org-scoped)
 import guard_compute  # noqa: F401  (lambda-runtime-allowed, lambda-log-retention, maintenance-window-cutoff)

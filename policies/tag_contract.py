@@ -16,7 +16,13 @@ Rules (the README's "Tag contract" section describes them for users):
 * ``install_patch=no`` exempts a resource (``patch_install=no`` is the seed's spelling: both
   are accepted when reading, neither is ever written).
 * Resources managed elsewhere are never tagged: ASG members (the ASG is patched instead), EKS
-  and ECS nodes.
+  and ECS nodes. For an instance only evidence an app team cannot write counts: tags under the
+  reserved ``aws:`` prefix (``aws:autoscaling:groupName``, ``aws:eks:*``, ``aws:ecs:*``), which
+  only AWS sets. Marker tags anyone can write (``eks:cluster-name``, ``kubernetes.io/cluster/*``,
+  ``AmazonECSManaged``...) count on groups and launch templates only, where EKS and ECS put
+  them (on an instance they arrive with the group's ``aws:autoscaling:groupName`` anyway).
+* On exemption the managed tags are removed (:attr:`TagDecision.remove`), so no window or
+  emergency wave that targets ``Patch Group``/``maintenance_window`` still finds the resource.
 """
 
 from __future__ import annotations
@@ -54,6 +60,11 @@ EKS_TAG_PREFIXES: tuple[str, ...] = ("k8s.io/cluster-autoscaler/", "kubernetes.i
 #: ``AmazonECSManaged``; ECS-owned resources carry ``aws:ecs:`` tags).
 ECS_TAG_KEYS: tuple[str, ...] = ("AmazonECSManaged",)
 ECS_TAG_PREFIXES: tuple[str, ...] = ("aws:ecs:",)
+#: The reserved tag prefix: "You can't use aws: as a prefix in your tag keys, it is reserved for AWS use"
+#: (EC2 User Guide, "Tag restrictions"). Only tags under it are evidence on an instance.
+RESERVED_TAG_PREFIX = "aws:"
+#: Reserved prefixes EKS (and ECS) write on the capacity they launch: evidence a team cannot fake.
+EKS_RESERVED_PREFIXES: tuple[str, ...] = ("aws:eks:",)
 
 ResourceKind = Literal["instance", "asg", "launch_template"]
 
@@ -93,7 +104,9 @@ def managed_elsewhere_reason(tags: Mapping[str, str], kind: ResourceKind = "inst
     if kind == "instance" and ASG_MEMBER_TAG in tags:
         return f"managed: member of Auto Scaling group {tags[ASG_MEMBER_TAG]} (the group is patched)"
     for key in tags:
-        if key in EKS_TAG_KEYS or key.startswith(EKS_TAG_PREFIXES):
+        if kind == "instance" and not key.startswith(RESERVED_TAG_PREFIX):
+            continue  # a marker on a plain instance is something its owner wrote, not evidence
+        if key in EKS_TAG_KEYS or key.startswith((*EKS_TAG_PREFIXES, *EKS_RESERVED_PREFIXES)):
             return f"managed: EKS node capacity (tag {key})"
         if key in ECS_TAG_KEYS or key.startswith(ECS_TAG_PREFIXES):
             return f"managed: ECS capacity (tag {key})"
@@ -116,12 +129,18 @@ class TagDecision:
     desired: Mapping[str, str] = field(default_factory=dict)
     skip: str | None = None
     note: str | None = None
+    #: Managed keys to delete: an exempt resource must not stay in a patch group or window.
+    remove: tuple[str, ...] = ()
 
     def changes(self, tags: Mapping[str, str]) -> dict[str, str]:
         """The tags to write so ``tags`` satisfies the decision (empty: nothing to do)."""
         if self.skip:
             return {}
         return {key: value for key, value in self.desired.items() if tags.get(key) != value}
+
+    def removals(self, tags: Mapping[str, str]) -> tuple[str, ...]:
+        """The managed keys ``tags`` still carries that the decision wants gone (empty: none)."""
+        return tuple(key for key in self.remove if key in tags)
 
 
 def patch_group_for(tags: Mapping[str, str]) -> tuple[str, str | None]:
@@ -146,7 +165,12 @@ def decide(
     and region (only ``<Env>_maintenance_window`` names matter). A group without its own
     window is patched by ``Default_maintenance_window``.
     """
-    reason = skip_reason(tags, kind)
+    exempt = exemption_reason(tags)
+    if exempt:
+        # The windows and emergency waves target the managed tags: an exemption only holds once
+        # they are gone (an instance exempted after it was tagged would otherwise still be patched).
+        return TagDecision(skip=exempt, remove=MANAGED_TAG_KEYS)
+    reason = managed_elsewhere_reason(tags, kind)
     if reason:
         return TagDecision(skip=reason)
     group, note = patch_group_for(tags)

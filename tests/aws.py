@@ -195,15 +195,23 @@ def run_instances(
     profile: str | None = None,
     image_id: str = AMI,
 ) -> list[str]:
-    """Launch ``count`` instances with ``tags`` (one reservation); returns their ids."""
+    """Launch ``count`` instances with ``tags`` (one reservation); returns their ids. Reserved
+    ``aws:`` tags (which EC2 refuses from users) are written the way EKS/ECS write them."""
+    from devkit.moto_extensions.ec2.reserved_tags import split_reserved, write_service_tags
+
+    user_tags, service_tags = split_reserved(tags or {})
     kwargs: dict[str, Any] = {"ImageId": image_id, "MinCount": count, "MaxCount": count, "InstanceType": "t3.micro"}
-    if tags:
+    if user_tags:
         kwargs["TagSpecifications"] = [
-            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in user_tags.items()]}
         ]
     if profile:
         kwargs["IamInstanceProfile"] = {"Name": profile}
-    return [i["InstanceId"] for i in sess.client("ec2").run_instances(**kwargs)["Instances"]]
+    ids = [i["InstanceId"] for i in sess.client("ec2").run_instances(**kwargs)["Instances"]]
+    if service_tags:
+        account = sess.client("sts").get_caller_identity()["Account"]
+        write_service_tags(account, sess.region_name, ids, service_tags)
+    return ids
 
 
 def instance_tags(sess: boto3.session.Session, instance_id: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ stale and needed a Lambda to delete a clashing column after each crawl).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,12 +52,18 @@ class ComplianceLake(pulumi.ComponentResource):
         cfg = args.config
         arn_prefix = f"arn:{args.partition}"
 
+        # The key policy names the buckets the organization may use the key through, and the
+        # buckets' encryption names the key: the buckets themselves do not depend on the key, so
+        # their ARNs are handed to the key policy once they exist (no cycle in the graph).
+        org_bucket_arns: pulumi.Output[list[str]]
+        resolve_org_bucket_arns: Callable[[pulumi.Output[list[str]]], None]
+        org_bucket_arns, resolve_org_bucket_arns = pulumi.deferred_output()
         self.key = aws.kms.Key(
             f"{name}-key",
             description="org-patching: compliance data, patch logs and patch lists of the organization",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=to_json(_key_policy(args)),
+            policy=to_json(_key_policy(args, org_bucket_arns)),
             opts=child,
         )
         self.key_alias = aws.kms.Alias(
@@ -78,16 +85,26 @@ class ComplianceLake(pulumi.ComponentResource):
             )
 
         org = args.org_id
+        accounts = list(args.accounts)
         self.inventory = lake_bucket(
             "inventory",
             cfg.inventory_retention_days,
-            lambda arn: _resource_data_sync_statements(arn, org, self.key.arn),
+            lambda arn: _resource_data_sync_statements(arn, org, self.key.arn, accounts),
         )
         self.patch_logs = lake_bucket(
-            "patch-logs", cfg.log_retention_days, lambda arn: _patch_log_statements(arn, org, arn_prefix)
+            "patch-logs",
+            cfg.log_retention_days,
+            lambda arn: [*_patch_log_statements(arn, org, arn_prefix), *_pin_key(arn, self.key.arn)],
         )
         self.patch_lists = lake_bucket(
-            "patch-lists", cfg.log_retention_days, lambda arn: _patch_list_statements(arn, org, arn_prefix)
+            "patch-lists",
+            cfg.log_retention_days,
+            lambda arn: [*_patch_list_statements(arn, org, arn_prefix), *_pin_key(arn, self.key.arn)],
+        )
+        resolve_org_bucket_arns(
+            pulumi.Output.all(self.patch_logs.bucket.arn, self.patch_lists.bucket.arn).apply(
+                lambda arns: [form for arn in arns for form in (arn, f"{arn}/*")]
+            )
         )
         # Query results live 30 days, less than any archive age: no transition (S3 refuses an
         # expiration that is not later than the rule's transition).
@@ -180,8 +197,12 @@ def _table_args(table: compliance_tables.ComplianceTable, args: ComplianceLakeAr
     )
 
 
-def _key_policy(args: ComplianceLakeArgs) -> dict[str, object]:
-    """Who may use the compliance key, and only for what the data flows need."""
+def _key_policy(args: ComplianceLakeArgs, org_bucket_arns: pulumi.Input[list[str]]) -> dict[str, object]:
+    """Who may use the compliance key, and only for what the data flows need.
+
+    ``org_bucket_arns``: the patch-log and patch-list buckets (bucket and object ARNs: with an S3
+    Bucket Key the encryption context is the bucket's ARN, without one the object's; Amazon S3
+    User Guide, "Encryption context")."""
     root = f"arn:{args.partition}:iam::{args.account_id}:root"
     org = args.org_id
     return document(
@@ -206,7 +227,8 @@ def _key_policy(args: ComplianceLakeArgs) -> dict[str, object]:
         },
         {
             # Instance roles write patch logs and read patch lists; only through S3 in the
-            # hub's region, only from the organization.
+            # hub's region, only from the organization, only for the hub's two buckets
+            # (issue 13 item 8: not any bucket an organization member encrypts with this key).
             "Sid": "OrganizationUsesKeyThroughS3",
             "Effect": "Allow",
             "Principal": {"AWS": "*"},
@@ -216,7 +238,8 @@ def _key_policy(args: ComplianceLakeArgs) -> dict[str, object]:
                 "StringEquals": {
                     "aws:PrincipalOrgID": org,
                     "kms:ViaService": f"s3.{args.region}.amazonaws.com",
-                }
+                },
+                "ArnLike": {"kms:EncryptionContext:aws:s3:arn": org_bucket_arns},
             },
         },
         {
@@ -236,29 +259,69 @@ def _key_policy(args: ComplianceLakeArgs) -> dict[str, object]:
 
 
 def _resource_data_sync_statements(
-    bucket_arn: pulumi.Output[str], org_id: str, key_arn: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str], org_id: str, key_arn: pulumi.Output[str], accounts: list[str]
 ) -> list[Statement]:
-    """The bucket policy AWS documents for an organization's resource data sync, org-scoped
-    with ``aws:SourceOrgID`` (the seed had no source condition: any account could write)."""
+    """The bucket policy AWS documents for resource data sync, org-scoped with ``aws:SourceOrgID``
+    (the seed had no source condition: any account could write), and one delivery statement per
+    child account: SSM writes as ``ssm.amazonaws.com`` with ``aws:SourceAccount`` set to the
+    syncing account, and the documented single-account form pins ``accountid=<account-id>`` in
+    the resource (AWS Systems Manager User Guide, "Configuring resource data sync for Inventory"),
+    so an account can only write under its own ``accountid=`` partition (issue 13 item 8). The
+    accounts are the ones Athena's partition projection lists already; an account not listed is
+    refused (fail closed) until the central config names it. Each statement is about 450 bytes of
+    the bucket policy's 20 KB."""
     service = {"Service": "ssm.amazonaws.com"}
     source = {"StringEquals": {"aws:SourceOrgID": org_id}}
     objects = pulumi.Output.concat(bucket_arn, f"/{naming.INVENTORY_PREFIX}/*/accountid=*/*")
-    return [
-        allow(["s3:GetBucketAcl"], bucket_arn, sid="SSMBucketPermissionsCheck", principal=service, conditions=source),
+    delivery = [
         allow(
             ["s3:PutObject"],
-            objects,
-            sid="SSMBucketDelivery",
+            pulumi.Output.concat(bucket_arn, f"/{naming.INVENTORY_PREFIX}/*/accountid={account}/*"),
+            sid=f"SSMBucketDelivery{account}",
             principal=service,
             conditions={
                 "StringEquals": {
                     "aws:SourceOrgID": org_id,
+                    "aws:SourceAccount": account,
                     "s3:x-amz-acl": "bucket-owner-full-control",
                     "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn,
                 }
             },
-        ),
+        )
+        for account in accounts
+    ]
+    return [
+        allow(["s3:GetBucketAcl"], bucket_arn, sid="SSMBucketPermissionsCheck", principal=service, conditions=source),
+        *delivery,
+        # Tagging writes no data; it stays organization-wide.
         allow(["s3:PutObjectTagging"], objects, sid="SSMBucketDeliveryTagging", principal=service, conditions=source),
+    ]
+
+
+def _pin_key(bucket_arn: pulumi.Output[str], key_arn: pulumi.Output[str]) -> list[Statement]:
+    """Writes may not choose another key or another kind of encryption (issue 13 item 8): an object
+    encrypted with a key the hub cannot use is lost to the reports. A request without the headers
+    gets the bucket's default, which is this key, so only a header that names something else is
+    refused: ``StringNotEquals`` is false when the key is absent from the request (IAM User Guide,
+    "Condition operators"; ``...IfExists`` would be true and refuse the default too)."""
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    return [
+        {
+            "Sid": "DenyOtherKeys",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+        },
+        {
+            "Sid": "DenyOtherEncryption",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+        },
     ]
 
 
@@ -284,12 +347,13 @@ def _patch_log_statements(bucket_arn: pulumi.Output[str], org_id: str, arn_prefi
 
 
 def _patch_list_statements(bucket_arn: pulumi.Output[str], org_id: str, arn_prefix: str) -> list[Statement]:
-    """Everyone in the organization reads install-override lists; only the override-list
-    Lambda role writes, and only under its own account's prefix."""
+    """Each account of the organization reads only its own prefix (issue 13 item 8: one team's
+    lists are nobody else's business); only the override-list Lambda role writes, and only
+    under its own account's prefix."""
     return [
         allow(
             ["s3:GetObject"],
-            pulumi.Output.concat(bucket_arn, "/*"),
+            pulumi.Output.concat(bucket_arn, "/${aws:PrincipalAccount}/*"),
             sid="OrganizationReadsPatchLists",
             principal={"AWS": "*"},
             conditions=org_principal_condition(org_id),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 
 from .. import naming
-from ..contract import managed_tag_condition
+from ..contract import EXEMPTION_TAGS, EXEMPTION_VALUE, managed_tag_condition
 from ..policy_documents import Document, Statement, allow, document
 from .hub_data import HubData
 
@@ -99,7 +99,9 @@ def instance(scope: AccountScope) -> list[Statement]:
             [pulumi.Output.concat(f"{scope.arn}:s3:::", scope.hub.patch_log_bucket, f"/{scope.account_id}/*")],
             sid="WritePatchLogsUnderOwnAccount",
         ),
-        allow(["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, "/*")], sid="ReadPatchLists"),
+        allow(
+            ["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, f"/{scope.account_id}/*")], sid="ReadPatchLists"
+        ),
         scope.key_use(),
     ]
 
@@ -157,9 +159,32 @@ def tagging(scope: AccountScope) -> list[Statement]:
     ]
 
 
+def exempt_untagging(scope: AccountScope) -> list[Statement]:
+    """Delete the managed keys, and only from exempt resources (issue 13 item 5): one statement per
+    exemption key because conditions on different keys are ANDed. ``ec2:DeleteTags`` and
+    ``autoscaling:DeleteTags`` take ``aws:ResourceTag/${TagKey}`` and ``aws:TagKeys`` (Service
+    Authorization Reference: Amazon EC2, Amazon EC2 Auto Scaling)."""
+    statements: list[Statement] = []
+    for position, key in enumerate(EXEMPTION_TAGS):
+        exempt = {**managed_tag_condition(), "StringEqualsIgnoreCase": {f"aws:ResourceTag/{key}": EXEMPTION_VALUE}}
+        statements.append(
+            allow(
+                ["ec2:DeleteTags"],
+                [f"{scope.arn}:ec2:*:{scope.account_id}:instance/*"],
+                sid=f"UntagExemptInstances{position}",
+                conditions=exempt,
+            )
+        )
+        statements.append(
+            allow(["autoscaling:DeleteTags"], [scope.asgs], sid=f"UntagExemptAsgs{position}", conditions=exempt)
+        )
+    return statements
+
+
 def tag_remediation(scope: AccountScope) -> list[Statement]:
     return [
         *tagging(scope),
+        *exempt_untagging(scope),
         function_logs(scope, naming.TAG_REMEDIATION_FUNCTION),
         allow(
             ["sqs:SendMessage"],
@@ -177,7 +202,12 @@ def override_list(scope: AccountScope) -> list[Statement]:
     return [
         # DescribeInstancePatches has no resource-level permission for a list of instances.
         allow(["ssm:DescribeInstancePatches"], "*", sid="ReadMissingPatches"),
-        allow(["s3:GetObject"], [pulumi.Output.concat(scope.patch_lists, "/*")], sid="ReadExclusionLists"),
+        # Exclusion lists live under the account's own prefix: the hub's bucket policy serves no other.
+        allow(
+            ["s3:GetObject"],
+            [pulumi.Output.concat(scope.patch_lists, f"/{scope.account_id}/*")],
+            sid="ReadExclusionLists",
+        ),
         allow(
             ["s3:PutObject"],
             [pulumi.Output.concat(scope.patch_lists, f"/{scope.account_id}/*")],

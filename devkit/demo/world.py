@@ -14,6 +14,7 @@ from typing import Any
 from components import naming
 from components.config import MaintenanceWindowConfig
 from devkit.emulator import Emulator
+from devkit.moto_extensions.ec2.reserved_tags import split_reserved, write_service_tags
 
 #: Instance kinds of the fleet and their share; each kind exercises one rule of the contract.
 FLEET_MIX: tuple[tuple[str, dict[str, str], int], ...] = (
@@ -26,8 +27,10 @@ FLEET_MIX: tuple[tuple[str, dict[str, str], int], ...] = (
     ("misspelled", {"environment": "Production"}, 2),
     ("untagged", {}, 4),
     ("exempt", {"environment": "Prod", "install_patch": "no"}, 2),
-    ("eks-node", {"environment": "Prod", "eks:nodegroup-name": "web", "eks:cluster-name": "main"}, 2),
-    ("ecs-node", {"environment": "Dev", "AmazonECSManaged": ""}, 1),
+    # Managed nodes carry evidence only AWS writes (reserved ``aws:`` keys; issue 13 item 6), next to the
+    # marker tags anyone could set.
+    ("eks-node", {"environment": "Prod", "eks:nodegroup-name": "web", "aws:eks:cluster-name": "main"}, 2),
+    ("ecs-node", {"environment": "Dev", "AmazonECSManaged": "", "aws:ecs:clusterName": "main"}, 1),
     (
         "already-right",
         {"environment": "Dev", "Patch Group": "Dev", "maintenance_window": "Default_maintenance_window"},
@@ -162,13 +165,16 @@ def build_fleet(emu: Emulator, world: World, scenario: Scenario) -> None:
                 "InstanceType": "t3.micro",
                 "IamInstanceProfile": {"Name": naming.INSTANCE_PROFILE},
             }
-            if tags:
+            user_tags, service_tags = split_reserved(tags)  # EC2 refuses aws: keys from users
+            if user_tags:
                 request["TagSpecifications"] = [
-                    {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+                    {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in user_tags.items()]}
                 ]
-            for instance in ec2.run_instances(**request)["Instances"]:
-                world.kinds[instance["InstanceId"]] = kind
-                world.placement[instance["InstanceId"]] = (account, region)
+            launched = [instance["InstanceId"] for instance in ec2.run_instances(**request)["Instances"]]
+            write_service_tags(account, region, launched, service_tags)  # as EKS/ECS tag their nodes
+            for instance_id in launched:
+                world.kinds[instance_id] = kind
+                world.placement[instance_id] = (account, region)
     build_asg(emu, world)
 
 

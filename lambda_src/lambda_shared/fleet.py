@@ -83,3 +83,14 @@ class Fleet:
                 for key, value in tags.items()
             ]
         )
+
+    def untag_instances(self, instance_ids: list[str], keys: tuple[str, ...]) -> None:
+        """One DeleteTags call: without a ``Value`` a tag is deleted whatever its value (EC2 API
+        reference, DeleteTags), so a stale window name goes too."""
+        self.ec2.delete_tags(Resources=instance_ids, Tags=[{"Key": key} for key in keys])
+
+    def untag_asg(self, name: str, keys: tuple[str, ...]) -> None:
+        """DeleteTags for one group (ResourceId, ResourceType and Key identify a group tag)."""
+        self.autoscaling.delete_tags(
+            Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": key} for key in keys]
+        )

@@ -52,6 +52,9 @@ class Plan:
 
     instance_batches: dict[TagSet, list[str]] = field(default_factory=dict)
     asg_writes: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Exempt resources that still carry managed tags: keys to delete -> instance ids / group -> keys.
+    instance_removals: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    asg_removals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
@@ -95,6 +98,11 @@ def plan(resources: Iterable[Resource], custom_windows: Iterable[str]) -> Plan:
         decision = tag_contract.decide(resource.tags, windows, resource.kind)
         if decision.skip:
             result.skipped[resource.key] = decision.skip
+            removals = decision.removals(resource.tags)
+            if removals and resource.kind == "asg":
+                result.asg_removals[resource.key.removeprefix(ASG_KEY_PREFIX)] = removals
+            elif removals:
+                result.instance_removals.setdefault(removals, []).append(resource.key)
             continue
         if decision.note:
             result.notes[resource.key] = decision.note
@@ -143,6 +151,10 @@ class Writer(Protocol):
 
     def tag_asg(self, name: str, tags: Mapping[str, str]) -> None: ...
 
+    def untag_instances(self, instance_ids: list[str], keys: tuple[str, ...]) -> None: ...
+
+    def untag_asg(self, name: str, keys: tuple[str, ...]) -> None: ...
+
 
 def apply(
     writer: Writer, the_plan: Plan, account: str, dry_run: bool = False
@@ -170,3 +182,33 @@ def apply(
             continue
         tagged[f"{ASG_KEY_PREFIX}{name}"] = tags
     return tagged, errors
+
+
+def remove(
+    writer: Writer, the_plan: Plan, account: str, dry_run: bool = False
+) -> tuple[dict[str, tuple[str, ...]], list[dict[str, Any]]]:
+    """Delete the managed tags of exempt resources: (resource -> keys deleted, error entries).
+
+    Tag remediation calls it after :func:`apply` (it is the function allowed to delete the managed
+    keys); window tagging only moves resources between windows and leaves exemptions to it.
+    """
+    untagged: dict[str, tuple[str, ...]] = {}
+    errors: list[dict[str, Any]] = []
+    for keys, ids in the_plan.instance_removals.items():
+        for batch in chunks(sorted(ids), CREATE_TAGS_MAX_IDS):
+            try:
+                if not dry_run:
+                    writer.untag_instances(batch, keys)
+            except AWS_CALL_ERRORS as error:
+                errors.append(error_entry(account, writer.region, "ec2:DeleteTags", batch, error))
+                continue
+            untagged.update(dict.fromkeys(batch, keys))
+    for name, keys in sorted(the_plan.asg_removals.items()):
+        try:
+            if not dry_run:
+                writer.untag_asg(name, keys)
+        except AWS_CALL_ERRORS as error:
+            errors.append(error_entry(account, writer.region, "autoscaling:DeleteTags", [name], error))
+            continue
+        untagged[f"{ASG_KEY_PREFIX}{name}"] = keys
+    return untagged, errors

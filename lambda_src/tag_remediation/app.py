@@ -7,6 +7,10 @@ Triggered by EventBridge in the account and region it runs in:
 * ``Scheduled Event`` (source ``aws.events``): reconcile every instance and ASG (the sweep also catches what Config
   never reports, e.g. an ``environment`` tag changed on an already-compliant instance).
 
+An exempt resource (``install_patch=no``) that still carries ``Patch Group``/``maintenance_window`` has them
+deleted (``untagged`` in the result): the windows and emergency waves target those tags, so the exemption holds
+at patch time only once they are gone.
+
 Why it is built this way:
 
 * Deciding is pure and shared with window tagging (``lambda_shared.tagging.plan``): the tag contract says what each
@@ -51,6 +55,7 @@ from lambda_shared.tagging import (
     error_entry,
     instance_resource,
     plan,
+    remove,
 )
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation")
@@ -208,6 +213,7 @@ def summary(
     """The JSON result: the three contract keys, plus the Default fallback notes and counts for dashboards."""
     return {
         "tagged": {k: dict(v) for k, v in tagged.items()},
+        "untagged": {},
         "skipped": dict(skipped),
         "errors": errors,
         "notes": dict(notes or {}),
@@ -233,7 +239,17 @@ def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
         return summary({}, {}, [error_entry(account, aws.region, "describe", ids, error)])
     the_plan = plan(resources, windows)
     tagged, errors = apply(aws, the_plan, account, dry_run)
-    return summary(tagged, {**missing, **the_plan.skipped}, errors, the_plan.notes, len(the_plan.unchanged), dry_run)
+    untagged, removal_errors = remove(aws, the_plan, account, dry_run)
+    result = summary(
+        tagged,
+        {**missing, **the_plan.skipped},
+        errors + removal_errors,
+        the_plan.notes,
+        len(the_plan.unchanged),
+        dry_run,
+    )
+    result["untagged"] = {key: list(keys) for key, keys in untagged.items()}
+    return result
 
 
 #: Items of each map kept in the log line: a 5,000-instance sweep must stay far below CloudWatch's 256 KB event.

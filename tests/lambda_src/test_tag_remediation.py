@@ -146,13 +146,18 @@ def test_skips_exempt_and_managed_resources_with_reasons(moto_aws: None) -> None
     cases = {
         "exempt": {"environment": "Prod", "install_patch": "no"},
         "exempt-seed-spelling": {"environment": "Prod", "patch_install": "NO"},
-        "eks": {"environment": "Prod", "eks:nodegroup-name": "ng-1"},
-        "eksctl": {"alpha.eksctl.io/nodegroup-name": "ng-2"},
-        "k8s": {"kubernetes.io/cluster/prod": "owned"},
-        "ecs": {"environment": "Dev", "AmazonECSManaged": ""},
+        "eks": {"environment": "Prod", "aws:eks:cluster-name": "c1"},
         "ecs-prefix": {"aws:ecs:clusterName": "c1"},
     }
     ids = {name: aws.run_instances(sess, tags)[0] for name, tags in cases.items()}
+    # marker tags anyone can write are no evidence on a plain instance (issue 13 item 6): tagged like any other
+    markers = {
+        "eks:nodegroup-name": {"environment": "Prod", "eks:nodegroup-name": "ng-1", "eks:cluster-name": "c"},
+        "eksctl": {"alpha.eksctl.io/nodegroup-name": "ng-2"},
+        "k8s": {"kubernetes.io/cluster/prod": "owned"},
+        "ecs": {"environment": "Dev", "AmazonECSManaged": ""},
+    }
+    marked = {name: aws.run_instances(sess, tags)[0] for name, tags in markers.items()}
     # a value mentioning "ecs" must NOT exempt (seed bug 3)
     specs = aws.run_instances(sess, {"environment": "Dev", "app": "specs-records"})[0]
     aws.create_asg(sess, "member-asg", {"environment": "Prod"}, desired=2)
@@ -171,7 +176,11 @@ def test_skips_exempt_and_managed_resources_with_reasons(moto_aws: None) -> None
         reason = result["skipped"][instance_id]
         assert reason.startswith("exempt" if name.startswith("exempt") else "managed"), (name, reason)
         assert PG not in aws.instance_tags(sess, instance_id)
-    assert "EKS" in result["skipped"][ids["eks"]] and "ECS" in result["skipped"][ids["ecs"]]
+    assert "EKS" in result["skipped"][ids["eks"]] and "ECS" in result["skipped"][ids["ecs-prefix"]]
+    for name, instance_id in marked.items():
+        assert instance_id not in result["skipped"], name
+        assert aws.instance_tags(sess, instance_id)[MW] == "Default_maintenance_window", name
+    assert aws.instance_tags(sess, marked["ecs"])[PG] == "Dev"
     for member in members:
         assert "Auto Scaling group member-asg" in result["skipped"][member]
         assert MW not in aws.instance_tags(sess, member)
@@ -181,8 +190,8 @@ def test_skips_exempt_and_managed_resources_with_reasons(moto_aws: None) -> None
     # the ASG itself is tagged (and its members are not)
     assert result["tagged"]["asg/member-asg"] == expected("Prod", "Default_maintenance_window")
     assert aws.instance_tags(sess, specs)[PG] == "Dev"
-    # one CreateTags for the one instance, one CreateOrUpdateTags for the one ASG
-    assert counter.calls.get("CreateTags") == 1 and counter.calls.get("CreateOrUpdateTags") == 1
+    # one CreateTags per tag set (Prod, Default, Dev), one CreateOrUpdateTags for the one ASG
+    assert counter.calls.get("CreateTags") == 3 and counter.calls.get("CreateOrUpdateTags") == 1
 
 
 def test_second_run_makes_zero_writes_and_identical_tag_sets_share_one_call(moto_aws: None) -> None:
@@ -545,3 +554,44 @@ def test_a_sweep_target_names_the_region_it_sweeps(moto_aws: None) -> None:
 def test_a_sweep_naming_a_bad_region_is_skipped_with_the_reason(moto_aws: None, region: Any) -> None:
     result = invoke({**SCHEDULED, "region": region}, aws.ACCOUNTS[0], aws.REGIONS[0])
     assert result["tagged"] == {} and "region" in result["skipped"]["event"]
+
+
+def test_an_exemption_after_tagging_holds_at_patch_time(moto_aws: None) -> None:
+    """Issue 13 item 5: an instance tagged into Prod's window, then exempted by its owner, used to keep
+    its managed tags and so stayed a target of the window (and of emergency waves, which select by
+    ``Patch Group``). The sweep now deletes them; the window run that follows skips it, and the
+    tag-driven lists (what the report reads) show it as exempt, not in any patch group."""
+    from devkit.moto_extensions.ssm.models import patch_runs
+
+    account, region = aws.ACCOUNTS[0], aws.REGIONS[0]
+    sess = aws.session(account, region)
+    aws.create_window(sess, "Prod_maintenance_window")
+    profile = aws.create_instance_profile(sess)
+    keep, exempted = (aws.run_instances(sess, {"environment": "Prod"}, profile=profile)[0] for _ in range(2))
+    aws.create_asg(sess, "api", {"environment": "Prod"}, desired=0)
+    sweep(account, region)
+    assert aws.instance_tags(sess, exempted)[MW] == "Prod_maintenance_window"
+
+    sess.client("ec2").create_tags(Resources=[exempted], Tags=[{"Key": "install_patch", "Value": "No"}])
+    sess.client("autoscaling").create_or_update_tags(
+        Tags=[
+            {"ResourceId": "api", "ResourceType": "auto-scaling-group", "Key": "patch_install", "Value": "no"}
+            | {"PropagateAtLaunch": True}
+        ]
+    )
+    counter = aws.CallCounter()
+    result = sweep(account, region, counter)
+    assert result["untagged"] == {exempted: [PG, MW], "asg/api": [PG, MW]}
+    assert result["skipped"][exempted] == "exempt: tag install_patch=No" and result["errors"] == []
+    assert PG not in aws.instance_tags(sess, exempted) and MW not in aws.instance_tags(sess, exempted)
+    assert aws.asg_tags(sess, "api").keys() == {"environment", "patch_install"}
+    assert counter.calls.get("DeleteTags") == 2  # one per service
+
+    ran = patch_runs.simulate_window_run(account, region, "Prod_maintenance_window", "Install")
+    assert sorted(ran) == [keep]
+    by_group = sess.client("ec2").describe_instances(Filters=[{"Name": f"tag:{PG}", "Values": ["Prod"]}])
+    assert [i["InstanceId"] for r in by_group["Reservations"] for i in r["Instances"]] == [keep]
+    # nothing left to remove: the next sweep writes and deletes nothing
+    again = aws.CallCounter()
+    assert sweep(account, region, again)["untagged"] == {}
+    assert "DeleteTags" not in again.calls and "CreateTags" not in again.calls

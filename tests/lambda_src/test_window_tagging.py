@@ -69,7 +69,7 @@ def test_create_then_delete_moves_the_environment_and_back_in_every_account_and_
             if full:
                 dev = aws.run_instances(sess, {"environment": "Dev", PG: "Dev", MW: "Default_maintenance_window"})
                 exempt = aws.run_instances(sess, {"environment": "Prod", "install_patch": "no"})
-                eks = aws.run_instances(sess, {"environment": "Prod", "eks:cluster-name": "c"})
+                eks = aws.run_instances(sess, {"environment": "Prod", "aws:eks:cluster-name": "c"})
                 aws.create_asg(sess, "ecs-asg", {"environment": "Prod", "AmazonECSManaged": ""}, desired=0)
 
             created = run(cfn, account, region, event(cfn, "Create", props()))
@@ -228,7 +228,7 @@ def test_metrics_count_what_was_moved(moto_aws: None, cfn: CloudFormation, capsy
     account, region = aws.ACCOUNTS[1], aws.REGIONS[1]
     sess = aws.session(account, region)
     aws.run_instances(sess, {"environment": "Dev"}, count=2)
-    aws.run_instances(sess, {"environment": "Dev", "eks:cluster-name": "c"})
+    aws.run_instances(sess, {"environment": "Dev", "aws:eks:cluster-name": "c"})
     capsys.readouterr()
     assert run(cfn, account, region, event(cfn, "Create", props("Dev")))["Status"] == "SUCCESS"
     [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

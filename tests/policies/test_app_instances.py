@@ -27,7 +27,7 @@ MANAGED = {"Patch Group": "Prod", "maintenance_window": "Prod_maintenance_window
         {"Patch Group": "Default", "maintenance_window": "Default_maintenance_window"},
         {"install_patch": "no"},
         {"patch_install": "NO"},
-        {"eks:nodegroup-name": "ng"},
+        {"aws:eks:cluster-name": "c"},
         {"aws:autoscaling:groupName": "asg"},
     ],
 )

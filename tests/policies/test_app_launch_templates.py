@@ -74,6 +74,10 @@ def test_eks_and_ecs_managed_templates_are_exempt() -> None:
     assert len(run_stack("asg-patch-tags", [bare, asg])) == 1
     marked = _lt({"kubernetes.io/cluster/prod": "owned"}, None, "k8s")
     assert run_stack("launch-template-patch-tags", [marked]) == []
+    # ...but not when it launches plain instances: the marker would buy them an exemption (issue 13 item 6)
+    plain = R(INSTANCE, "web", {"launchTemplate": {"id": "lt-k8s"}})
+    [(name, _)] = run_stack("launch-template-patch-tags", [marked, plain])
+    assert name == "k8s"
 
 
 def test_template_used_by_instances_merges_their_tags() -> None:

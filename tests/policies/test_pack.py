@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pack
@@ -21,6 +22,12 @@ REQUIRED_APP_TEAM = {
     "launch-template-instance-profile",
     "asg-patch-tags",
     "instance-profile-can-patch",
+    # fail closed on launch paths the rules above cannot see (issue 13 item 9)
+    "launch-source-visible",
+    "launch-configuration-instance-profile",
+    "spot-fleet-patch-tags",
+    "cloudformation-ec2-visible",
+    "managed-tags-not-separate",
 }
 
 
@@ -65,3 +72,14 @@ def test_schema_defaults_are_the_contract() -> None:
     all_advisory = reconcile_config(info, {"all": "advisory", "kms-key-rotation": "disabled"})
     assert {level for name, (level, _) in all_advisory.items() if name != "kms-key-rotation"} == {"advisory"}
     assert all_advisory["kms-key-rotation"][0] == "disabled"
+
+
+def test_advisory_preset_names_every_policy() -> None:
+    """``policies/presets/advisory.json`` lists each policy by name (so switching one to mandatory is
+    a one-word edit) and cannot fall behind the pack: app-team rules advisory, guard rails disabled."""
+    preset = json.loads((PACK_DIR / "presets" / "advisory.json").read_text())
+    expected = {rule.name: "advisory" if rule.group == "app-team" else "disabled" for rule in pack.REGISTRY.values()}
+    assert preset == {"all": "advisory", **expected}
+    info = InProcessAnalyzer(load_pack(PACK_DIR)).GetAnalyzerInfo()
+    levels = {name: level for name, (level, _) in reconcile_config(info, preset).items()}
+    assert levels == expected

@@ -238,3 +238,18 @@ def test_example_child_stack_has_no_mandatory_violation_and_guard_rails_run(cent
     narrowed = _evaluate(child, {"lambda-runtime-allowed": {"runtimes": ["nodejs20.x"]}})
     functions = child.of_type("aws:lambda/function:Function")
     assert functions and narrowed == sorted(("lambda-runtime-allowed", f.name) for f in functions)
+
+
+def test_advisory_preset_reports_without_blocking() -> None:
+    """The advisory-first rollout (issue 17 item 10): with ``policies/presets/advisory.json`` the
+    untagged fixture's findings are all reported, as advisories; flipping one policy to
+    mandatory in the same file makes only that one block."""
+    preset = json.loads((PACK / "presets" / "advisory.json").read_text())
+    capture = render_program(FIXTURES / "app_untagged", mocks=AwsMocks(strict=False))
+    mandatory = check(capture, PACK, None, grpc=False)
+    advisory = check(capture, PACK, preset, grpc=False)
+    assert advisory.mandatory == [] and mandatory.mandatory
+    assert sorted(v.policy for v in advisory.violations) == sorted(v.policy for v in mandatory.violations)
+    assert {v.level for v in advisory.violations} == {"advisory"}
+    flipped = check(capture, PACK, {**preset, "ec2-instance-profile": "mandatory"}, grpc=False)
+    assert {v.policy for v in flipped.mandatory} == {"ec2-instance-profile"}

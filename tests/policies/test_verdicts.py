@@ -24,13 +24,16 @@ def test_missing_tags_violate_and_are_named() -> None:
 
 def test_exempt_and_managed_elsewhere_are_skipped() -> None:
     assert judge_tags(read_tags({"install_patch": "no"}), DEFAULT).skip
-    assert judge_tags(read_tags({"eks:nodegroup-name": "ng"}), DEFAULT).skip
+    assert judge_tags(read_tags({"aws:eks:nodegroup-name": "ng"}), DEFAULT).skip
+    # a marker anyone can write skips a group or template, never a plain instance (issue 13 item 6)
+    assert judge_tags(read_tags({"eks:nodegroup-name": "ng"}), DEFAULT, "asg").skip
+    assert judge_tags(read_tags({"eks:nodegroup-name": "ng"}), DEFAULT).violates
     assert not judge_tags(read_tags({"install_patch": "no"}), DEFAULT).violates
 
 
 def test_unknowns_that_could_change_the_answer_leave_it_undecided() -> None:
     assert judge_tags(Tags({}, set(), True), DEFAULT).undecided
-    for key in ("environment", "install_patch", "eks:nodegroup-name"):
+    for key in ("environment", "install_patch", "aws:eks:nodegroup-name"):
         verdict = judge_tags(Tags({"Name": "x"}, {key}, False), DEFAULT)
         assert verdict.problems and verdict.undecided and not verdict.violates, key
     assert judge_tags(Tags({"Name": "x"}, {"team"}, False), DEFAULT).violates

@@ -65,7 +65,7 @@ def test_instance_role_writes_only_its_own_prefix(child_capture: Any, central_ca
     assert found["WritePatchLogsUnderOwnAccount"]["Resource"] == [
         f"arn:aws:s3:::{compliance['patchLogBucket']}/{ACCOUNT}/*"
     ]
-    assert found["ReadPatchLists"]["Resource"] == [f"arn:aws:s3:::{compliance['patchListBucket']}/*"]
+    assert found["ReadPatchLists"]["Resource"] == [f"arn:aws:s3:::{compliance['patchListBucket']}/{ACCOUNT}/*"]
     assert found["UseHubKeyThroughS3"]["Resource"] == [compliance["keyArn"]]
     attachments = [
         a
