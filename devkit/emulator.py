@@ -23,6 +23,8 @@ import boto3
 import botocore.loaders
 import botocore.session
 
+import devkit.iam_replay.recorder  # noqa: F401  (adds the IAM replay's hooks to every botocore session)
+
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
 
@@ -62,20 +64,24 @@ class Accounts:
         self._credentials: dict[str, dict[str, str]] = {}
         self._sessions: dict[tuple[str, str], boto3.session.Session] = {}
 
-    def credentials(self, account: str) -> dict[str, str]:
-        """``AccessKeyId``/``SecretAccessKey``/``SessionToken`` that moto maps to ``account``."""
-        if account not in self._credentials:
+    def credentials(self, account: str, role: str | None = None) -> dict[str, str]:
+        """``AccessKeyId``/``SecretAccessKey``/``SessionToken`` that moto maps to ``account``.
+
+        ``role``: the ARN of a role to act as (a runbook's ``AutomationAssumeRole``), so the IAM
+        replay (``devkit.iam_replay``) judges the calls by that role's policies; by default the
+        administrator role the emulator plays app teams and set-up with.
+        """
+        role_arn = role or f"arn:aws:iam::{account}:role/{ASSUMED_ROLE}"
+        if role_arn not in self._credentials:
             sts = boto3.session.Session(
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
                 region_name="us-east-1",
                 botocore_session=botocore_session(),
             ).client("sts")
-            creds = sts.assume_role(
-                RoleArn=f"arn:aws:iam::{account}:role/{ASSUMED_ROLE}", RoleSessionName="org-patching-emulator"
-            )["Credentials"]
-            self._credentials[account] = {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
-        return self._credentials[account]
+            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="org-patching-emulator")["Credentials"]
+            self._credentials[role_arn] = {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+        return self._credentials[role_arn]
 
     def session(self, account: str, region: str) -> boto3.session.Session:
         """A session whose calls land in ``account``/``region`` (cached)."""
@@ -92,14 +98,15 @@ class Accounts:
         return self._sessions[key]
 
     @contextmanager
-    def as_account(self, account: str, region: str) -> Iterator[boto3.session.Session]:
+    def as_account(self, account: str, region: str, role: str | None = None) -> Iterator[boto3.session.Session]:
         """Run code that uses boto3's default session (a Lambda handler, a runbook script) as
-        ``account`` in ``region``, with the environment the Lambda runtime gives it.
+        ``account`` in ``region`` (as ``role``, an ARN, when given), with the environment the
+        Lambda runtime gives it.
 
         The default session is a fresh one for each block, so event hooks a caller registers on
         it (call counters, injected faults) end with the block.
         """
-        creds = self.credentials(account)
+        creds = self.credentials(account, role)
         keys = (*_CREDENTIAL_KEYS, "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCOUNT_ID")
         saved = {key: os.environ.get(key) for key in keys}
         os.environ.update(

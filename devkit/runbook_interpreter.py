@@ -12,6 +12,7 @@ It is part of the dev kit, beside the moto extension (it patches nothing in moto
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -24,7 +25,8 @@ import yaml
 REFERENCE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
 RunCommand = Callable[[dict[str, Any]], dict[str, Any]]
-AccountContext = Callable[[str, str], AbstractContextManager[Any]]
+#: ``as_account(account, region, role=None)``: see :meth:`devkit.emulator.Accounts.as_account`.
+AccountContext = Callable[..., AbstractContextManager[Any]]
 
 
 class UnsupportedAction(RuntimeError):
@@ -62,6 +64,12 @@ def run_runbook(
     values: dict[str, Any] = {name: spec.get("default") for name, spec in declared.items()}
     values.update(parameters)
     values.update({"automation:EXECUTION_ID": execution_id, "global:ACCOUNT_ID": account, "global:REGION": region})
+    assume_role = values.get("AutomationAssumeRole")
+    if assume_role:
+        # SSM runs every step as the execution's AutomationAssumeRole (Systems Manager User Guide,
+        # "Running an automation with an assumed role"): so do the scripts here, and the IAM
+        # replay judges their calls by that role's policies.
+        as_account = functools.partial(as_account, role=str(assume_role))
     steps = {step["name"]: step for step in document["mainSteps"]}
     order = [step["name"] for step in document["mainSteps"]]
 

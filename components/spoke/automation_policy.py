@@ -107,7 +107,9 @@ def automation_execution(scope: AccountScope) -> list[Statement]:
             [
                 f"{arn}:ec2:*:{account}:instance/*",
                 f"{arn}:ec2:*:{account}:volume/*",
-                f"{arn}:ec2:*:{account}:image/*",
+                # AMI ARNs carry no account (Service Authorization Reference, EC2 resource types:
+                # arn:${Partition}:ec2:${Region}::image/${ImageId}); found by the IAM replay.
+                f"{arn}:ec2:*::image/*",
                 f"{arn}:ec2:*::snapshot/*",
                 f"{arn}:ec2:*:{account}:snapshot/*",
             ],

@@ -4,9 +4,9 @@ moto runs Lambda code in Docker (absent here) or echoes the payload. This replac
 ``LambdaFunction._invoke_lambda``: the function's deployment package (the zip it was created
 with) is unpacked once, its ``Handler`` (``module.function``) is imported from it, and the
 handler runs with the function's environment variables, a Lambda context (:class:`LambdaContext`;
-tests and the demo build one with :func:`lambda_context`) and with credentials that moto maps
-to the function's account and region — so a Step Functions ``lambda:invoke`` task, or any
-``Invoke`` call, executes exactly the code the Pulumi program ships.
+tests and the demo build one with :func:`lambda_context`) and with its execution role's
+credentials (which moto maps to the function's account), in its region — so a Step Functions
+``lambda:invoke`` task, or any ``Invoke`` call, executes exactly the code the Pulumi program ships.
 
 Errors follow the Lambda runtime's shape (``errorMessage``/``errorType``) and set the
 invocation's FunctionError, as AWS does.
@@ -90,13 +90,13 @@ def lambda_context(function_name: str, account: str, region: str, memory_mb: int
     )
 
 
-def _credentials(account: str) -> dict[str, str]:
+def _credentials(role_arn: str) -> dict[str, str]:
+    """Credentials of the function's execution role (moto maps them to the role's account), so
+    the IAM replay (``devkit.iam_replay``) judges each call by the role the program gave it."""
     import boto3
 
     sts = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-    creds = sts.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/org-patching-lambda-execution", RoleSessionName="lambda"
-    )["Credentials"]
+    creds = sts.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="lambda")["Credentials"]
     return {
         "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
@@ -110,7 +110,7 @@ def invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
 
     payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
     environment = {
-        **_credentials(self.account_id),
+        **_credentials(self.role),
         "AWS_REGION": self.region,
         "AWS_DEFAULT_REGION": self.region,
         "AWS_LAMBDA_FUNCTION_NAME": self.function_name,

@@ -1,0 +1,121 @@
+"""The request context a policy's conditions read, taken from the emulator's state at call time.
+
+AWS evaluates conditions on keys it fills per request (IAM User Guide, "AWS global condition
+context keys"; each service's "condition keys" table in the Service Authorization Reference).
+The replay fills the ones the program's policies use: the principal (account, ARN, organization),
+the resource's tags as they are *before* the call (``aws:ResourceTag/*`` and the service-prefixed
+forms EC2, Auto Scaling and SSM define), the tags a call asks for (``aws:RequestTag/*``,
+``aws:TagKeys``), the region, TLS, and ``iam:PassedToService``. A key the replay does not fill is
+absent, so a condition on it fails closed (``StringEquals`` on a missing key does not match), as
+it would in AWS when the key is not present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Service-specific spellings of "the resource's tag" (Service Authorization Reference).
+_RESOURCE_TAG_KEYS: Mapping[str, tuple[str, ...]] = {
+    "ec2": ("aws:ResourceTag/{}", "ec2:ResourceTag/{}"),
+    "autoscaling": ("aws:ResourceTag/{}", "autoscaling:ResourceTag/{}"),
+    "ssm": ("aws:ResourceTag/{}", "ssm:resourceTag/{}"),
+}
+
+
+def organization_of(account: str) -> str | None:
+    """The organization id moto's Organizations keeps for ``account`` (management or member)."""
+    from moto.organizations.models import organizations_backends
+
+    management = organizations_backends.master_accounts.get(account, (account, "aws"))[0]
+    backend = organizations_backends[management]["aws"]
+    return backend.org.id if backend.org else None
+
+
+def _ec2_tags(account: str, region: str, resource_id: str) -> dict[str, str]:
+    from moto.ec2.models import ec2_backends
+
+    return dict(ec2_backends[account][region].tags.get(resource_id, {}))
+
+
+def _group_tags(account: str, region: str, name: str) -> dict[str, str]:
+    from moto.autoscaling.models import autoscaling_backends
+
+    group = autoscaling_backends[account][region].autoscaling_groups.get(name)
+    return {tag["Key"]: tag.get("Value", "") for tag in (group.tags if group else [])}
+
+
+def _ssm_tags(account: str, region: str, kind: str, resource_id: str) -> dict[str, str]:
+    from moto.ssm.models import ssm_backends
+
+    by_kind: dict[str, dict[str, str]] = ssm_backends[account][region]._resource_tags.get(kind, {})
+    return dict(by_kind.get(resource_id, {}))
+
+
+def resource_tags(arn: str, resource_type: str) -> dict[str, str]:
+    """The tags the emulator holds for the resource at ``arn`` (empty when it has none or is new)."""
+    if arn == "*" or arn.endswith("/*"):
+        return {}
+    parts = arn.split(":", 5)
+    region, account, rest = parts[3], parts[4], parts[5]
+    identifier = rest.split("/", 1)[-1]
+    if resource_type in ("instance", "launch-template", "image", "snapshot", "volume") and parts[2] == "ec2":
+        return _ec2_tags(account, region, identifier)
+    if resource_type == "autoScalingGroup":
+        return _group_tags(account, region, rest.split("autoScalingGroupName/", 1)[-1])
+    if resource_type == "document":
+        return _ssm_tags(account, region, "Document", identifier)
+    if resource_type == "maintenancewindow":
+        return _ssm_tags(account, region, "MaintenanceWindow", identifier)
+    return {}
+
+
+def request_tags(service: str, operation: str, params: Mapping[str, Any], resource_type: str) -> dict[str, str]:
+    """The tags a call asks to put on the resource of ``resource_type`` it names or creates."""
+    tags: dict[str, str] = {}
+    for spec in params.get("TagSpecifications") or []:
+        if spec.get("ResourceType") in (resource_type, None):
+            tags.update({t["Key"]: t.get("Value", "") for t in spec.get("Tags", [])})
+    if operation in ("CreateTags", "AddTagsToResource", "StartAutomationExecution", "CreateOrUpdateTags"):
+        tags.update({t["Key"]: t.get("Value", "") for t in params.get("Tags") or [] if "Key" in t})
+    if operation == "DeleteTags" and service == "ec2":
+        tags.update({t["Key"]: t.get("Value", "") for t in params.get("Tags") or [] if "Key" in t})
+    return tags
+
+
+def context_for(
+    *,
+    principal_arn: str,
+    account: str,
+    region: str,
+    service: str,
+    operation: str,
+    params: Mapping[str, Any],
+    resource_arn: str,
+    resource_type: str,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """All condition keys the replay knows for one (call, resource) pair."""
+    keys: dict[str, Any] = {
+        "aws:PrincipalAccount": account,
+        "aws:PrincipalArn": principal_arn,
+        "aws:RequestedRegion": region,
+        "aws:SecureTransport": "true",
+        "aws:PrincipalType": "AssumedRole",
+    }
+    org = organization_of(account)
+    if org:
+        keys["aws:PrincipalOrgID"] = org
+    for key, value in resource_tags(resource_arn, resource_type).items():
+        for form in _RESOURCE_TAG_KEYS.get(service, ("aws:ResourceTag/{}",)):
+            keys[form.format(key)] = value
+    asked = request_tags(service, operation, params, resource_type)
+    for key, value in asked.items():
+        keys[f"aws:RequestTag/{key}"] = value
+    if asked:
+        keys["aws:TagKeys"] = list(asked)
+    template = params.get("LaunchTemplate") or {}
+    if service == "ec2" and template.get("LaunchTemplateId"):
+        keys["ec2:LaunchTemplate"] = f"arn:aws:ec2:{region}:{account}:launch-template/{template['LaunchTemplateId']}"
+    keys.update(extra or {})
+    return keys
