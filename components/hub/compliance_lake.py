@@ -302,8 +302,11 @@ def _pin_key(bucket_arn: pulumi.Output[str], key_arn: pulumi.Output[str]) -> lis
     """Writes may not choose another key or another kind of encryption (issue 13 item 8): an object
     encrypted with a key the hub cannot use is lost to the reports. A request without the headers
     gets the bucket's default, which is this key, so only a header that names something else is
-    refused: ``StringNotEquals`` is false when the key is absent from the request (IAM User Guide,
-    "Condition operators"; ``...IfExists`` would be true and refuse the default too)."""
+    refused. A negated operator on a key absent from the request is *true* (IAM User Guide,
+    "Condition operators": "if the policy condition requires that the key is not matched, such as
+    StringNotLike, and the right key is not present, the condition is true"), so each Deny also
+    requires the header to be present (``Null: false``); without that, every write relying on the
+    bucket default -- the SSM agent's command output -- would be refused."""
     objects = pulumi.Output.concat(bucket_arn, "/*")
     return [
         {
@@ -312,7 +315,10 @@ def _pin_key(bucket_arn: pulumi.Output[str], key_arn: pulumi.Output[str]) -> lis
             "Principal": "*",
             "Action": "s3:PutObject",
             "Resource": objects,
-            "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+            "Condition": {
+                "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
+            },
         },
         {
             "Sid": "DenyOtherEncryption",
@@ -320,7 +326,10 @@ def _pin_key(bucket_arn: pulumi.Output[str], key_arn: pulumi.Output[str]) -> lis
             "Principal": "*",
             "Action": "s3:PutObject",
             "Resource": objects,
-            "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            "Condition": {
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            },
         },
     ]
 

@@ -373,28 +373,32 @@ def _install_public_layers() -> None:
 # ------------------------------------------------------------------------------------------- S3
 
 
-def _insecure_transport_only(statement: dict[str, Any]) -> bool:
-    condition = statement.get("Condition") or {}
-    return condition == {"Bool": {"aws:SecureTransport": "false"}} or condition == {
-        "Bool": {"aws:SecureTransport": ["false"]}
-    }
-
-
 def _install_secure_transport() -> None:
-    """Requests to the emulator come through boto3 over HTTPS: ``aws:SecureTransport`` is true,
-    so a Deny conditioned on it being false does not apply (IAM policy evaluation logic)."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    """Bucket policies judged with IAM's condition semantics instead of moto's.
+
+    moto's ``IAMPolicyStatement`` returns DENIED for any statement whose condition does not hold,
+    so every conditioned Deny (TLS-only, "header names another key") refused every write. The
+    statements are judged here with the IAM replay's logic (``devkit/iam_replay/policy_logic.py``)
+    on what the emulator knows of a request: it came over HTTPS (``aws:SecureTransport`` true);
+    any other key is absent, so a Deny that needs it present does not apply and an Allow that needs
+    it does not grant (moto then decides as for a bucket without that statement).
+    """
+    from moto.iam.access_control import PermissionResult
     from moto.s3.models import FakeBucket
+
+    from devkit.iam_replay.policy_logic import any_statement_matches
+
+    context = {"aws:SecureTransport": "true"}
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
             return PermissionResult.NEUTRAL
-        document = json.loads(self.policy.decode())
-        statements = document.get("Statement") or []
-        if isinstance(statements, dict):
-            statements = [statements]
-        kept = [s for s in statements if not (s.get("Effect") == "Deny" and _insecure_transport_only(s))]
-        return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
+        document = [json.loads(self.policy.decode())]
+        if any_statement_matches(document, "Deny", action, resource, context):
+            return PermissionResult.DENIED
+        if any_statement_matches(document, "Allow", action, resource, context):
+            return PermissionResult.PERMITTED
+        return PermissionResult.NEUTRAL
 
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
