@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from devkit.applier import moto_gaps
 from devkit.emulator import Emulator
 from devkit.run_command import RunCommandAgent
 from devkit.runbook_interpreter import run_runbook
@@ -69,6 +70,7 @@ def registered_tasks(ssm: Any, window: str) -> list[dict[str, Any]]:
 
 def run_window(emu: Emulator, agent: RunCommandAgent, account: str, region: str, name: str) -> WindowRun:
     """Fire the window ``name`` in ``account``/``region``: every registered task, in priority order."""
+    moto_gaps.install()  # GetMaintenanceWindowTask, which moto lacks
     ssm = emu.session(account, region).client("ssm")
     identifier = window_id(ssm, name)
     run = WindowRun(account, region, name, identifier)
