@@ -28,7 +28,10 @@ def role_may_write(prefix: str) -> str:
     iam.create_role(RoleName="patched", AssumeRolePolicyDocument=json.dumps(trust))
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/{prefix}*"}],
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/{prefix}*"},
+            *aws.SSM_CORE["Statement"],  # the agent registers: the instance is managed
+        ],
     }
     iam.put_role_policy(RoleName="patched", PolicyName="logs", PolicyDocument=json.dumps(policy))
     iam.create_instance_profile(InstanceProfileName="patched")
