@@ -8,7 +8,8 @@ filters, limits and error codes of the SSM API reference:
   ``ec2.amazonaws.com``, ``sts:AssumeRole``) and that allows ``ssm:UpdateInstanceInformation``,
   the call the SSM agent registers with (SSM User Guide, "Configure instance permissions for
   Systems Manager": AmazonSSMManagedInstanceCore or equivalent). Default Host Management
-  Configuration (a service setting moto does not keep) is not emulated. ``PingStatus`` is ``Online``. Filters (``InstanceInformationFilterList`` and ``Filters``, incl.
+  Configuration (a service setting moto does not keep) is not emulated. ``PingStatus`` is
+  ``Online``. Filters (``InstanceInformationFilterList`` and ``Filters``, incl.
   ``tag:<key>``), ``MaxResults`` 5-50.
 * ``DescribeInstancePatchStates`` (``InstanceIds`` <= 50, ``MaxResults`` 10-100),
   ``DescribeInstancePatchStatesForPatchGroup`` (count filters with
