@@ -229,7 +229,12 @@ def agent_may_register(profile: Any) -> bool:
             for s in _statements(role.assume_role_policy_document)
         )
         documents = [*role.policies.values()]
-        documents += [p.default_version.document for p in role.managed_policies.values()]
+        documents += [  # moto's managed policies keep their versions; the default one applies
+            v.document
+            for p in role.managed_policies.values()
+            for v in p.versions
+            if v.version_id == p.default_version_id
+        ]
         verdicts = [
             s.get("Effect")
             for d in documents
