@@ -163,7 +163,7 @@ def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: 
     for command in unlogged:
         say.fact(
             f"no output bucket registered: command {command.command_id} in {command.account}/{command.region} "
-            f"({len(command.invocations)} instances) keeps no output"
+            f"({len(command.invocations)} instance(s)) keeps no output"
         )
     for command in agent.commands:
         if command.status != "Success":
