@@ -303,11 +303,23 @@ def create_window(sess: boto3.session.Session, name: str) -> str:
     )
 
 
+EC2_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+SSM_CORE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["ssm:UpdateInstanceInformation"], "Resource": "*"}],
+}
+
+
 def create_instance_profile(sess: boto3.session.Session, name: str = "InstanceProfileforPatching") -> str:
     """The patching instance profile (IAM is global: one per account)."""
     iam = sess.client("iam")
     try:
-        iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")
+        iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        # what the SSM agent needs to register (AmazonSSMManagedInstanceCore's registration call)
+        iam.put_role_policy(RoleName=f"{name}-role", PolicyName="ssm-core", PolicyDocument=json.dumps(SSM_CORE))
         iam.create_instance_profile(InstanceProfileName=name)
         iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=f"{name}-role")
     except iam.exceptions.EntityAlreadyExistsException:

@@ -11,6 +11,9 @@ from devkit.demo.narrative import Narrator
 from devkit.demo.world import Scenario
 from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK
 
+#: The stacks did not deploy (a rendered input the emulated services refuse).
+EXIT_DEPLOY_FAILED = 1
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("demo", help="run a full patch cycle for a simulated organization on moto")
@@ -45,6 +48,7 @@ def region_problem(regions: tuple[str, ...]) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from devkit.applier import ApplyError
     from devkit.demo.run import run_demo
 
     regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
@@ -58,7 +62,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     say = Narrator(quiet=args.quiet)
     say.say(f"org-patching demo: {args.accounts} child accounts x {len(regions)} regions, ~{args.instances} instances")
-    result = run_demo(Scenario(args.accounts, regions, args.instances), Path(args.out), say)
+    try:
+        result = run_demo(Scenario(args.accounts, regions, args.instances), Path(args.out), say)
+    except ApplyError as error:
+        # pulumi up would stop here: the program's rendered input is one AWS refuses.
+        print(f"devkit demo: error: {error}", file=sys.stderr)
+        return EXIT_DEPLOY_FAILED
     say.say(f"\ndone in {result.seconds:.1f} s")
     if result.report_dir:
         say.say(f"report: {result.report_dir / 'index.html'}")

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from components import naming
-from components.config import MaintenanceWindowConfig
+from devkit.applier.summary import count_in_emulator
 from devkit.demo.narrative import Narrator
-from devkit.demo.world import Scenario, World, build_fleet, build_organization, install_hub, install_spoke
+from devkit.demo.world import Configure, Scenario, World, build_fleet, build_organization, deploy_stacks
 from devkit.emulator import Emulator, load_lambda
 from devkit.moto_extensions.awslambda.models import lambda_context
 
@@ -48,13 +49,17 @@ def scheduled_event(account: str, region: str) -> dict[str, Any]:
     }
 
 
-def sweep(emu: Emulator, world: World) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str], list[Any]]:
-    """Run the tag-remediation Lambda's scheduled sweep in every account and region."""
+def sweep(
+    emu: Emulator, world: World
+) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str], list[Any], int]:
+    """Run the tag-remediation Lambda's scheduled sweep in every account and region: (tagged,
+    skipped with reasons, notes, errors, resources already right)."""
     handler = load_lambda("tag_remediation").handler
     tagged: dict[str, dict[str, str]] = {}
     skipped: dict[str, str] = {}
     notes: dict[str, str] = {}
     errors: list[Any] = []
+    unchanged = 0
     for account, region in world.locations:
         with emu.as_account(account, region):
             result = handler(
@@ -64,23 +69,34 @@ def sweep(emu: Emulator, world: World) -> tuple[dict[str, dict[str, str]], dict[
         skipped.update(result["skipped"])
         notes.update(result.get("notes", {}))
         errors += result["errors"]
-    return tagged, skipped, notes, errors
+        unchanged += result["unchanged"]
+    return tagged, skipped, notes, errors, unchanged
 
 
 def step_tag_sweep(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
-    tagged, skipped, notes, errors = sweep(emu, world)
-    kinds = Counter(world.kinds[i] for i in tagged if i in world.kinds)
+    tagged, skipped, notes, errors, unchanged = sweep(emu, world)
+    kinds = Counter(world.kinds.get(i, "asg" if i.startswith("asg/") else "?") for i in tagged)
     say.fact(f"tagged {len(tagged)} resources in {len(world.locations)} account-regions: {dict(sorted(kinds.items()))}")
+    exempt = {i: r for i, r in skipped.items() if r.startswith("exempt:")}
     reasons = Counter(reason.split(":")[0] for reason in skipped.values())
-    say.fact(f"skipped {len(skipped)}: {dict(sorted(reasons.items()))}")
+    say.fact(
+        f"skipped {len(skipped)} ({len(exempt)} exempt): {dict(sorted(reasons.items()))}; {unchanged} already right"
+    )
     example = next((n for n in notes.values() if "Production" in n), None)
     if example:
         say.fact(f"fell back to Default with a reason, e.g. {example}")
-    if errors:
-        say.fact(f"errors: {errors}")
-    second, _, _, _ = sweep(emu, world)
+    for error in errors:
+        say.fact(f"FAILED {error}")
+    second = sweep(emu, world)[0]
     say.fact(f"second sweep wrote {len(second)} tags (a correct tag is never rewritten)")
-    result.sweep = {"tagged": len(tagged), "skipped": len(skipped), "errors": len(errors), "kinds": dict(kinds)}
+    result.sweep = {
+        "tagged": len(tagged),
+        "skipped": len(skipped) - len(exempt),
+        "exempt": len(exempt),
+        "unchanged": unchanged,
+        "errors": len(errors),
+        "kinds": dict(kinds),
+    }
     result.second_sweep_writes = len(second)
 
 
@@ -88,96 +104,42 @@ def step_tag_sweep(emu: Emulator, world: World, say: Narrator, result: DemoResul
 FAILING_PATCH = "openssl.x86_64"
 
 
-def command_runner(
-    emu: Emulator, account: str, region: str, window_instances: list[str] | None = None, fail: tuple[str, ...] = ()
-) -> Any:
-    """``aws:runCommand`` of AWS-RunPatchBaseline on the emulator: moto's ``send_command``
-    checks the request, then the moto extension records what the run reports per instance."""
-    from devkit.moto_extensions.ssm.models import patch_runs
+def failing_patches(world: World) -> dict[str, tuple[str, ...]]:
+    """Where the demo's injected install failure happens: the first Dev instance of the last
+    account-region (:func:`failing_instance`)."""
+    return {failing_instance(world): (FAILING_PATCH,)}
 
-    def run(inputs: dict[str, Any]) -> dict[str, Any]:
-        session = emu.session(account, region)
-        ids = list(inputs.get("InstanceIds") or [])
-        if not ids:
-            (target,) = inputs["Targets"]
-            reservations = session.client("ec2").describe_instances(
-                Filters=[
-                    {"Name": target["Key"], "Values": target["Values"]},
-                    {"Name": "instance-state-name", "Values": ["running"]},
-                ]
-            )["Reservations"]
-            ids = [i["InstanceId"] for r in reservations for i in r["Instances"]]
-        if not ids:
-            return {"CommandId": "", "Status": "Success"}
-        parameters = {k: [v] for k, v in inputs["Parameters"].items() if v != ""}
-        command = session.client("ssm").send_command(
-            DocumentName=inputs["DocumentName"], InstanceIds=ids, Parameters=parameters
-        )["Command"]
-        patch_runs.simulate_patch_run(
-            account,
-            region,
-            ids,
-            inputs["Parameters"].get("Operation", "Scan"),
-            reboot_option=inputs["Parameters"].get("RebootOption", "RebootIfNeeded"),
-            fail=fail,
-        )
-        if window_instances is not None:
-            window_instances.extend(ids)
-        bucket, prefix = inputs.get("OutputS3BucketName"), inputs.get("OutputS3KeyPrefix")
-        if bucket:
-            s3 = session.client("s3")
-            for instance_id in ids:
-                key = f"{prefix}/{command['CommandId']}/{instance_id}/awsrunShellScript/PatchLinux/stdout"
-                s3.put_object(Bucket=bucket, Key=key, Body=b"Patch operation completed\n")
-        return {"CommandId": command["CommandId"], "Status": "Success"}
 
-    return run
+def failing_instance(world: World) -> str:
+    """The instance whose ``openssl`` update fails (every instance's catalog has openssl)."""
+    last = world.locations[-1]
+    # The highest id: SSM sends in target order, so no other instance waits behind the failure.
+    return max(i for i, kind in world.kinds.items() if kind == "dev" and world.placement[i] == last)
 
 
 def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
-    """What the windows' tasks do when they fire: each window runs the spoke's two runbooks."""
-    from components import naming
-    from components.runbooks import render_runbook
-    from devkit.runbook_interpreter import run_runbook
+    """Every window registered in every account-region fires: its registered tasks start their
+    runbooks with the registered parameters; SSM's targeting picks the managed instances."""
+    from devkit.maintenance_windows import run_window
+    from devkit.run_command import RunCommandAgent
 
-    standalone = render_runbook(naming.RUNBOOK_STANDALONE)
-    asg = render_runbook(naming.RUNBOOK_ASG)
-    patched: list[str] = []
-    rebaked: list[str] = []
-    failures: list[str] = []
+    agent = RunCommandAgent(emu, failing_patches(world))
+    runs = []
     for account, region in world.locations:
-        fail = (FAILING_PATCH,) if (account, region) == world.locations[-1] else ()
         ssm = emu.session(account, region).client("ssm")
-        windows = sorted(w["Name"] for w in ssm.describe_maintenance_windows()["WindowIdentities"])
-        for window in windows:
-            run = run_runbook(
-                standalone,
-                {
-                    "MaintenanceWindow": window,
-                    "Operation": "Install",
-                    "OutputS3BucketName": world.patch_log_bucket,
-                    "OutputS3KeyPrefix": f"{account}/patching",
-                },
-                account,
-                region,
-                as_account=emu.as_account,
-                run_command=command_runner(emu, account, region, patched, fail),
-            )
-            if run["status"] != "Success":
-                failures.append(f"{account}/{region}/{window}: {run['error']}")
-            rebake = run_runbook(
-                asg,
-                {"MaintenanceWindow": window, "MinHealthyPercentage": 90, "AutoRollback": True},
-                account,
-                region,
-                as_account=emu.as_account,
-                run_command=command_runner(emu, account, region),
-            )
-            if rebake["status"] != "Success":
-                failures.append(f"{account}/{region}/{window} (ASG): {rebake['error']}")
-            rebaked += [a["name"] for a in rebake["values"].get("findAsgs.OutputPayload", {}).get("asgs", [])]
-    say.fact(f"standalone runbook patched {len(patched)} instances (AWS-RunPatchBaseline Install)")
-    say.fact(f"in {world.locations[-1][0]}/{world.locations[-1][1]} the {FAILING_PATCH} update fails to install")
+        for window in sorted(w["Name"] for w in ssm.describe_maintenance_windows()["WindowIdentities"]):
+            runs.append(run_window(emu, agent, account, region, window))
+    invocations = [i for c in agent.commands for i in c.invocations if i.instance_id in world.kinds]
+    builders = [i for c in agent.commands for i in c.invocations if i.instance_id not in world.kinds]
+    patched = sorted(i.instance_id for i in invocations if i.status == "Success")
+    failed = sorted(i.instance_id for i in invocations if i.status != "Success")
+    tasks = [t for r in runs for t in r.tasks]
+    say.fact(
+        f"{len(runs)} windows fired {len(tasks)} registered tasks: {len(agent.commands)} AWS-RunPatchBaseline "
+        f"commands, {len(patched)} fleet instances patched, {len(failed)} failed, "
+        f"{len(builders)} AMI builder instances patched by the ASG rebake"
+    )
+    rebaked = sorted({a["name"] for t in tasks for a in t.values.get("findAsgs.OutputPayload", {}).get("asgs", [])})
     if world.asg:
         ec2 = emu.session(world.asg["account"], world.asg["region"]).client("ec2")
         versions = ec2.describe_launch_template_versions(LaunchTemplateId=world.asg["template"])[
@@ -185,37 +147,60 @@ def step_maintenance_window(emu: Emulator, world: World, say: Narrator, result: 
         ]
         newest = max(versions, key=lambda v: v["VersionNumber"])
         say.fact(
-            f"ASG runbook rebaked {', '.join(sorted(set(rebaked))) or 'nothing'}: launch template version "
+            f"ASG runbook rebaked {', '.join(rebaked) or 'nothing'}: launch template version "
             f"{newest['VersionNumber']} uses {newest['LaunchTemplateData']['ImageId']}, instance refresh started"
         )
-    logs = emu.session(world.hub_account, world.home_region).client("s3").list_objects_v2(Bucket=world.patch_log_bucket)
+    s3 = emu.session(world.hub_account, world.home_region).client("s3")
+    outputs = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=world.patch_log_bucket)
+        for o in page.get("Contents", [])
+    ]
     say.fact(
-        f"{logs.get('KeyCount', 0)} command outputs in the hub's patch-log bucket, each under its account's prefix"
+        f"{len(outputs)} command outputs written by the agents to s3://{world.patch_log_bucket}/<account>/patching/"
     )
+    unlogged = [c for c in agent.commands if not c.output_bucket]
+    for command in unlogged:
+        say.fact(
+            f"no output bucket registered: command {command.command_id} in {command.account}/{command.region} "
+            f"({len(command.invocations)} instance(s)) keeps no output"
+        )
+    for command in agent.commands:
+        if command.status != "Success":
+            say.fact(f"FAILED in {command.account}/{command.region}: {command.reason}")
+        for refused in command.not_written:
+            say.fact(f"output NOT written in {command.account}/{command.region}: {refused}")
+    failures = [f for r in runs for f in r.failures]
     for failure in failures:
         say.fact(f"FAILED {failure}")
-    result.patch_run = {"patched": len(patched), "rebaked": sorted(set(rebaked)), "failures": failures}
+    result.patch_run = {
+        "windows": len(runs),
+        "tasks": len(tasks),
+        "commands": len(agent.commands),
+        "patched": len(patched),
+        "failed": len(failed),
+        "failed_instances": failed,
+        "builders": len(builders),
+        "rebaked": rebaked,
+        "outputs": len(outputs),
+        "output_keys": outputs,
+        "unlogged": sum(len(c.invocations) for c in unlogged),
+        "not_written": [n for c in agent.commands for n in c.not_written],
+        "failures": failures,
+    }
 
 
 def step_data_sync(emu: Emulator, world: World, say: Narrator) -> int:
-    """Every spoke's resource data sync writes its inventory and compliance into the hub bucket."""
+    """Every spoke's resource data sync (deployed by the child stack) writes its inventory and
+    compliance into the hub bucket."""
     from components import naming
     from devkit.moto_extensions.ssm.models.data_sync import run_resource_data_sync
 
     written = 0
     for account, region in world.locations:
-        ssm = emu.session(account, region).client("ssm")
-        ssm.create_resource_data_sync(
-            SyncName=naming.RESOURCE_DATA_SYNC,
-            S3Destination={
-                "BucketName": world.inventory_bucket,
-                "Prefix": "inventory",
-                "SyncFormat": "JsonSerDe",
-                "Region": world.home_region,
-            },
-        )
         written += len(run_resource_data_sync(account, region, naming.RESOURCE_DATA_SYNC))
-    say.fact(f"{written} objects written to s3://{world.inventory_bucket}/inventory/ (the resource data sync layout)")
+    prefix = world.compliance["inventoryPrefix"]
+    say.fact(f"{written} objects written to s3://{world.inventory_bucket}/{prefix}/ (the resource data sync layout)")
     return written
 
 
@@ -228,7 +213,9 @@ def step_report(emu: Emulator, world: World, say: Narrator, out_dir: Path, resul
     copy = out_dir / "bucket"
     shutil.rmtree(copy, ignore_errors=True)  # a previous run's copy would be counted too
     s3 = emu.session(world.hub_account, world.home_region).client("s3")
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=world.inventory_bucket, Prefix="inventory/"):
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=world.inventory_bucket, Prefix=f"{world.compliance['inventoryPrefix']}/"
+    ):
         for item in page.get("Contents", []):
             target = copy / item["Key"]
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -284,7 +271,7 @@ def step_custom_window(emu: Emulator, world: World, say: Narrator, result: DemoR
         if isinstance(v, int | str) and k.lower().startswith(("instances", "asgs", "moved", "tagged"))
     }
     say.fact(f"window-tagging custom resource answered CloudFormation {response['Status']}: {moved or data}")
-    tagged, _, _, _ = sweep(emu, world)
+    tagged = sweep(emu, world)[0]
     say.fact(f"the next tag sweep agrees with it: {len(tagged)} writes")
     result.custom_window = {
         "name": launched["WindowName"],
@@ -296,24 +283,16 @@ def step_custom_window(emu: Emulator, world: World, say: Narrator, result: DemoR
 def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResult) -> None:
     """A zero-day: the central team rolls a patch out in two waves, Prod after approval."""
     from components import naming
-    from components.config import BootstrapConfig, CentralConfig
     from components.runbooks import render_runbook
-    from devkit.demo.emergency import deploy_emergency_hub
+    from devkit.demo.operator import subscribe_operator
     from devkit.moto_extensions.ssm.models.automation import run_children_with
+    from devkit.run_command import RunCommandAgent
     from devkit.runbook_interpreter import run_runbook
 
-    cfg = CentralConfig(
-        stack="central",
-        org_id=world.org_id,
-        central_account_id=world.hub_account,
-        home_region=world.home_region,
-        regions=list(world.regions),
-        accounts=[a.id for a in world.accounts],
-        bootstrap=BootstrapConfig(enabled=False),  # only the emergency hub is deployed here
-    )
     runbooks = {name: render_runbook(name) for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)}
-    hub = deploy_emergency_hub(emu.session(world.hub_account, world.home_region), cfg, runbooks)
-    patched: list[str] = []
+    hub = subscribe_operator(emu.session(world.hub_account, world.home_region), world.central_outputs["emergency"])
+    agent = RunCommandAgent(emu, failing_patches(world))
+    failed_children: list[str] = []
 
     def run_child(account: str, region: str, document: str, parameters: dict[str, list[str]]) -> str | None:
         """Each account x region of a wave runs the runbook for real (the hub's copy of it)."""
@@ -325,9 +304,12 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
             account,
             region,
             as_account=emu.as_account,
-            run_command=command_runner(emu, account, region, patched),
+            run_command=agent.runner(account, region),
         )
-        return None if run["status"] == "Success" else run["error"]
+        if run["status"] != "Success":
+            failed_children.append(f"{account}/{region} {document}: {run['error']}")
+            return str(run["error"])
+        return None
 
     approvals: list[str] = []
 
@@ -356,40 +338,105 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     states = [e["stateEnteredEventDetails"]["name"] for e in hub.history(execution) if "stateEnteredEventDetails" in e]
     waves = [s for s in states if "Wave" in s or "Approval" in s]
     say.fact(f"state machine {outcome['status']}: {len(states)} states, waves Dev -> Prod, approvals {approvals}")
+    invocations = [i for c in agent.commands for i in c.invocations if i.instance_id in world.kinds]
+    builders = sum(1 for c in agent.commands for i in c.invocations if i.instance_id not in world.kinds)
+    patched = sum(1 for i in invocations if i.status == "Success")
     say.fact(
-        f"{len(patched)} instance patch runs across {len(world.locations)} account-regions, "
-        "one automation per runbook per wave"
+        f"{patched} fleet instances patched, {len(invocations) - patched} failed, {builders} AMI builders patched, "
+        f"by {len(agent.commands)} commands across {len(world.locations)} account-regions"
     )
+    for command in agent.commands:
+        if command.status != "Success":
+            say.fact(f"FAILED in {command.account}/{command.region}: {command.reason}")
+    for failure in failed_children:
+        say.fact(f"FAILED location {failure}")
     finished = hub.events()
     if finished:
         say.fact(f"EventBridge: {finished[0].get('detail-type')} ({finished[0].get('detail', {}).get('status', '')})")
-    result.emergency = {"status": outcome["status"], "approvals": approvals, "patched": len(patched), "states": waves}
+    result.emergency = {
+        "status": outcome["status"],
+        "approvals": approvals,
+        "patched": patched,
+        "failed": len(invocations) - patched,
+        "builders": builders,
+        "failed_locations": failed_children,
+        "states": waves,
+    }
 
 
-def run_demo(scenario: Scenario, out_dir: Path, say: Narrator) -> DemoResult:
-    window = MaintenanceWindowConfig()
+@dataclass
+class DemoContext:
+    """What every step of the demo gets: the emulator, the organization, the narrator, the result."""
+
+    emu: Emulator
+    world: World
+    say: Narrator
+    result: DemoResult
+    out_dir: Path
+
+
+#: The demo's steps after the set-up, in order: (title, step). Another part of the dev kit adds
+#: a step by inserting into this list.
+STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
+    (
+        "Tag remediation sweep (EventBridge schedule → Lambda), every account and region",
+        lambda c: step_tag_sweep(c.emu, c.world, c.say, c.result),
+    ),
+    (
+        "An app team launches its own window from the Service Catalog product",
+        lambda c: step_custom_window(c.emu, c.world, c.say, c.result),
+    ),
+    (
+        "Maintenance windows fire: their registered tasks patch instances and rebake the ASG",
+        lambda c: step_maintenance_window(c.emu, c.world, c.say, c.result),
+    ),
+    (
+        "Resource data sync: every account and region → the hub's inventory bucket",
+        lambda c: step_data_sync(c.emu, c.world, c.say),
+    ),
+    (
+        "Compliance report (patchctl report over the synced data)",
+        lambda c: step_report(c.emu, c.world, c.say, c.out_dir, c.result),
+    ),
+    (
+        "Emergency patching: Step Functions → SSM Automation across the organization, in waves",
+        lambda c: step_emergency(c.emu, c.world, c.say, c.result),
+    ),
+]
+
+
+def step_deploy(emu: Emulator, world: World, say: Narrator, scenario: Scenario, configure: Configure | None) -> None:
+    """``pulumi up`` of both stacks through the applier, then the app teams' fleet."""
+    deploy_stacks(emu, world, configure)
+    assert world.central is not None and world.child is not None
+    found, missing = count_in_emulator(emu, [world.central, world.child])
+    if missing:
+        raise RuntimeError(f"deployed but not found in the emulator: {', '.join(missing)}")
+    say.fact(f"hub {world.hub_account} ({world.org_id}), children {', '.join(a.id for a in world.accounts)}")
+    say.fact(
+        f"central stack: {sum(n for (loc, _), n in found.items() if loc.startswith(world.hub_account))} resources; "
+        f"child stack: {sum(n for (loc, _), n in found.items() if not loc.startswith(world.hub_account))} resources "
+        "(each read back from the emulator)"
+    )
+    build_fleet(emu, world, scenario)
+    say.fact(
+        f"app teams launched {len(world.kinds)} instances in {len(world.locations)} account-regions, "
+        "1 Auto Scaling group"
+    )
+
+
+def run_demo(scenario: Scenario, out_dir: Path, say: Narrator, configure: Configure | None = None) -> DemoResult:
+    """The demo: deploy both stacks, launch the fleet, then every step of :data:`STEPS`.
+
+    ``configure`` changes the demo's stack configs before the deploy (a rendered input AWS
+    would refuse then fails the demo with the resource and the rule)."""
     with Emulator(extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}) as emu:
-        with say.step("An organization on the local AWS emulator"):
-            world = build_organization(emu, scenario)
-            install_hub(emu, world)
-            for account, region in world.locations:
-                install_spoke(emu, world, account, region, window)
-            build_fleet(emu, world, scenario)
-            say.fact(f"hub {world.hub_account} ({world.org_id}), children {', '.join(a.id for a in world.accounts)}")
-            say.fact(f"{len(world.kinds)} instances in {len(world.locations)} account-regions, 1 Auto Scaling group")
-            say.fact(f"each spoke: Default_maintenance_window ({window.schedule}), runbooks, instance profile")
-        result = DemoResult(world)
-        with say.step("Tag remediation sweep (EventBridge schedule → Lambda), every account and region"):
-            step_tag_sweep(emu, world, say, result)
-        with say.step("An app team launches its own window from the Service Catalog product"):
-            step_custom_window(emu, world, say, result)
-        with say.step("Maintenance windows fire: the spoke runbooks patch instances and rebake the ASG"):
-            step_maintenance_window(emu, world, say, result)
-        with say.step("Resource data sync: every account and region → the hub's inventory bucket"):
-            step_data_sync(emu, world, say)
-        with say.step("Compliance report (patchctl report over the synced data)"):
-            step_report(emu, world, say, out_dir, result)
-        with say.step("Emergency patching: Step Functions → SSM Automation across the organization, in waves"):
-            step_emergency(emu, world, say, result)
-    result.seconds = say.elapsed
-    return result
+        world = build_organization(emu, scenario)
+        with say.step("The program's central and child stacks deployed by the applier; app teams launch a fleet"):
+            step_deploy(emu, world, say, scenario, configure)
+        context = DemoContext(emu, world, say, DemoResult(world), out_dir)
+        for title, step in STEPS:
+            with say.step(title):
+                step(context)
+    context.result.seconds = say.elapsed
+    return context.result

@@ -1,44 +1,33 @@
-"""The simulated organization the demo runs in: accounts, the hub, spokes and a fleet.
+"""The simulated organization the demo runs in: the accounts, the program's two stacks as
+deployed by the applier, and the fleet the app teams launch.
 
-What is set up comes from the same definitions the Pulumi program deploys — the names in
-``components.naming``, the default window from ``components.config``, the runbooks from
-``components.runbooks`` — so the demo exercises the real contract, not a copy.
+The organization (a management account and its members, AWS Config on) is what the program
+expects to find. Everything the program owns — the hub's buckets, key, IAM, Lambdas, state
+machine and catalog; every spoke's roles, instance profile, baselines, runbooks, window, tasks,
+association and data sync — is deployed from the rendered stacks by ``devkit.applier``, from the
+demo's own stack configuration (:func:`demo_configs`, the models' defaults). The demo itself
+creates only what app teams create: instances and Auto Scaling groups (``build_fleet``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import naming
-from components.config import MaintenanceWindowConfig
+from components.config import AccountConfig, BootstrapConfig, CentralConfig, ChildConfig
+from devkit.applier import Applied, apply_central, apply_child
+from devkit.applier.__main__ import ensure_config_recorders
+from devkit.demo.fleet_spec import FLEET_MIX, kind_counts
 from devkit.emulator import Emulator
 from devkit.moto_extensions.ec2.reserved_tags import split_reserved, write_service_tags
 
-#: Instance kinds of the fleet and their share; each kind exercises one rule of the contract.
-FLEET_MIX: tuple[tuple[str, dict[str, str], int], ...] = (
-    ("dev", {"environment": "Dev"}, 4),
-    ("test", {"environment": "Test"}, 4),
-    ("prod", {"environment": "Prod"}, 4),
-    ("prod-lower", {"environment": "prod"}, 2),
-    ("prod-upper", {"environment": "PROD"}, 2),
-    ("prod-blanks", {"environment": " Prod "}, 1),
-    ("misspelled", {"environment": "Production"}, 2),
-    ("untagged", {}, 4),
-    ("exempt", {"environment": "Prod", "install_patch": "no"}, 2),
-    # Managed nodes carry evidence only AWS writes (reserved ``aws:`` keys; issue 13 item 6), next to the
-    # marker tags anyone could set.
-    ("eks-node", {"environment": "Prod", "eks:nodegroup-name": "web", "aws:eks:cluster-name": "main"}, 2),
-    ("ecs-node", {"environment": "Dev", "AmazonECSManaged": "", "aws:ecs:clusterName": "main"}, 1),
-    (
-        "already-right",
-        {"environment": "Dev", "Patch Group": "Dev", "maintenance_window": "Default_maintenance_window"},
-        2,
-    ),
-)
-FLEET_WEIGHT = sum(weight for _, _, weight in FLEET_MIX)
 AMI = "ami-0123456789abcdef0"
+HUB_STACK = "organization/org-patching/central"
+
+#: Changes the demo's stack configs before the apply (tests use it to inject a deploy blocker).
+Configure = Callable[[CentralConfig, ChildConfig], tuple[CentralConfig, ChildConfig]]
 
 
 @dataclass
@@ -60,10 +49,12 @@ class World:
     hub_account: str
     home_region: str
     org_id: str
+    root_id: str
     accounts: list[ChildAccount]
     regions: tuple[str, ...]
-    inventory_bucket: str = ""
-    patch_log_bucket: str = ""
+    central: Applied | None = None
+    child: Applied | None = None
+    central_config: CentralConfig | None = None
     kinds: dict[str, str] = field(default_factory=dict)  # instance id -> kind
     placement: dict[str, tuple[str, str]] = field(default_factory=dict)  # instance id -> (account, region)
     asg: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +62,32 @@ class World:
     @property
     def locations(self) -> list[tuple[str, str]]:
         return [(a.id, r) for a in self.accounts for r in self.regions]
+
+    @property
+    def central_outputs(self) -> dict[str, Any]:
+        """The central stack's outputs (as its StackReference reads them)."""
+        if self.central is None:
+            raise RuntimeError("the central stack is not deployed yet")
+        return dict(self.central.outputs)
+
+    @property
+    def compliance(self) -> dict[str, Any]:
+        """The central stack's ``compliance`` output (where spokes write, where reports read)."""
+        return dict(self.central_outputs["compliance"])
+
+    @property
+    def inventory_bucket(self) -> str:
+        return str(self.compliance["inventoryBucket"])
+
+    @property
+    def patch_log_bucket(self) -> str:
+        return str(self.compliance["patchLogBucket"])
+
+    def instance_profile(self, account: str) -> str:
+        """The instance profile the child stack deployed in ``account`` (its output, as app teams read it)."""
+        if self.child is None:
+            raise RuntimeError("the child stack is not deployed yet")
+        return str(self.child.outputs["accounts"][account]["instanceProfile"]["name"])
 
     def kind_counts(self) -> Counter[str]:
         return Counter(self.kinds.values())
@@ -80,92 +97,75 @@ def build_organization(emu: Emulator, scenario: Scenario) -> World:
     """An organization whose management account is the hub, with ``child_accounts`` members."""
     org = emu.session(emu.default_account, "us-east-1").client("organizations")
     org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root_id = org.list_roots()["Roots"][0]["Id"]
     accounts = []
     names = ("workloads-dev", "workloads-test", "workloads-prod", "sandbox", "shared-services")
     for index in range(scenario.child_accounts):
         name = names[index] if index < len(names) else f"workloads-{index}"
         status = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
         accounts.append(ChildAccount(status["AccountId"], name))
-    return World(emu.default_account, "us-east-1", org_id, accounts, scenario.regions)
+    return World(emu.default_account, "us-east-1", org_id, root_id, accounts, scenario.regions)
 
 
-def install_hub(emu: Emulator, world: World) -> None:
-    """The compliance lake's buckets and key in the hub (what ComplianceLake deploys)."""
-    session = emu.session(world.hub_account, world.home_region)
-    kms = session.client("kms")
-    key_arn = kms.create_key(Description="org-patching compliance (demo)")["KeyMetadata"]["Arn"]
-    s3 = session.client("s3")
-    for attribute, suffix in (("inventory_bucket", "inventory"), ("patch_log_bucket", "patch-logs")):
-        bucket = f"org-patching-{suffix}-{world.hub_account}"
-        s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_encryption(
-            Bucket=bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        )
-        setattr(world, attribute, bucket)
-
-
-def install_spoke(emu: Emulator, world: World, account: str, region: str, window: MaintenanceWindowConfig) -> None:
-    """What AccountBaseline + RegionalSpoke deploy that the runtime reads: the instance profile,
-    the default maintenance window (from the same config model) and the runbooks."""
-    from components.runbooks import render_runbook
-
-    session = emu.session(account, region)
-    iam = session.client("iam")
-    if region == world.regions[0]:
-        iam.create_role(
-            RoleName=naming.INSTANCE_ROLE, AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}'
-        )
-        iam.create_instance_profile(InstanceProfileName=naming.INSTANCE_PROFILE)
-        iam.add_role_to_instance_profile(InstanceProfileName=naming.INSTANCE_PROFILE, RoleName=naming.INSTANCE_ROLE)
-    ssm = session.client("ssm")
-    ssm.create_maintenance_window(
-        Name="Default_maintenance_window",
-        Schedule=window.schedule,
-        ScheduleTimezone=window.schedule_timezone,
-        Duration=window.duration_hours,
-        Cutoff=window.cutoff_hours,
-        AllowUnassociatedTargets=False,
+def demo_configs(world: World) -> tuple[CentralConfig, ChildConfig]:
+    """The demo's central and child stack configs: every setting at the models' default, only
+    the organization's identity, accounts and regions filled in (as a user's Pulumi.<stack>.yaml)."""
+    common: dict[str, Any] = {
+        "org_id": world.org_id,
+        "central_account_id": world.hub_account,
+        "home_region": world.home_region,
+        "regions": list(world.regions),
+    }
+    central = CentralConfig(
+        stack="central",
+        accounts=[a.id for a in world.accounts],
+        bootstrap=BootstrapConfig(
+            deploy_principal_arn=f"arn:aws:iam::{world.hub_account}:role/org-patching-demo-deploy",
+            targets=[world.root_id],
+            call_as="SELF",  # the demo's hub is the management account
+        ),
+        **common,
     )
-    for document_name, runbook in ((naming.RUNBOOK_STANDALONE, "patch_instances"), (naming.RUNBOOK_ASG, "patch_asgs")):
-        ssm.create_document(
-            Name=document_name, Content=render_runbook(runbook), DocumentType="Automation", DocumentFormat="YAML"
-        )
+    child = ChildConfig(
+        stack="child",
+        hub_stack=HUB_STACK,
+        accounts=[AccountConfig(id=a.id, name=a.name) for a in world.accounts],
+        **common,
+    )
+    return central, child
 
 
-def kind_counts(total: int) -> Counter[str]:
-    """``total`` instances split over the kinds by weight (largest remainder, at least one each)."""
-    shares = {kind: total * weight / FLEET_WEIGHT for kind, _, weight in FLEET_MIX}
-    counts = Counter({kind: max(1, int(share)) for kind, share in shares.items()})
-    by_remainder = sorted(shares, key=lambda kind: shares[kind] - int(shares[kind]), reverse=True)
-    for kind in by_remainder[: max(0, total - sum(counts.values()))]:
-        counts[kind] += 1
-    return counts
+def deploy_stacks(emu: Emulator, world: World, configure: Configure | None = None) -> None:
+    """``pulumi up`` of the central stack, then the child stack, through the applier.
+
+    An input AWS would refuse fails here with the resource's URN and the rule
+    (``devkit.applier.ApplyError``), as ``pulumi up`` would fail."""
+    central_cfg, child_cfg = demo_configs(world)
+    if configure is not None:
+        central_cfg, child_cfg = configure(central_cfg, child_cfg)
+    world.central_config = central_cfg
+    world.central = apply_central(emu, central_cfg)
+    ensure_config_recorders(emu, child_cfg)  # the organization has AWS Config on (docs/applier.md)
+    world.child = apply_child(emu, child_cfg, world.central.outputs)
 
 
 def build_fleet(emu: Emulator, world: World, scenario: Scenario) -> None:
-    """About ``scenario.instances`` instances spread over every account and region, each of
-    a known kind, plus one Auto Scaling group with a launch template."""
+    """What app teams launch: about ``scenario.instances`` instances spread over every account
+    and region, each of a known kind and with the account's instance profile (the child stack's
+    output), plus one Auto Scaling group with a launch template."""
     counts = kind_counts(max(len(FLEET_MIX), scenario.instances // len(world.locations)))
     for account, region in world.locations:
         ec2 = emu.session(account, region).client("ec2")
-        for kind, tags, _ in FLEET_MIX:
-            count = counts[kind]
+        for kind in FLEET_MIX:
+            count = counts[kind.name]
             request: dict[str, Any] = {
                 "ImageId": AMI,
                 "MinCount": count,
                 "MaxCount": count,
                 "InstanceType": "t3.micro",
-                "IamInstanceProfile": {"Name": naming.INSTANCE_PROFILE},
+                "IamInstanceProfile": {"Name": world.instance_profile(account)},
             }
-            user_tags, service_tags = split_reserved(tags)  # EC2 refuses aws: keys from users
+            user_tags, service_tags = split_reserved(dict(kind.tags))  # EC2 refuses aws: keys from users
             if user_tags:
                 request["TagSpecifications"] = [
                     {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in user_tags.items()]}
@@ -173,7 +173,7 @@ def build_fleet(emu: Emulator, world: World, scenario: Scenario) -> None:
             launched = [instance["InstanceId"] for instance in ec2.run_instances(**request)["Instances"]]
             write_service_tags(account, region, launched, service_tags)  # as EKS/ECS tag their nodes
             for instance_id in launched:
-                world.kinds[instance_id] = kind
+                world.kinds[instance_id] = kind.name
                 world.placement[instance_id] = (account, region)
     build_asg(emu, world)
 
@@ -190,7 +190,7 @@ def build_asg(emu: Emulator, world: World) -> None:
         LaunchTemplateData={
             "ImageId": AMI,
             "InstanceType": "t3.small",
-            "IamInstanceProfile": {"Name": naming.INSTANCE_PROFILE},
+            "IamInstanceProfile": {"Name": world.instance_profile(account)},
             "MetadataOptions": {"HttpTokens": "required"},
         },
     )["LaunchTemplate"]

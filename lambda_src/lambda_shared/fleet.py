@@ -70,7 +70,9 @@ class Fleet:
         self.ec2.create_tags(Resources=instance_ids, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
 
     def tag_asg(self, name: str, tags: Mapping[str, str]) -> None:
-        """CreateOrUpdateTags for one group, every tag propagated to the instances it launches."""
+        """CreateOrUpdateTags for one group. The tags stay on the group (``PropagateAtLaunch`` false): the
+        rebake patches its members by replacing them, and members that carried ``Patch Group`` and
+        ``maintenance_window`` would also be patched in place by every window and emergency wave."""
         self.autoscaling.create_or_update_tags(
             Tags=[
                 {
@@ -78,7 +80,7 @@ class Fleet:
                     "ResourceType": "auto-scaling-group",
                     "Key": key,
                     "Value": value,
-                    "PropagateAtLaunch": True,
+                    "PropagateAtLaunch": False,
                 }
                 for key, value in tags.items()
             ]

@@ -40,8 +40,8 @@ class Resource:
     key: str
     kind: tag_contract.ResourceKind
     tags: Mapping[str, str]
-    #: ASG only: tag keys whose PropagateAtLaunch is false (the contract wants them propagated to new members).
-    unpropagated: frozenset[str] = frozenset()
+    #: ASG only: tag keys whose PropagateAtLaunch is true (the contract keeps its tags on the group only).
+    propagated: frozenset[str] = frozenset()
     #: A reason it cannot be patched at all (a terminated instance, a group being deleted).
     state_skip: str | None = None
 
@@ -76,13 +76,13 @@ def instance_resource(instance: Mapping[str, Any]) -> Resource:
 
 def asg_resource(group: Mapping[str, Any]) -> Resource:
     """An Auto Scaling DescribeAutoScalingGroups item as a contract resource."""
-    unpropagated = frozenset(t["Key"] for t in group.get("Tags", []) if not t.get("PropagateAtLaunch", False))
+    propagated = frozenset(t["Key"] for t in group.get("Tags", []) if t.get("PropagateAtLaunch", False))
     state_skip = "Auto Scaling group is being deleted" if group.get("Status") == "Delete in progress" else None
     return Resource(
         key=f"{ASG_KEY_PREFIX}{group['AutoScalingGroupName']}",
         kind="asg",
         tags=tag_map(group.get("Tags")),
-        unpropagated=unpropagated,
+        propagated=propagated,
         state_skip=state_skip,
     )
 
@@ -108,8 +108,8 @@ def plan(resources: Iterable[Resource], custom_windows: Iterable[str]) -> Plan:
             result.notes[resource.key] = decision.note
         changes = decision.changes(resource.tags)
         if resource.kind == "asg":
-            # A correct value that does not propagate still has to be rewritten (with PropagateAtLaunch=True).
-            changes.update({k: v for k, v in decision.desired.items() if k in resource.unpropagated})
+            # A correct value that propagates to new members is rewritten with PropagateAtLaunch=False.
+            changes.update({k: v for k, v in decision.desired.items() if k in resource.propagated})
         if not changes:
             result.unchanged.append(resource.key)
         elif resource.kind == "asg":

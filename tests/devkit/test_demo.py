@@ -1,5 +1,8 @@
-"""The demo end to end, smaller: every step runs the shipped code on the emulator and the
-numbers it reports agree with the fleet it built."""
+"""The demo end to end, smaller: both stacks deployed by the applier, then every step on them.
+
+Every expected figure is derived from the fleet spec (``devkit/demo/fleet_spec.py``: each kind's
+expected fate under the tag contract) and the counts it launches — never from what the demo
+counted — and every failure must be printed with its reason."""
 
 from __future__ import annotations
 
@@ -7,50 +10,136 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
+from components import secure_bucket
+from components.config import CentralConfig, ChildConfig
+from devkit.applier import ServiceRuleViolation
 from devkit.cli import main
+from devkit.demo import run as demo_run
+from devkit.demo.fleet_spec import FLEET_MIX, KINDS, kind_counts
 from devkit.demo.narrative import Narrator
-from devkit.demo.run import run_demo
+from devkit.demo.run import FAILING_PATCH, run_demo
 from devkit.demo.world import Scenario
+
+SCENARIO = Scenario(child_accounts=2, regions=("us-east-1", "eu-west-1"), instances=60)
+LOCATIONS = SCENARIO.child_accounts * len(SCENARIO.regions)
+PER_LOCATION = kind_counts(max(len(FLEET_MIX), SCENARIO.instances // LOCATIONS))
+ASG_MEMBERS = 2  # world.build_asg: DesiredCapacity
+
+
+def spec_total(select: object) -> int:
+    """Instances of the kinds ``select(kind)`` picks, over every account-region."""
+    return sum(PER_LOCATION[k.name] for k in FLEET_MIX if select(k)) * LOCATIONS  # type: ignore[operator]
 
 
 def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) -> None:
     out = io.StringIO()
-    result = run_demo(
-        Scenario(child_accounts=2, regions=("us-east-1", "eu-west-1"), instances=60), tmp_path, Narrator(out)
-    )
+    result = run_demo(SCENARIO, tmp_path, Narrator(out))
+    text = out.getvalue()
     world = result.world
-    kinds = world.kind_counts()
-    taggable = sum(
-        n for kind, n in kinds.items() if kind not in ("exempt", "eks-node", "ecs-node", "asg-member", "already-right")
-    )
-    # every taggable instance plus the ASG got its tags once; a second sweep writes nothing
-    assert result.sweep["tagged"] == taggable + 1
-    assert result.sweep["errors"] == 0
+    assert world.kind_counts() == {
+        **{name: n * LOCATIONS for name, n in PER_LOCATION.items()},
+        "asg-member": ASG_MEMBERS,
+    }
+
+    # [2] the sweep: every "tagged" kind plus the ASG written once; exempt, managed and ASG members skipped
+    assert result.sweep == {
+        "tagged": spec_total(lambda k: k.sweep == "tagged") + 1,
+        "skipped": spec_total(lambda k: k.sweep == "skipped" and not k.exempt) + ASG_MEMBERS,
+        "exempt": spec_total(lambda k: k.exempt),
+        "unchanged": spec_total(lambda k: k.sweep == "right"),
+        "errors": 0,
+        "kinds": {**{k.name: PER_LOCATION[k.name] * LOCATIONS for k in FLEET_MIX if k.sweep == "tagged"}, "asg": 1},
+    }
     assert result.second_sweep_writes == 0
-    # the self-service window was created and the custom resource answered CloudFormation
+
+    # [3] the self-service window was created and the custom resource answered CloudFormation
     assert result.custom_window == {
         "name": "Prod_maintenance_window",
         "status": "SUCCESS",
         "schedule": "cron(0 2 ? * SAT *)",
     }
-    # the windows patched what they target and rebaked the ASG through a new template version
-    assert result.patch_run["failures"] == []
-    assert result.patch_run["rebaked"] == ["web-frontend"]
-    assert result.patch_run["patched"] == taggable + kinds["already-right"]
-    # the report counts instances that reported patch data; the failing patch shows up
+
+    # [4] windows: every instance with a Patch Group is patched exactly once, by its window's
+    # registered task; the one whose openssl fails fails its command, its task and its window
+    in_windows = spec_total(lambda k: k.patch_group is not None)
+    prod_in_team_window = sum(PER_LOCATION[k.name] for k in FLEET_MIX if k.patch_group == "Prod")
+    run = result.patch_run
+    assert run["windows"] == LOCATIONS + 1  # Default everywhere + the team's Prod window
+    assert run["tasks"] == 2 * run["windows"]  # each: the instance task and the ASG task, as registered
+    assert run["patched"] == in_windows - 1 and run["failed"] == 1
+    assert run["builders"] == 1  # the team's Prod window rebakes its ASG once; no window patches members
+    assert run["rebaked"] == ["web-frontend"]
+    account, region = world.locations[-1]
+    [failure] = run["failures"]
+    assert failure.startswith(f"{account}/{region}/Default_maintenance_window task ")
+    assert "1 patch(es) failed to install" in failure
+    assert f"FAILED in {account}/{region}: command" in text
+    # command outputs: written by the agents under the registered prefix, with the instance role;
+    # the catalog product's tasks register no output bucket (printed, not hidden)
+    keys = run["output_keys"]  # listed from the bucket after the windows ran
+    assert len(keys) == in_windows - prod_in_team_window and run["not_written"] == []
+    assert all(k.split("/")[1] == "patching" and "/accountid=" in k for k in keys)
+    assert run["unlogged"] == prod_in_team_window + 1
+    assert text.count("no output bucket registered") == 2
+
+    # [6] the report counts every instance that reported patch data; the failed one is non-compliant
     summary = result.report["summary"]
-    assert summary["compliant"] + summary["non_compliant"] == result.patch_run["patched"]
-    assert summary["non_compliant"] > 0
+    assert summary["compliant"] == in_windows - 1 and summary["non_compliant"] == 1
     assert result.report_dir is not None and (result.report_dir / "index.html").exists()
     assert json.loads((result.report_dir / "report.json").read_text())["summary"] == summary
-    # the emergency rollout ran both waves, Prod only after approval, and acted in the accounts
-    assert result.emergency["status"] == "SUCCEEDED"
-    assert result.emergency["approvals"] == ["Prod"]
-    assert result.emergency["patched"] > 0
-    text = out.getvalue()
+
+    # [7] the emergency rollout: waves Dev then Prod (after approval), on the Patch Groups only;
+    # ASG members carry no Patch Group (the group's tags do not propagate), so no wave targets them
+    dev = spec_total(lambda k: k.patch_group == "Dev")
+    prod = spec_total(lambda k: k.patch_group == "Prod")
+    emergency = result.emergency
+    assert emergency["approvals"] == ["Prod"]
+    assert emergency["patched"] == dev + prod - 1 and emergency["failed"] == 1
+    assert emergency["builders"] == 1  # the Prod wave rebakes the ASG
+    [location] = emergency["failed_locations"]
+    assert location.startswith(f"{account}/{region} ") and "1 patch(es) failed to install" in location
+    assert f"FAILED location {account}/{region}" in text
+    assert "not a managed instance" not in text
     assert "[7] Emergency patching" in text and "second sweep wrote 0 tags" in text
 
 
-def test_bad_demo_arguments_exit_2(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_deploy_blocker_fails_the_demo_with_the_resource_and_the_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An expiration before the transition in a rendered lifecycle (what the results bucket
+    once had): S3 refuses it, so the applier refuses it, so the demo stops there."""
+    monkeypatch.setattr(secure_bucket, "validate_lifecycle", lambda name, args: None)  # the program's own guard
+
+    def expire_logs_before_archive(central: CentralConfig, child: ChildConfig) -> tuple[CentralConfig, ChildConfig]:
+        compliance = central.compliance.model_copy(update={"log_retention_days": 60, "archive_after_days": 90})
+        return central.model_copy(update={"compliance": compliance}), child
+
+    with pytest.raises(ServiceRuleViolation) as raised:
+        run_demo(SCENARIO, tmp_path, Narrator(io.StringIO()), configure=expire_logs_before_archive)
+    message = str(raised.value)
+    assert "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration" in message
+    assert "-lifecycle" in message and ("patch-logs" in message or "patch-lists" in message), message
+    assert "'Days' in the Expiration action (60) must be greater than 'Days' in the Transition action (90" in message
+
+
+def test_the_demo_command_reports_a_deploy_failure_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise ServiceRuleViolation("aws:s3/bucket:Bucket", "urn:pulumi:demo::org-patching::x", "InvalidArgument: no")
+
+    monkeypatch.setattr(demo_run, "deploy_stacks", refused)
+    assert main(["demo", "--accounts", "1", "--instances", "10", "--regions", "us-east-1", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("devkit demo: error: ") and "InvalidArgument: no" in err[0]
+
+
+def test_bad_demo_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--accounts", "0"]) == 2
     assert "--accounts" in capsys.readouterr().err
+
+
+def test_the_fleet_spec_covers_every_kind_once() -> None:
+    assert len(KINDS) == len(FLEET_MIX) and FAILING_PATCH.endswith(".x86_64")

@@ -1,9 +1,9 @@
 """The emergency-patching ASL file, executed on moto's Step Functions interpreter.
 
-What runs is exactly what is deployed: ``render_definition`` fills the same placeholders the
-component fills, the validation Lambda's real ``handler`` runs in-process, and every
-``aws-sdk:ssm:*`` task goes through the project's SSM Automation extension (TargetLocations
-bookkeeping, rate control, failure injection). Waits use ``poll_seconds: 0``.
+What runs is the deployed definition: ``render_definition`` fills the same placeholders the
+component fills, the runbooks declare their real parameters, the validation Lambda's real
+``handler`` runs in-process, and every ``aws-sdk:ssm:*`` task goes through the project's SSM
+Automation extension (TargetLocations bookkeeping, rate control, failure injection). Waits use ``poll_seconds: 0``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from components import naming
 from components.config import BootstrapConfig, CentralConfig
 from components.hub.emergency_patching import DETAIL_TYPE, render_definition
+from components.runbooks import render_runbook
 from devkit.demo.emergency import EmergencyHub, deploy_emergency_hub
 from devkit.emulator import Emulator
 from devkit.moto_extensions.ssm.models import automation as ssm_automation
@@ -27,41 +29,18 @@ REGION = "us-east-1"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 REGIONS = ["us-east-1", "eu-west-1"]
 
-# The parameter declarations of the spoke's runbooks (components/runbooks/*.yaml).
-WINDOW = {"type": "String", "default": "Default_maintenance_window", "allowedPattern": "^[A-Za-z]+_maintenance_window$"}
-PATCH_GROUP = {"type": "String", "default": "", "allowedPattern": "^$|^(Default|Dev|Test|Prod)$"}
-STANDALONE_PARAMETERS = {
-    "AutomationAssumeRole": {"type": "String", "default": ""},
-    "MaintenanceWindow": WINDOW,
-    "PatchGroup": PATCH_GROUP,
-    "Operation": {"type": "String", "default": "Scan", "allowedValues": ["Scan", "Install"]},
-    "RebootOption": {"type": "String", "default": "RebootIfNeeded", "allowedValues": ["RebootIfNeeded", "NoReboot"]},
-    "InstallOverrideList": {"type": "String", "default": ""},
-    "MaxConcurrency": {"type": "String", "default": "10%"},
-    "MaxErrors": {"type": "String", "default": "10%"},
-    "OutputS3BucketName": {"type": "String", "default": ""},
-    "OutputS3KeyPrefix": {"type": "String", "default": "patching"},
-}
-ASG_PARAMETERS = {
-    "AutomationAssumeRole": {"type": "String", "default": ""},
-    "MaintenanceWindow": WINDOW,
-    "PatchGroup": PATCH_GROUP,
-    "TargetASG": {"type": "String", "default": ""},
-    "Operation": {"type": "String", "default": "Install", "allowedValues": ["Scan", "Install"]},
-    "InstallOverrideList": {"type": "String", "default": ""},
-    "InstanceType": {"type": "String", "default": ""},
-    "MinHealthyPercentage": {"type": "Integer", "default": 90},
-    "InstanceWarmup": {"type": "Integer", "default": 300},
-    "AutoRollback": {"type": "Boolean", "default": True},
-}
 
-
-def _runbook(parameters: dict[str, Any]) -> str:
+def _runbook(name: str) -> str:
+    """The spoke runbook ``name`` with its real parameter declarations (rendered by
+    ``components.runbooks.render_runbook``, so SSM's parameter validation of the state machine's
+    calls meets what is deployed) and a one-step body: the runbooks' own steps are tested in
+    tests/runbooks, here only the rollout's calls to them are."""
+    declared = yaml.safe_load(render_runbook(name))["parameters"]
     return json.dumps(
         {
             "schemaVersion": "0.3",
             "assumeRole": "{{ AutomationAssumeRole }}",
-            "parameters": parameters,
+            "parameters": declared,
             "mainSteps": [{"name": "patch", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}],
         }
     )
@@ -104,8 +83,8 @@ def _build_hub() -> Hub:
         bootstrap=BootstrapConfig(enabled=False),  # tested in test_deploy_role_bootstrap.py
     )
     runbooks = {
-        naming.RUNBOOK_STANDALONE: _runbook(STANDALONE_PARAMETERS),
-        naming.RUNBOOK_ASG: _runbook(ASG_PARAMETERS),
+        naming.RUNBOOK_STANDALONE: _runbook(naming.RUNBOOK_STANDALONE),
+        naming.RUNBOOK_ASG: _runbook(naming.RUNBOOK_ASG),
     }
     deployed = deploy_emergency_hub(boto3.session.Session(region_name=REGION), cfg, runbooks)
     return Hub(**vars(deployed))

@@ -221,20 +221,21 @@ def test_second_run_makes_zero_writes_and_identical_tag_sets_share_one_call(moto
     assert all(aws.instance_tags(sess, i)[MW] == "Prod_maintenance_window" for i in prod)
 
 
-def test_wrong_values_are_corrected_and_asg_tags_propagate(moto_aws: None) -> None:
+def test_wrong_values_are_corrected_and_asg_tags_stay_on_the_group(moto_aws: None) -> None:
     account, region = aws.ACCOUNTS[0], aws.REGIONS[1]
     sess = aws.session(account, region)
     # Prod window was deleted: instances still point at it and must move back to Default (seed bug 11)
     stale = aws.run_instances(sess, {"environment": "Prod", PG: "Prod", MW: "Prod_maintenance_window"})[0]
-    aws.create_asg(
-        sess, "legacy", {"environment": "Test", PG: "Test", MW: "Default_maintenance_window"}, propagate=False
-    )
+    # An ASG whose (right) Patch Group propagates to its members: members would be patched in place
+    # by every window and wave although the rebake patches them, so it is rewritten without propagation.
+    aws.create_asg(sess, "legacy", {"environment": "Test", PG: "Test", MW: "Default_maintenance_window"}, desired=0)
     result = sweep(account, region)
     assert result["tagged"][stale] == {MW: "Default_maintenance_window"}
     assert result["tagged"]["asg/legacy"] == expected("Test", "Default_maintenance_window")
     group = sess.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["legacy"])
     flags = {t["Key"]: t["PropagateAtLaunch"] for t in group["AutoScalingGroups"][0]["Tags"]}
-    assert flags[PG] is True and flags[MW] is True and flags["environment"] is False
+    assert flags[PG] is False and flags[MW] is False and flags["environment"] is True  # the team's tag untouched
+    assert sweep(account, region)["tagged"] == {}  # and it stays that way
 
 
 # --- Config events ---------------------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def test_config_events_for_an_instance_and_an_asg_by_arn_and_by_name(moto_aws: N
     assert result["tagged"] == {"asg/by-arn": expected("Test", "Test_maintenance_window")}
     result = invoke(config_event("AWS::AutoScaling::AutoScalingGroup", "by-name", account, region), account, region)
     assert result["tagged"] == {"asg/by-name": expected("Prod", "Default_maintenance_window")}
-    assert PG not in aws.asg_tags(sess, "by-arn") or aws.asg_tags(sess, "by-arn")[PG] == "Test"
+    assert aws.asg_tags(sess, "by-arn")[PG] == "Test"  # the first event did tag it
 
 
 MALFORMED = [

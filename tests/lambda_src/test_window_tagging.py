@@ -88,7 +88,7 @@ def test_create_then_delete_moves_the_environment_and_back_in_every_account_and_
                 # the ASG's members are patched through the ASG: never retagged here
                 members = sess.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["prod-asg"])
                 member = members["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
-                assert aws.instance_tags(sess, member).get(MW) == "Default_maintenance_window"  # propagated at launch
+                assert aws.instance_tags(sess, member).get(MW) == "Default_maintenance_window"  # its launch tags
 
             physical = created["PhysicalResourceId"]
             deleted = run(cfn, account, region, event(cfn, "Delete", props(), PhysicalResourceId=physical))

@@ -95,11 +95,12 @@ def test_unknown_invoke_is_loud_in_strict_mode_and_a_warning_otherwise() -> None
 
 def test_stack_reference_reads_known_outputs() -> None:
     def build() -> Any:
-        return pulumi.StackReference("org/org-patching/central").get_output("homeRegion")
+        region = pulumi.StackReference("org/org-patching/central").get_output("homeRegion")
+        pulumi.export("hubRegion", region)
 
     mocks = AwsMocks(stack_outputs={"org/org-patching/central": {"homeRegion": "eu-west-1"}})
     capture = render(build, mocks=mocks)
-    assert capture.result is not None
+    assert capture.outputs["hubRegion"] == "eu-west-1"  # the value the reference resolved to
     with pytest.raises(Exception, match="no outputs known"):
         render(build, mocks=AwsMocks(strict=True))
 

@@ -171,11 +171,18 @@ def test_patchctl_report_athena_end_to_end(athena: Any, tmp_path: Path, capsys: 
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
     document = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    # The rows are canned (moto runs no SQL): what is checked is what the command did with them and
+    # what it asked Athena. The summary row's strings become integers, each query's rows its own CSV.
     assert document["summary"] == {"instances": 10, "compliant": 7, "non_compliant": 2, "unreported": 1}
+    assert all(isinstance(v, int) for v in document["summary"].values())
     assert set(document["queries"]) == {query.name for query in queries}
     assert (out / "QueryInstanceList.csv").read_text(encoding="utf-8").splitlines() == [
         "resourceid",
         "i-queryinstancelist",
     ]
+    # Every named query was sent once, with its own SQL text, in the workgroup and the database asked for.
     executions = athena.list_query_executions(WorkGroup="org-patching")["QueryExecutionIds"]
-    assert len(executions) == len(queries)
+    sent = [athena.get_query_execution(QueryExecutionId=e)["QueryExecution"] for e in executions]
+    assert sorted(e["Query"] for e in sent) == sorted(query.sql for query in queries)
+    assert {e["WorkGroup"] for e in sent} == {"org-patching"}
+    assert {e["QueryExecutionContext"]["Database"] for e in sent} == {"managed_instances_database"}

@@ -290,8 +290,13 @@ def test_standalone_runbook_resolves_targets_and_output_prefix(moto_aws: None) -
         == f"p/accountid={account}/region={region}/executionid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
     )
     assert seen["Parameters"] == {"Operation": "Install", "RebootOption": "RebootIfNeeded", "InstallOverrideList": ""}
-    listed = sess.client("ssm").list_commands(CommandId=result["values"]["runPatchBaseline.CommandId"])["Commands"]
-    assert listed and instances
+    # the step's CommandId output is the command that was sent, with the runbook's targets and output settings
+    [listed] = sess.client("ssm").list_commands(CommandId=result["values"]["runPatchBaseline.CommandId"])["Commands"]
+    assert listed["DocumentName"] == "AWS-RunPatchBaseline"
+    assert listed["Targets"] == [{"Key": f"tag:{MW}", "Values": [WINDOW]}]
+    assert (listed["OutputS3BucketName"], listed["OutputS3KeyPrefix"]) == ("logs", seen["OutputS3KeyPrefix"])
+    assert listed["Parameters"]["Operation"] == ["Install"]
+    assert sorted(listed["InstanceIds"]) == sorted(instances)  # moto resolved the tag target to both
     with pytest.raises(ValueError, match="undeclared"):
         aws.automation(render_runbook(naming.RUNBOOK_STANDALONE), {"Bogus": "x"}, account, region)
 

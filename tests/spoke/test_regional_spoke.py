@@ -131,7 +131,14 @@ def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: A
         automation = task.inputs["taskInvocationParameters"]["automationParameters"]
         parameters = {p["name"]: p["values"][0] for p in automation["parameters"]}
         runbook = task.inputs["taskArn"]
-        assert set(parameters) <= declared_parameters(runbooks[runbook])
+        # every parameter the window must pin is passed (a dropped one would run with the runbook's default)
+        pinned = {"AutomationAssumeRole", "MaintenanceWindow", "Operation", "OutputS3BucketName", "OutputS3KeyPrefix"}
+        if runbook == naming.RUNBOOK_STANDALONE:
+            pinned |= {"RebootOption", "MaxConcurrency", "MaxErrors"}
+        else:
+            pinned |= {"MinHealthyPercentage"}
+        assert set(parameters) == pinned & declared_parameters(runbooks[runbook])
+        assert pinned - {"OutputS3BucketName", "OutputS3KeyPrefix"} <= declared_parameters(runbooks[runbook])
         assert parameters["AutomationAssumeRole"].endswith(f"{account}:role/{naming.AUTOMATION_EXECUTION_ROLE}")
         assert parameters["MaintenanceWindow"] == "Default_maintenance_window"
         assert parameters["Operation"] == "Install"

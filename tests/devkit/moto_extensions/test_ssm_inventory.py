@@ -15,6 +15,36 @@ HUB = "999999999999"
 BUCKET = "org-patching-inventory-hub"
 
 
+_COMMON = {"resourceId", "captureTime", "schemaVersion"}
+_EXECUTION = {
+    "ComplianceType",
+    "ExecutionId",
+    "ExecutionTime",
+    "ExecutionType",
+    "PatchBaselineId",
+    "PatchGroup",
+    "Status",
+}
+_COUNTS = {
+    f"{kind}{severity}Count"
+    for kind in ("Compliant", "NonCompliant")
+    for severity in ("Critical", "High", "Medium", "Low", "Informational", "Unspecified")
+}
+#: The keys of each type's JSON lines as resource data sync writes them for a patched managed EC2
+#: instance (SSM User Guide, "Walkthrough: Use resource data sync to aggregate inventory data").
+SYNC_KEYS = {
+    "AWS:ComplianceItem": _COMMON
+    | _EXECUTION
+    | {"Id", "Title", "Severity", "Classification", "PatchSeverity", "PatchState", "InstalledTime"}
+    | {"DocumentName", "DocumentVersion"},
+    "AWS:ComplianceSummary": _COMMON | _EXECUTION | _COUNTS | {"OverallSeverity"},
+    "AWS:InstanceInformation": _COMMON
+    | {"AgentType", "AgentVersion", "ComputerName", "IamRole", "InstanceId", "InstanceStatus", "IpAddress"}
+    | {"PlatformName", "PlatformType", "PlatformVersion", "ResourceType"},
+    "AWS:Tag": _COMMON | {"Key", "Value"},
+}
+
+
 def destination(prefix: str = "inventory") -> dict[str, str]:
     return {"BucketName": BUCKET, "Prefix": prefix, "SyncFormat": "JsonSerDe", "Region": "us-east-1"}
 
@@ -54,6 +84,8 @@ def test_sync_from_two_accounts_writes_the_real_layout_into_the_hub_bucket(moto_
         for line in lines:
             row = json.loads(line)
             assert all(isinstance(v, str) for v in row.values()), row
+            # exactly the sync's documented keys (written out here, not taken from the emulator or the tables)
+            assert set(row) == SYNC_KEYS[type_name], (type_name, set(row) ^ SYNC_KEYS[type_name])
             assert {k.lower() for k in row} <= allowed, (type_name, set(row) - allowed)
             assert row["schemaVersion"] == "1.0" and row["resourceId"] in key
         if type_name == "AWS:ComplianceItem":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -21,6 +22,60 @@ def fleet(n_managed: int = 3) -> tuple[list[str], list[str]]:
     stopped = aws.run_instances(sess, {"Patch Group": "Prod"}, profile=profile)
     sess.client("ec2").stop_instances(InstanceIds=stopped)
     return managed, unmanaged + stopped
+
+
+@pytest.mark.parametrize(
+    ("trust", "policy", "managed"),
+    [
+        (aws.EC2_TRUST, aws.SSM_CORE, True),
+        ({"Version": "2012-10-17", "Statement": []}, aws.SSM_CORE, False),  # the seed's demo role: EC2 cannot assume it
+        (
+            aws.EC2_TRUST,
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+            False,
+        ),
+        (
+            aws.EC2_TRUST,
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "ssm:UpdateInstanceInformation", "Resource": "*"},
+                ],
+            },
+            False,
+        ),
+    ],
+)
+def test_managed_needs_a_role_ec2_assumes_with_the_agent_s_registration_permission(
+    moto_aws: None, trust: dict[str, object], policy: dict[str, object], managed: bool
+) -> None:
+    sess = aws.session(ACCOUNT, REGION)
+    iam = sess.client("iam")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=json.dumps(policy))
+    iam.create_instance_profile(InstanceProfileName="p")
+    iam.add_role_to_instance_profile(InstanceProfileName="p", RoleName="r")
+    [instance] = aws.run_instances(sess, profile="p")
+    listed = sess.client("ssm").describe_instance_information()["InstanceInformationList"]
+    assert [i["InstanceId"] for i in listed] == ([instance] if managed else [])
+
+
+def test_an_attached_managed_policy_counts_with_its_default_version(moto_aws: None) -> None:
+    sess = aws.session(ACCOUNT, REGION)
+    iam = sess.client("iam")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(aws.EC2_TRUST))
+    arn = iam.create_policy(PolicyName="core", PolicyDocument=json.dumps(aws.SSM_CORE))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    iam.create_instance_profile(InstanceProfileName="p")
+    iam.add_role_to_instance_profile(InstanceProfileName="p", RoleName="r")
+    [instance] = aws.run_instances(sess, profile="p")
+    listed = sess.client("ssm").describe_instance_information()["InstanceInformationList"]
+    assert [i["InstanceId"] for i in listed] == [instance]
+    # a new default version without the permission: the agent can no longer register
+    other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(other), SetAsDefault=True)
+    assert sess.client("ssm").describe_instance_information()["InstanceInformationList"] == []
 
 
 def test_managed_instances_are_running_instances_with_a_profile(moto_aws: None) -> None:

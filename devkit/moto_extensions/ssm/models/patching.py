@@ -4,8 +4,12 @@ moto 5.2 has no notion of a managed instance or of patch states. Added here, wit
 filters, limits and error codes of the SSM API reference:
 
 * ``DescribeInstanceInformation``: the managed instances are the *running* EC2 instances of the
-  account+region that have an instance profile (what the SSM agent needs to register).
-  ``PingStatus`` is ``Online``. Filters (``InstanceInformationFilterList`` and ``Filters``, incl.
+  account+region whose instance profile has a role that EC2 may assume (trust policy: service
+  ``ec2.amazonaws.com``, ``sts:AssumeRole``) and that allows ``ssm:UpdateInstanceInformation``,
+  the call the SSM agent registers with (SSM User Guide, "Configure instance permissions for
+  Systems Manager": AmazonSSMManagedInstanceCore or equivalent). Default Host Management
+  Configuration (a service setting moto does not keep) is not emulated. ``PingStatus`` is
+  ``Online``. Filters (``InstanceInformationFilterList`` and ``Filters``, incl.
   ``tag:<key>``), ``MaxResults`` 5-50.
 * ``DescribeInstancePatchStates`` (``InstanceIds`` <= 50, ``MaxResults`` 10-100),
   ``DescribeInstancePatchStatesForPatchGroup`` (count filters with
@@ -20,8 +24,11 @@ written by :mod:`.patch_runs`.
 from __future__ import annotations
 
 import datetime
+import fnmatch
+import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from moto.ec2.models import ec2_backends
 from moto.ssm.models import ssm_backends
@@ -195,10 +202,48 @@ def managed_instances(account: str, region: str) -> list[dict[str, Any]]:
             if instance.state != "running":
                 continue
             association = associations.get(instance.id, shared)
-            if association is None:
+            if association is None or not agent_may_register(association.iam_instance_profile):
                 continue
             items.append(_instance_information(instance, association))
     return items
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    parsed = json.loads(unquote(document)) if isinstance(document, str) else document
+    found = (parsed or {}).get("Statement", [])
+    return [found] if isinstance(found, dict) else list(found)
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def agent_may_register(profile: Any) -> bool:
+    """Whether the SSM agent of an instance with this profile can register: its role trusts EC2
+    and allows ``ssm:UpdateInstanceInformation`` (inline or attached, an explicit Deny wins)."""
+    for role in getattr(profile, "roles", []) or []:
+        trusted = any(
+            s.get("Effect") == "Allow"
+            and "ec2.amazonaws.com" in _listed((s.get("Principal") or {}).get("Service"))
+            and any(fnmatch.fnmatchcase("sts:AssumeRole", a) for a in _listed(s.get("Action")))
+            for s in _statements(role.assume_role_policy_document)
+        )
+        documents = [*role.policies.values()]
+        documents += [  # moto's managed policies keep their versions; the default one applies
+            v.document
+            for p in role.managed_policies.values()
+            for v in p.versions
+            if v.version_id == p.default_version_id
+        ]
+        verdicts = [
+            s.get("Effect")
+            for d in documents
+            for s in _statements(d)
+            if any(fnmatch.fnmatchcase("ssm:updateinstanceinformation", a.lower()) for a in _listed(s.get("Action")))
+        ]
+        if trusted and "Allow" in verdicts and "Deny" not in verdicts:
+            return True
+    return False
 
 
 def _instance_information(instance: Any, association: Any) -> dict[str, Any]:
