@@ -341,9 +341,13 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
     invocations = [i for c in agent.commands for i in c.invocations if i.instance_id in world.kinds]
     builders = sum(1 for c in agent.commands for i in c.invocations if i.instance_id not in world.kinds)
     patched = sum(1 for i in invocations if i.status == "Success")
+    # Targets a command never reached: SSM stops sending once failures exceed MaxErrors (10 % of a
+    # location's few instances rounds to 0), so which ones depends on the order it sends in.
+    not_sent = sum(len([t for t in c.targets if t in world.kinds]) for c in agent.commands) - len(invocations)
     say.fact(
-        f"{patched} fleet instances patched, {len(invocations) - patched} failed, {builders} AMI builders patched, "
-        f"by {len(agent.commands)} commands across {len(world.locations)} account-regions"
+        f"{patched} fleet instances patched, {len(invocations) - patched} failed, {not_sent} not sent, "
+        f"{builders} AMI builders patched, by {len(agent.commands)} commands across {len(world.locations)} "
+        "account-regions"
     )
     for command in agent.commands:
         if command.status != "Success":
@@ -358,6 +362,7 @@ def step_emergency(emu: Emulator, world: World, say: Narrator, result: DemoResul
         "approvals": approvals,
         "patched": patched,
         "failed": len(invocations) - patched,
+        "not_sent": not_sent,
         "builders": builders,
         "failed_locations": failed_children,
         "states": waves,
