@@ -8,10 +8,13 @@ half-written report (DEVELOPING.md: no partial writes).
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,22 +22,127 @@ from typing import Any, Protocol
 from components.hub.compliance_tables import NamedQuery
 
 from .dashboard import render_dashboard
-from .queries import DEFAULT_JSON_ROWS, QueryResult
+from .queries import DEFAULT_JSON_ROWS, QueryResult, sla_days_of, with_account_names
 
 SUMMARY_QUERY = "ComplianceSummary"
 
 
 class Runner(Protocol):
-    def run(self, query: NamedQuery, csv_path: Path | None = None, max_rows: int | None = None) -> QueryResult: ...
+    def run(
+        self,
+        query: NamedQuery,
+        csv_path: Path | None = None,
+        max_rows: int | None = None,
+        account_names: Mapping[str, str] | None = None,
+    ) -> QueryResult: ...
 
 
-def summary_from(results: Sequence[QueryResult]) -> dict[str, int]:
-    """``{"instances", "compliant", "non_compliant", "unreported"}`` from the summary query (instances, not items)."""
+#: The summary's counts (ComplianceSummary's columns); ``unmanaged`` comes from ``--unmanaged`` (None: unknown).
+SUMMARY_KEYS = ("instances", "responsible", "compliant", "non_compliant", "unreported", "exempt", "managed_node")
+#: Queries whose rows are counts per group: they gain ``unmanaged`` and their % includes it.
+CATEGORY_QUERIES = ("ComplianceSummary", "ComplianceByAccount", "ComplianceByRegion")
+TREND_QUERY = "ComplianceTrend"
+#: Queries whose every row the report itself uses (small: groups, not instances).
+FULL_QUERIES = (*CATEGORY_QUERIES, TREND_QUERY)
+UNMANAGED_QUERY = "UnmanagedInstances"
+UNMANAGED_COLUMNS = ["accountid", "region", "resourceid", "reason"]
+
+
+def summary_from(results: Sequence[QueryResult]) -> dict[str, Any]:
+    """The organization's counts per category from the summary query (instances, not items)."""
+    summary: dict[str, Any] = dict.fromkeys(SUMMARY_KEYS, 0)
     for result in results:
         if result.name == SUMMARY_QUERY and result.rows:
             row = dict(zip(result.columns, result.rows[0], strict=False))
-            return {key: int(row.get(key) or 0) for key in ("instances", "compliant", "non_compliant", "unreported")}
-    return {"instances": 0, "compliant": 0, "non_compliant": 0, "unreported": 0}
+            summary = {key: int(row.get(key) or 0) for key in SUMMARY_KEYS}
+            summary["compliance_pct"] = row.get("compliance_pct")
+    summary["never_scanned"] = summary["unreported"]
+    return summary
+
+
+def _pct(compliant: int, responsible: int) -> float | None:
+    return round(100.0 * compliant / responsible, 2) if responsible else None
+
+
+def add_unmanaged(
+    results: list[QueryResult], unmanaged: Sequence[Mapping[str, str]], names: Mapping[str, str]
+) -> list[QueryResult]:
+    """Instances with no SSM inventory at all (``--unmanaged``) join the category counts and the %.
+
+    Why here and not in SQL: they are, by definition, absent from every Glue table, so the queries cannot
+    see them; the listing comes from an EC2-side check (DescribeInstances against SSM's managed nodes).
+    The summary and the per-account and per-region rows gain ``unmanaged``; their % counts it as ours.
+    """
+    per_key: dict[str, Counter[str]] = {"accountid": Counter(), "region": Counter()}
+    for row in unmanaged:
+        for key in per_key:
+            per_key[key][str(row.get(key, ""))] += 1
+    changed = []
+    for result in results:
+        if result.name not in CATEGORY_QUERIES:
+            changed.append(result)
+            continue
+        key = next((k for k in per_key if k in result.columns), None)
+        columns = [*result.columns, "unmanaged"]
+        rows = []
+        seen: set[str] = set()
+        for values in result.rows:
+            row = dict(zip(result.columns, values, strict=False))
+            extra = len(unmanaged) if key is None else per_key[key].get(str(row[key]), 0)
+            seen.add("" if key is None else str(row[key]))
+            rows.append(_with_unmanaged(row, extra, columns))
+        if key is not None:
+            for group, extra in sorted(per_key[key].items()):
+                if group not in seen:  # an account (or region) with unmanaged instances only
+                    empty = dict.fromkeys(result.columns, 0) | {key: group, "account_name": names.get(group, "")}
+                    rows.append(_with_unmanaged(empty, extra, columns))
+        changed.append(replace(result, columns=columns, rows=rows, row_count=len(rows)))
+    listing = [[str(row.get(column, "")) for column in UNMANAGED_COLUMNS] for row in unmanaged]
+    description = "Instances with no SSM inventory (no agent, no instance profile, or DHMC off), from --unmanaged"
+    found = QueryResult(UNMANAGED_QUERY, description, list(UNMANAGED_COLUMNS), listing, len(listing), 0.0)
+    changed.append(with_account_names(found, names))
+    return changed
+
+
+def _with_unmanaged(row: dict[str, Any], extra: int, columns: list[str]) -> list[Any]:
+    row = dict(row)
+    row["unmanaged"] = extra
+    row["instances"] = int(row.get("instances") or 0) + extra
+    row["responsible"] = int(row.get("responsible") or 0) + extra
+    row["compliance_pct"] = _pct(int(row.get("compliant") or 0), row["responsible"])
+    return [row.get(column) for column in columns]
+
+
+def trends_from(results: Sequence[QueryResult]) -> dict[str, dict[str, dict[str, float | None]]]:
+    """``{"environment": {env: {day: pct}}, "accountid": {id: {day: pct}}}``; empty with fewer than two days."""
+    wanted = {"day", "environment", "accountid", "responsible", "compliant"}
+    rows = [
+        dict(zip(r.columns, row, strict=False))
+        for r in results
+        if r.name == TREND_QUERY and wanted <= set(r.columns)
+        for row in r.rows
+    ]
+    if len({row["day"] for row in rows}) < 2:
+        return {}
+    trends: dict[str, dict[str, dict[str, float | None]]] = {}
+    for key in ("environment", "accountid"):
+        totals: dict[tuple[str, str], list[int]] = {}
+        for row in rows:
+            pair = totals.setdefault((str(row[key]), str(row["day"])), [0, 0])
+            pair[0] += int(row["compliant"] or 0)
+            pair[1] += int(row["responsible"] or 0)
+        series: dict[str, dict[str, float | None]] = {}
+        for (group, day), (compliant, responsible) in sorted(totals.items()):
+            series.setdefault(group, {})[day] = _pct(compliant, responsible)
+        trends[key] = series
+    return trends
+
+
+def _write_csv(path: Path, result: QueryResult) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
 
 
 def build_report(
@@ -45,12 +153,39 @@ def build_report(
     source: str,
     sla_days: int | None = None,
     json_rows: int = DEFAULT_JSON_ROWS,
+    account_names: Mapping[str, str] | None = None,
+    unmanaged: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """Run ``queries`` with ``runner`` and write the report into ``out``; returns ``report.json``'s document."""
+    """Run ``queries`` with ``runner`` and write the report into ``out``; returns ``report.json``'s document.
+
+    ``account_names``: id -> name (``--accounts``), shown wherever an id is. ``unmanaged``: instances with no
+    SSM inventory (``--unmanaged``); None means not known, and the page says so.
+    """
+    names = dict(account_names or {})
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        results = [runner.run(query, staging / f"{query.name}.csv", json_rows) for query in queries]
+        results = [
+            # The per-group counts are small and are rewritten with the unmanaged ones: keep every row.
+            runner.run(
+                query,
+                staging / f"{query.name}.csv",
+                None if query.name in FULL_QUERIES else json_rows,
+                account_names=names,
+            )
+            for query in queries
+        ]
+        if unmanaged is not None:
+            results = add_unmanaged(results, unmanaged, names)
+            for result in results:
+                if result.name in (*CATEGORY_QUERIES, UNMANAGED_QUERY):
+                    _write_csv(staging / f"{result.name}.csv", result)
+        summary = summary_from(results)
+        summary["unmanaged"] = None if unmanaged is None else len(unmanaged)
+        if unmanaged is not None:
+            summary["instances"] += len(unmanaged)
+            summary["responsible"] += len(unmanaged)
+            summary["compliance_pct"] = _pct(summary["compliant"], summary["responsible"])
         document: dict[str, Any] = {
             "queries": {
                 result.name: {
@@ -63,8 +198,12 @@ def build_report(
                 }
                 for result in results
             },
-            "summary": summary_from(results),
-            "sla_days": sla_days,
+            "summary": summary,
+            # The N of "more than N days" actually used (the SQL's literal, or --sla-days).
+            "sla_days": sla_days if sla_days is not None else sla_days_of(queries),
+            "accounts": names,
+            # Compliant % per capture day, per environment and per account (empty: one day only).
+            "trends": trends_from(results),
             # Lines the engine could not use, per type and reason (DuckDBSource.skipped); empty on Athena.
             "skipped": dict(getattr(runner, "skipped", {}) or {}),
         }

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -27,7 +27,7 @@ from sqlglot import exp
 from components.hub.compliance_tables import PARTITION_KEYS, TABLES, ComplianceTable, NamedQuery
 
 from .errors import QueryFailed, ReportError
-from .queries import QueryResult, json_value, to_duckdb
+from .queries import QueryResult, account_name_sql, json_value, to_duckdb
 
 _ANCHOR = "AWS:InstanceInformation"
 #: The inventory schema version the Glue tables describe (every type the sync writes is at 1.0).
@@ -215,11 +215,18 @@ class DuckDBSource:
                 shutil.rmtree(staging, ignore_errors=True)
         self.load_seconds = time.perf_counter() - started
 
-    def run(self, query: NamedQuery, csv_path: Path | None = None, max_rows: int | None = None) -> QueryResult:
+    def run(
+        self,
+        query: NamedQuery,
+        csv_path: Path | None = None,
+        max_rows: int | None = None,
+        account_names: Mapping[str, str] | None = None,
+    ) -> QueryResult:
         """Transpile and run one named query; write every row to ``csv_path`` if given.
 
         The result goes to a temporary table first, so the query runs once and ``seconds``
         is the engine's time (not Python's row conversion); DuckDB writes the CSV itself.
+        With ``account_names``, ``account_name`` follows ``accountid`` in the CSV and the rows.
         """
         try:
             sql = to_duckdb(query.sql)
@@ -231,15 +238,31 @@ class DuckDBSource:
             seconds = time.perf_counter() - started
             count_row = self.connection.execute("SELECT count(*) FROM _result").fetchone()
             row_count = int(count_row[0]) if count_row else 0
+            names = [d[0] for d in self.connection.execute("SELECT * FROM _result LIMIT 0").description or []]
+            projection = (
+                ", ".join(
+                    f'"{name}"'
+                    + (
+                        f", {account_name_sql('accountid', account_names)} AS account_name"
+                        if name == "accountid"
+                        else ""
+                    )
+                    for name in names
+                )
+                if account_names and "accountid" in names and "account_name" not in names
+                else "*"
+            )
+            self.connection.execute(f"CREATE OR REPLACE TEMP VIEW _out AS SELECT {projection} FROM _result")
             if csv_path is not None:
-                self.connection.execute(f"COPY _result TO {_quote(str(csv_path))} (HEADER, DELIMITER ',')")
+                self.connection.execute(f"COPY (SELECT * FROM _out) TO {_quote(str(csv_path))} (HEADER, DELIMITER ',')")
             limit = "" if max_rows is None else f" LIMIT {int(max_rows)}"
-            cursor = self.connection.execute(f"SELECT * FROM _result{limit}")
+            cursor = self.connection.execute(f"SELECT * FROM _out{limit}")
             rows = cursor.fetchall()
             columns = [item[0] for item in cursor.description or []]
         except duckdb.Error as exc:
             raise QueryFailed(query.name, f"DuckDB: {str(exc).splitlines()[0]}") from exc
         finally:
+            self.connection.execute("DROP VIEW IF EXISTS _out")
             self.connection.execute("DROP TABLE IF EXISTS _result")
         return QueryResult(
             name=query.name,

@@ -1,0 +1,64 @@
+"""Instances with no SSM inventory: ``patchctl report --unmanaged FILE``.
+
+Why a separate input: an instance without the agent, an instance profile or Default Host Management never
+reaches inventory, so no Glue table and no named query can count it. Whatever finds them (an EC2
+DescribeInstances compared with SSM's managed nodes, the enrollment check) writes one JSON object per
+instance, as a JSON array or one object per line::
+
+    {"accountid": "222222222222", "region": "eu-west-1", "resourceid": "i-0abc...", "reason": "no instance profile"}
+
+(``InstanceId`` is accepted for ``resourceid``.) The report counts them as ours and not compliant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import ReportError
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _one(entry: Any, where: str) -> dict[str, str]:
+    if not isinstance(entry, dict):
+        raise ReportError(f"{where}: expected an object per instance")
+    resource = entry.get("resourceid") or entry.get("InstanceId")
+    account = entry.get("accountid")
+    if not isinstance(account, str) or not _ACCOUNT_ID.match(account):
+        raise ReportError(f"{where}: accountid {account!r} is not a 12-digit account id string")
+    if not isinstance(resource, str) or not resource:
+        raise ReportError(f"{where}: no resourceid (or InstanceId)")
+    return {
+        "accountid": account,
+        "region": str(entry.get("region") or ""),
+        "resourceid": resource,
+        "reason": str(entry.get("reason") or "no SSM inventory"),
+    }
+
+
+def load_unmanaged(path: Path) -> list[dict[str, str]]:
+    """Read ``--unmanaged FILE`` (JSON array or JSON lines); one-line ReportError on bad input."""
+    where = f"--unmanaged {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReportError(f"{where}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{where}: cannot read it ({type(exc).__name__})") from None
+    stripped = text.strip()
+    if not stripped:
+        return []
+    try:
+        if stripped.startswith("["):
+            entries = json.loads(stripped)
+            return [_one(entry, f"{where}: item {index}") for index, entry in enumerate(entries)]
+        return [
+            _one(json.loads(line), f"{where}: line {number}")
+            for number, line in enumerate(text.splitlines(), 1)
+            if line.strip()
+        ]
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{where}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
