@@ -23,9 +23,9 @@ def list_accounts(emu: Emulator, world: World) -> dict[str, Any]:
     return {"Accounts": accounts}
 
 
-def unmanaged_instances(emu: Emulator, world: World) -> list[dict[str, str]]:
+def unmanaged_instances(emu: Emulator, world: World) -> list[dict[str, Any]]:
     """EC2 instances (not terminated) that are not SSM managed nodes, per account and region."""
-    found: list[dict[str, str]] = []
+    found: list[dict[str, Any]] = []
     for account, region in world.locations:
         session = emu.session(account, region)
         managed: set[str] = set()
@@ -40,6 +40,12 @@ def unmanaged_instances(emu: Emulator, world: World) -> list[dict[str, str]]:
                         continue
                     reason = "no instance profile" if "IamInstanceProfile" not in instance else "agent not reporting"
                     found.append(
-                        {"accountid": account, "region": region, "resourceid": instance["InstanceId"], "reason": reason}
+                        {
+                            "accountid": account,
+                            "region": region,
+                            "resourceid": instance["InstanceId"],
+                            "reason": reason,
+                            "tags": {tag["Key"]: tag.get("Value", "") for tag in instance.get("Tags", [])},
+                        }
                     )
     return found

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from tag_contract import exemption_reason, managed_elsewhere_reason
+
 from components.hub.compliance_tables import NamedQuery
 
 from .dashboard import render_dashboard
@@ -50,12 +52,14 @@ UNMANAGED_COLUMNS = ["accountid", "region", "resourceid", "reason"]
 
 def summary_from(results: Sequence[QueryResult]) -> dict[str, Any]:
     """The organization's counts per category from the summary query (instances, not items)."""
-    summary: dict[str, Any] = dict.fromkeys(SUMMARY_KEYS, 0)
+    summary: dict[str, Any] = dict.fromkeys(SUMMARY_KEYS, 0) | {"compliance_pct": None, "unmanaged": None}
     for result in results:
         if result.name == SUMMARY_QUERY and result.rows:
             row = dict(zip(result.columns, result.rows[0], strict=False))
             summary = {key: int(row.get(key) or 0) for key in SUMMARY_KEYS}
             summary["compliance_pct"] = row.get("compliance_pct")
+            # None: not known (no --unmanaged); add_unmanaged adds the column when it is.
+            summary["unmanaged"] = int(row["unmanaged"]) if row.get("unmanaged") is not None else None
     summary["never_scanned"] = summary["unreported"]
     return summary
 
@@ -64,51 +68,67 @@ def _pct(compliant: int, responsible: int) -> float | None:
     return round(100.0 * compliant / responsible, 2) if responsible else None
 
 
+def unmanaged_category(entry: Mapping[str, Any]) -> str:
+    """``unmanaged``, unless the tag contract leaves the instance alone (exempt, or its ASG/EKS/ECS patches it)."""
+    tags = entry.get("tags") or {}
+    if exemption_reason(tags):
+        return "exempt"
+    if managed_elsewhere_reason(tags):
+        return "managed_node"
+    return "unmanaged"
+
+
 def add_unmanaged(
-    results: list[QueryResult], unmanaged: Sequence[Mapping[str, str]], names: Mapping[str, str]
+    results: list[QueryResult], unmanaged: Sequence[Mapping[str, Any]], names: Mapping[str, str]
 ) -> list[QueryResult]:
     """Instances with no SSM inventory at all (``--unmanaged``) join the category counts and the %.
 
     Why here and not in SQL: they are, by definition, absent from every Glue table, so the queries cannot
     see them; the listing comes from an EC2-side check (DescribeInstances against SSM's managed nodes).
-    The summary and the per-account and per-region rows gain ``unmanaged``; their % counts it as ours.
+    The tag contract still applies to them (their tags come with the listing): an exempt one or an ASG,
+    EKS or ECS node is counted apart, the others are ``unmanaged``, ours and not compliant. The summary and
+    the per-account and per-region rows gain ``unmanaged``.
     """
-    per_key: dict[str, Counter[str]] = {"accountid": Counter(), "region": Counter()}
-    for row in unmanaged:
-        for key in per_key:
-            per_key[key][str(row.get(key, ""))] += 1
+    counts: dict[str, Counter[tuple[str, str]]] = {"accountid": Counter(), "region": Counter(), "": Counter()}
+    categories = [unmanaged_category(entry) for entry in unmanaged]
+    for entry, category in zip(unmanaged, categories, strict=True):
+        for key, counter in counts.items():
+            counter[str(entry.get(key, "")) if key else "", category] += 1
     changed = []
     for result in results:
         if result.name not in CATEGORY_QUERIES:
             changed.append(result)
             continue
-        key = next((k for k in per_key if k in result.columns), None)
+        key = next((k for k in ("accountid", "region") if k in result.columns), "")
         columns = [*result.columns, "unmanaged"]
+        groups = {group for group, _ in counts[key]}
         rows = []
-        seen: set[str] = set()
         for values in result.rows:
             row = dict(zip(result.columns, values, strict=False))
-            extra = len(unmanaged) if key is None else per_key[key].get(str(row[key]), 0)
-            seen.add("" if key is None else str(row[key]))
-            rows.append(_with_unmanaged(row, extra, columns))
-        if key is not None:
-            for group, extra in sorted(per_key[key].items()):
-                if group not in seen:  # an account (or region) with unmanaged instances only
-                    empty = dict.fromkeys(result.columns, 0) | {key: group, "account_name": names.get(group, "")}
-                    rows.append(_with_unmanaged(empty, extra, columns))
+            group = str(row[key]) if key else ""
+            groups.discard(group)
+            rows.append(_with_unmanaged(row, group, counts[key], columns))
+        for group in sorted(groups):  # an account (or region) whose every instance lacks SSM
+            empty = dict.fromkeys(result.columns, 0) | {key: group, "account_name": names.get(group, "")}
+            rows.append(_with_unmanaged(empty, group, counts[key], columns))
         changed.append(replace(result, columns=columns, rows=rows, row_count=len(rows)))
-    listing = [[str(row.get(column, "")) for column in UNMANAGED_COLUMNS] for row in unmanaged]
+    listing = [
+        [str(entry.get(column, "")) for column in UNMANAGED_COLUMNS] + [category]
+        for entry, category in zip(unmanaged, categories, strict=True)
+    ]
     description = "Instances with no SSM inventory (no agent, no instance profile, or DHMC off), from --unmanaged"
-    found = QueryResult(UNMANAGED_QUERY, description, list(UNMANAGED_COLUMNS), listing, len(listing), 0.0)
+    found = QueryResult(UNMANAGED_QUERY, description, [*UNMANAGED_COLUMNS, "category"], listing, len(listing), 0.0)
     changed.append(with_account_names(found, names))
     return changed
 
 
-def _with_unmanaged(row: dict[str, Any], extra: int, columns: list[str]) -> list[Any]:
+def _with_unmanaged(row: dict[str, Any], group: str, counts: Counter[tuple[str, str]], columns: list[str]) -> list[Any]:
     row = dict(row)
-    row["unmanaged"] = extra
-    row["instances"] = int(row.get("instances") or 0) + extra
-    row["responsible"] = int(row.get("responsible") or 0) + extra
+    for category in ("unmanaged", "exempt", "managed_node"):
+        extra = counts.get((group, category), 0)
+        row[category] = int(row.get(category) or 0) + extra
+        row["instances"] = int(row.get("instances") or 0) + extra
+    row["responsible"] = int(row.get("responsible") or 0) + counts.get((group, "unmanaged"), 0)
     row["compliance_pct"] = _pct(int(row.get("compliant") or 0), row["responsible"])
     return [row.get(column) for column in columns]
 
@@ -154,7 +174,7 @@ def build_report(
     sla_days: int | None = None,
     json_rows: int = DEFAULT_JSON_ROWS,
     account_names: Mapping[str, str] | None = None,
-    unmanaged: Sequence[Mapping[str, str]] | None = None,
+    unmanaged: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run ``queries`` with ``runner`` and write the report into ``out``; returns ``report.json``'s document.
 
@@ -181,11 +201,6 @@ def build_report(
                 if result.name in (*CATEGORY_QUERIES, UNMANAGED_QUERY):
                     _write_csv(staging / f"{result.name}.csv", result)
         summary = summary_from(results)
-        summary["unmanaged"] = None if unmanaged is None else len(unmanaged)
-        if unmanaged is not None:
-            summary["instances"] += len(unmanaged)
-            summary["responsible"] += len(unmanaged)
-            summary["compliance_pct"] = _pct(summary["compliant"], summary["responsible"])
         document: dict[str, Any] = {
             "queries": {
                 result.name: {
@@ -209,7 +224,8 @@ def build_report(
         }
         generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         document["generated_at"] = generated_at
-        (staging / "report.json").write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        # No indent: json's C encoder only runs without one (3x faster on 100,000s of rows).
+        (staging / "report.json").write_text(json.dumps(document, separators=(",", ":")) + "\n", encoding="utf-8")
         (staging / "index.html").write_text(render_dashboard(document, generated_at, source), encoding="utf-8")
         out.mkdir(parents=True, exist_ok=True)
         for path in staging.iterdir():

@@ -13,6 +13,7 @@ queries do not each re-read every file.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -24,7 +25,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from components.hub.compliance_tables import PARTITION_KEYS, TABLES, ComplianceTable, NamedQuery
+from components.hub.compliance_tables import PARTITION_KEYS, TABLES, Column, ComplianceTable, NamedQuery
 
 from .errors import QueryFailed, ReportError
 from .queries import QueryResult, account_name_sql, json_value, to_duckdb
@@ -75,42 +76,75 @@ def referenced_columns(queries: Iterable[NamedQuery]) -> set[str]:
     """Every column name the queries mention (lower case): what a load needs to read."""
     names: set[str] = set()
     for query in queries:
-        for column in sqlglot.parse_one(query.sql, read="trino").find_all(exp.Column):
-            names.add(column.name.lower())
+        names |= _columns_of(query.sql)
     return names
 
 
-def _stage(source_root: Path, staging_root: Path, table: ComplianceTable) -> int:
-    """Concatenate one type's files per partition directory; returns the number of files read.
+@functools.lru_cache(maxsize=64)
+def _columns_of(sql: str) -> frozenset[str]:
+    # Cached: parsing the dozen queries costs about as much as running them on a small fleet.
+    return frozenset(column.name.lower() for column in sqlglot.parse_one(sql, read="trino").find_all(exp.Column))
 
-    Why: DuckDB's JSON reader pays about a millisecond per file, and the sync writes one file
-    per instance (100,000 instances = 400,000 files). One file per (account, region) keeps the
-    Hive layout, the lines and their bytes, and makes loading as fast as the parsing.
-    """
-    count = 0
+
+def _partitions(source_root: Path, table: ComplianceTable) -> Iterable[tuple[tuple[str, ...], str]]:
+    """``((accountid, region, resourcetype), directory)`` for every partition directory of one type."""
     top = source_root / table.type_name
     for account in os.scandir(top):
-        if not account.is_dir():
+        if not account.is_dir() or not account.name.startswith("accountid="):
             continue
         for region in os.scandir(account.path):
-            if not region.is_dir():
+            if not region.is_dir() or not region.name.startswith("region="):
                 continue
             for resource_type in os.scandir(region.path):
-                if not resource_type.is_dir():
+                if resource_type.is_dir() and resource_type.name.startswith("resourcetype="):
+                    values = tuple(entry.name.partition("=")[2] for entry in (account, region, resource_type))
+                    yield values, resource_type.path
+
+
+#: JSON keys the staged lines carry for the partition keys (no inventory type has keys like these).
+_STAGED_KEYS = tuple(f"__{key.name}" for key in PARTITION_KEYS)
+
+
+def _stage(source_root: Path, table: ComplianceTable, target: Path) -> int:
+    """Every file of one type into ``target``, each line starting with its partition keys; returns the files read.
+
+    Why: DuckDB's JSON reader pays about a millisecond per file, and the sync writes one file per instance
+    (100,000 instances = 400,000 files); one statement per partition, or Hive paths, cost as much again.
+    One file per type, the partition written into each object (a bytes replace, no JSON parsing in Python),
+    loads with one ``read_json``. A line that is not an object gets no prefix and is counted as unreadable.
+    """
+    count = 0
+    with open(target, "wb") as out:
+        for values, directory in _partitions(source_root, table):
+            fields = ",".join(f'"{key}":"{value}"' for key, value in zip(_STAGED_KEYS, values, strict=True))
+            prefix = ("{" + fields + ",").encode()
+            for entry in os.scandir(directory):
+                if not entry.name.endswith(".json") or not entry.is_file():
                     continue
-                target = staging_root / table.type_name / account.name / region.name / resource_type.name
-                target.mkdir(parents=True, exist_ok=True)
-                with open(target / "part.json", "wb") as out:
-                    for entry in os.scandir(resource_type.path):
-                        if not entry.name.endswith(".json") or not entry.is_file():
-                            continue
-                        with open(entry.path, "rb") as handle:
-                            data = handle.read()
-                        out.write(data)
-                        if data and not data.endswith(b"\n"):
-                            out.write(b"\n")
-                        count += 1
+                with open(entry.path, "rb") as handle:
+                    data = handle.read()
+                count += 1
+                if not data:
+                    continue
+                if not data.endswith(b"\n"):
+                    data += b"\n"
+                # "{}" becomes '{"__accountid":..,}', invalid: counted as unreadable (it has no resourceId either).
+                out.write(b"\n".join(prefix + line[1:] if line[:1] == b"{" else line for line in data.split(b"\n")))
     return count
+
+
+def _staged_sql(path: Path, columns: Sequence[Column], strict: bool) -> str:
+    keys = [*(column.json_key for column in columns), *_STAGED_KEYS]
+    json_columns = ", ".join(f"{_quote(key)}: 'VARCHAR'" for key in keys)
+    selected = ", ".join(
+        [f'"{column.json_key}" AS {column.name}' for column in columns]
+        + [f'"{staged}" AS {key.name}' for staged, key in zip(_STAGED_KEYS, PARTITION_KEYS, strict=True)]
+    )
+    errors = "" if strict else ", ignore_errors = true"
+    return (
+        f"SELECT {selected} FROM read_json({_quote(path.as_posix())}, format = 'newline_delimited', "
+        f"columns = {{{json_columns}}}{errors})"
+    )
 
 
 def _view_sql(root: Path, table: ComplianceTable, has_files: bool, wanted: set[str] | None = None) -> str:
@@ -163,7 +197,7 @@ class DuckDBSource:
     once; otherwise create views that read the files on every query (small sources, tests of
     the views themselves). ``queries``: load only the columns they reference (faster on big
     fleets); default: every Glue column. ``staging_dir``: where the staged copy goes (default:
-    the system temp directory; it is removed as soon as each table is loaded).
+    the system temp directory, ``TMPDIR``; it is removed as soon as each table is loaded).
     """
 
     def __init__(
@@ -197,16 +231,27 @@ class DuckDBSource:
                 if staging is None:
                     self.connection.execute(f"CREATE VIEW {table.name} AS {_view_sql(self.root, table, has_files)}")
                     continue
-                if has_files:
-                    self.files_read += _stage(self.root, staging, table)
-                select = _view_sql(staging, table, has_files, wanted)
-                self.connection.execute(f"CREATE TABLE {table.name} AS {select}")
-                loaded = [c.name for c in table.columns if wanted is None or c.name in wanted]
+                loaded = [c.name for c in table.columns if wanted is None or c.name in wanted] or [
+                    table.columns[0].name
+                ]
+                columns = [c for c in table.columns if c.name in loaded]
+                part = staging / "part.json"
+                if not has_files:
+                    self.connection.execute(f"CREATE TABLE {table.name} AS {_view_sql(staging, table, False, wanted)}")
+                else:
+                    self.files_read += _stage(self.root, table, part)
+                    try:
+                        # Strict first: about a third faster, and the sync's files are clean but for rare lines.
+                        self.connection.execute(f"CREATE TABLE {table.name} AS {_staged_sql(part, columns, True)}")
+                    except duckdb.Error:
+                        self.connection.execute(f"DROP TABLE IF EXISTS {table.name}")
+                        sql = _staged_sql(part, columns, False)
+                        self.connection.execute(f"CREATE TABLE {table.name} AS {sql}")
+                    part.unlink()
                 if has_files and (skipped := drop_skipped(self.connection, table.name, loaded)):
                     self.skipped[table.type_name] = skipped
                 row = self.connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()
                 self.rows_loaded[table.name] = int(row[0]) if row else 0
-                shutil.rmtree(staging / table.type_name, ignore_errors=True)  # keep the peak disk use to one type
         except BaseException:
             self.connection.close()
             raise

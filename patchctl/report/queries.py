@@ -7,6 +7,7 @@ as is, on DuckDB after sqlglot transpiles it from Trino).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -67,6 +68,7 @@ def report_queries(sla_days: int | None = None) -> list[NamedQuery]:
     return [with_sla_days(query, sla_days) for query in named_queries()]
 
 
+@functools.lru_cache(maxsize=64)
 def to_duckdb(sql: str) -> str:
     """Athena (Trino) SQL to DuckDB SQL; raises sqlglot's ParseError on SQL Trino would reject."""
     statements = sqlglot.transpile(sql, read="trino", write="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)

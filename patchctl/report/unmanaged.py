@@ -7,7 +7,9 @@ instance, as a JSON array or one object per line::
 
     {"accountid": "222222222222", "region": "eu-west-1", "resourceid": "i-0abc...", "reason": "no instance profile"}
 
-(``InstanceId`` is accepted for ``resourceid``.) The report counts them as ours and not compliant.
+(``InstanceId`` is accepted for ``resourceid``; ``tags``, an object or EC2's ``[{"Key", "Value"}]`` list, is
+optional.) The report counts them as ours and not compliant, unless the tag contract says otherwise (an
+exempt instance, an Auto Scaling, EKS or ECS node: counted apart).
 """
 
 from __future__ import annotations
@@ -22,7 +24,18 @@ from .errors import ReportError
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
-def _one(entry: Any, where: str) -> dict[str, str]:
+def _tags(value: Any, where: str) -> dict[str, str]:
+    """``{"k": "v"}`` or EC2's ``[{"Key": "k", "Value": "v"}]``."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, list) and all(isinstance(t, dict) and "Key" in t for t in value):
+        return {str(t["Key"]): str(t.get("Value", "")) for t in value}
+    raise ReportError(f"{where}: tags must be an object or EC2's [{{Key, Value}}] list")
+
+
+def _one(entry: Any, where: str) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise ReportError(f"{where}: expected an object per instance")
     resource = entry.get("resourceid") or entry.get("InstanceId")
@@ -36,10 +49,11 @@ def _one(entry: Any, where: str) -> dict[str, str]:
         "region": str(entry.get("region") or ""),
         "resourceid": resource,
         "reason": str(entry.get("reason") or "no SSM inventory"),
+        "tags": _tags(entry.get("tags", entry.get("Tags")), where),
     }
 
 
-def load_unmanaged(path: Path) -> list[dict[str, str]]:
+def load_unmanaged(path: Path) -> list[dict[str, Any]]:
     """Read ``--unmanaged FILE`` (JSON array or JSON lines); one-line ReportError on bad input."""
     where = f"--unmanaged {path}"
     try:
