@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from devkit.fleet import FleetSpec, generate_fleet
 
@@ -99,7 +100,7 @@ def phase_report(root: Path, out: Path) -> dict[str, object]:
     }
 
 
-def _child(phase: str, root: Path, out: Path) -> dict[str, object]:
+def _child(phase: str, root: Path, out: Path) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "bench.bench_report", "--phase", phase, "--root", str(root), "--out", str(out)],
         capture_output=True,
@@ -150,14 +151,14 @@ def main(argv: list[str]) -> int:
             f"plain scan:   {scan['seconds']:7.2f} s  {scan['rows']:>12,.0f} JSON objects  "
             f"{scan['rows'] / scan['seconds']:>12,.0f} rows/s  peak {scan['peak_mb']:,.0f} MB"
         )
-        rows_loaded = sum(dict(report["rows_loaded"]).values())  # type: ignore[call-overload]
-        ratio = float(report["seconds"]) / float(scan["seconds"])  # type: ignore[arg-type]
+        rows_loaded = sum(report["rows_loaded"].values())
+        ratio = float(report["seconds"]) / float(scan["seconds"])
         print(
             f"whole report: {report['seconds']:7.2f} s  {rows_loaded:>12,} rows loaded  "
-            f"{rows_loaded / float(report['seconds']):>12,.0f} rows/s  peak {report['peak_mb']:,.0f} MB  "  # type: ignore[arg-type]
+            f"{rows_loaded / float(report['seconds']):>12,.0f} rows/s  peak {report['peak_mb']:,.0f} MB  "
             f"(load {report['load_seconds']:.2f} s, {report['files']} files)"
         )
-        queries: dict[str, dict[str, float]] = report["queries"]  # type: ignore[assignment]
+        queries: dict[str, dict[str, float]] = report["queries"]
         query_seconds = sum(query["seconds"] for query in queries.values())
         for name, query in sorted(queries.items()):
             print(f"  {name:<28} {query['seconds']:7.3f} s  out {query['rows_out']:>10,.0f} rows")
@@ -170,7 +171,7 @@ def main(argv: list[str]) -> int:
             f"load average (1/5/15 min) before {', '.join(f'{x:.1f}' for x in load_before)}, "
             f"after {', '.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} CPUs"
         )
-        summary: dict[str, int] = report["summary"]  # type: ignore[assignment]
+        summary: dict[str, int] = report["summary"]
         checks = {**fleet.summary(), "unreported": fleet.unreported, "exempt": fleet.exempt}
         got = {key: summary.get(key) for key in checks}
         print(f"known figures: {checks}  report said: {got}")

@@ -69,12 +69,19 @@ def report_queries(sla_days: int | None = None) -> list[NamedQuery]:
 
 
 @functools.lru_cache(maxsize=64)
-def to_duckdb(sql: str) -> str:
-    """Athena (Trino) SQL to DuckDB SQL; raises sqlglot's ParseError on SQL Trino would reject."""
-    statements = sqlglot.transpile(sql, read="trino", write="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
-    if len(statements) != 1:
+def parse_trino(sql: str) -> sqlglot.exp.Expr:
+    """The query's syntax tree, parsed once (parsing the dozen queries costs about as much as running them
+    on a small fleet, and both the load and the transpilation need it). Raises ParseError; one statement."""
+    statements = sqlglot.parse(sql, read="trino")
+    if len(statements) != 1 or statements[0] is None:
         raise ValueError(f"expected one statement, got {len(statements)}")
     return statements[0]
+
+
+@functools.lru_cache(maxsize=64)
+def to_duckdb(sql: str) -> str:
+    """Athena (Trino) SQL to DuckDB SQL; raises sqlglot's ParseError on SQL Trino would reject."""
+    return parse_trino(sql).sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 def json_value(value: Any) -> Any:
