@@ -34,6 +34,8 @@ _STATUS_KEYS = ("compliant", "non_compliant", "unreported", "unmanaged")
 #: Shown apart, never in the %: their owners or their orchestrators patch them.
 _APART_KEYS = ("exempt", "managed_node")
 MAX_BARS = 25
+#: Capture days the page's trend tables show (report.json keeps them all).
+TREND_DAYS = 14
 
 
 def _records(report: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -106,8 +108,8 @@ def donut(chart: str, title: str, summary: dict[str, Any]) -> str:
     centre = size / 2
     total = sum(_num(summary.get(key)) for key in _STATUS_KEYS)  # the instances we are responsible for
     parts = [
-        f'<svg data-chart="{chart}" role="img" aria-label="{escape(title)}" width="{size + 190}" height="{size}" '
-        f'viewBox="0 0 {size + 190} {size}" xmlns="http://www.w3.org/2000/svg">'
+        f'<svg data-chart="{chart}" role="img" aria-label="{escape(title)}" width="{size + 260}" height="{size}" '
+        f'viewBox="0 0 {size + 260} {size}" xmlns="http://www.w3.org/2000/svg">'
     ]
     angle = -math.pi / 2
     for key in _STATUS_KEYS:
@@ -450,7 +452,8 @@ def trends_section(report: dict[str, Any], names: dict[str, str]) -> str:
     parts = ['<div class="card" id="trends"><h2>Compliance over time</h2>']
     for key, heading in (("environment", "per environment"), ("accountid", "per account")):
         series = trends.get(key) or {}
-        days = sorted({day for points in series.values() for day in points})
+        every_day = sorted({day for points in series.values() for day in points})
+        days = every_day[-TREND_DAYS:]
         head = "".join(f"<th>{escape(day)}</th>" for day in days)
         body = "".join(
             f"<tr><td>{escape(names.get(group) or group)}</td>"
@@ -461,5 +464,7 @@ def trends_section(report: dict[str, Any], names: dict[str, str]) -> str:
         parts.append(
             f'<h3>Compliant % {heading}</h3><table data-trend="{escape(key)}"><tr><th></th>{head}</tr>{body}</table>'
         )
-    parts.append("</div>")
+    parts.append(
+        f'<p class="note">The last {TREND_DAYS} capture days; report.json\'s "trends" has every day.</p></div>'
+    )
     return "".join(parts)

@@ -93,6 +93,12 @@ def test_page_is_self_contained_and_draws_every_chart(report_dir: Path, fleet: F
     parser.feed(html)
     assert parser.scripts == 1 and parser.script_sources == 0  # filtering and sorting, inline
     check_charts(html, fleet)
+    assert '<span id="sla-days">30</span>' in html  # the SLA the SQL used, not "N"
+    assert "Percentages are over the" in html and "instances we are responsible for" in html
+    document = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    trends = document["trends"]
+    assert set(trends["environment"]) == set(fleet.figures.per_environment) and len(trends["accountid"]) == 3
+    assert 'data-trend="environment"' in html and 'data-trend="accountid"' in html
     for name in ("ComplianceByAccount", "PatchSlaBreaches", "StaleInstances"):
         assert f'href="{name}.csv"' in html and (report_dir / f"{name}.csv").is_file()
 
