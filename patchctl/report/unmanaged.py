@@ -65,14 +65,19 @@ def load_unmanaged(path: Path) -> list[dict[str, Any]]:
     stripped = text.strip()
     if not stripped:
         return []
-    try:
-        if stripped.startswith("["):
+    if stripped.startswith("["):
+        try:
             entries = json.loads(stripped)
-            return [_one(entry, f"{where}: item {index}") for index, entry in enumerate(entries)]
-        return [
-            _one(json.loads(line), f"{where}: line {number}")
-            for number, line in enumerate(text.splitlines(), 1)
-            if line.strip()
-        ]
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{where}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        except json.JSONDecodeError as exc:
+            raise ReportError(f"{where}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        return [_one(entry, f"{where}: item {index}") for index, entry in enumerate(entries)]
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ReportError(f"{where}: line {number} is not JSON ({exc.msg} at column {exc.colno})") from None
+        found.append(_one(entry, f"{where}: line {number}"))
+    return found

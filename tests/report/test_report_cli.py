@@ -97,7 +97,10 @@ def _bad(tmp_path: Path) -> dict[str, list[str]]:
     broken.write_text('{"222222222222": ', encoding="utf-8")
     no_id = tmp_path / "no-id.jsonl"
     no_id.write_text('{"accountid": "222222222222", "region": "eu-west-1"}\n', encoding="utf-8")
+    bad_line = tmp_path / "bad-line.jsonl"
+    bad_line.write_text('{"accountid": "222222222222", "resourceid": "i-1"}\n{"accountid": \n', encoding="utf-8")
     return {
+        "unmanaged bad line": ["report", "--source", str(empty), "--out", out, "--unmanaged", str(bad_line)],
         "accounts file missing": ["report", "--source", str(empty), "--out", out, "--accounts", str(tmp_path / "n")],
         "account id unquoted": ["report", "--source", str(empty), "--out", out, "--accounts", str(unquoted)],
         "accounts not json": ["report", "--source", str(empty), "--out", out, "--accounts", str(broken)],
@@ -130,6 +133,7 @@ def _bad(tmp_path: Path) -> dict[str, list[str]]:
         "account id unquoted",
         "accounts not json",
         "unmanaged without id",
+        "unmanaged bad line",
     ],
 )
 def test_bad_input_exits_2_with_one_line(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
