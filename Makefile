@@ -9,7 +9,7 @@ OUT ?= out
 POLICY_VENV := policies/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat policies/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview test lint typecheck bench demo fuzz clean
+.PHONY: setup preview test lint typecheck bench bench-report-100k demo fuzz clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,10 @@ typecheck: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The report at the issue's size: 100,000 instances x 50 items (generation alone takes minutes).
+bench-report-100k: setup
+	$(PY) -m bench.bench_report --instances 100000
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -63,6 +63,18 @@ _ENVIRONMENT_TAGS: tuple[tuple[str | None, str], ...] = (
     ("staging", "Default"),
 )
 _EXEMPT_TAGS: tuple[tuple[str, str], ...] = (("install_patch", "no"), ("patch_install", "No"), ("install_patch", " NO"))
+#: Tags that make an instance a managed node (its ASG, EKS or ECS patches it), as the tag contract reads them;
+#: written as AWS and the orchestrators write them (the generator does not import the contract: its figures are
+#: the known answers the report's SQL, rendered from the contract, must reproduce).
+_MANAGED_TAGS: tuple[tuple[str, str], ...] = (
+    ("aws:autoscaling:groupName", "web-asg"),
+    ("eks:cluster-name", "platform"),
+    ("kubernetes.io/cluster/platform", "owned"),
+    ("AmazonECSManaged", ""),
+    ("aws:ecs:clusterName", "jobs"),
+)
+#: Categories of an instance that is not terminated (components/hub/instance_categories.py).
+CATEGORIES: tuple[str, ...] = ("compliant", "non_compliant", "unreported", "exempt", "managed_node")
 
 _LINUX = (("Amazon Linux", "2023"), ("Ubuntu", "22.04"), ("Red Hat Enterprise Linux", "9.4"))
 _WINDOWS = (("Microsoft Windows Server 2022 Datacenter", "10.0.20348"),)
@@ -170,38 +182,45 @@ class FleetSpec:
 
 @dataclass
 class Counts:
-    """Instances by patch compliance status in one group (account, region, environment...)."""
+    """Instances by category in one group (account, region, environment...): the categories add up to
+    ``instances``; ``responsible`` (compliant + non-compliant + never scanned) is what the % is over."""
 
     instances: int = 0
     compliant: int = 0
     non_compliant: int = 0
     unreported: int = 0
+    exempt: int = 0
+    managed_node: int = 0
 
-    def add(self, status: str) -> None:
+    @property
+    def responsible(self) -> int:
+        return self.compliant + self.non_compliant + self.unreported
+
+    def add(self, category: str) -> None:
         self.instances += 1
-        if status == "COMPLIANT":
-            self.compliant += 1
-        elif status == "NON_COMPLIANT":
-            self.non_compliant += 1
-        else:
-            self.unreported += 1
+        setattr(self, category, getattr(self, category) + 1)
 
     def merge(self, other: Counts) -> None:
-        self.instances += other.instances
-        self.compliant += other.compliant
-        self.non_compliant += other.non_compliant
-        self.unreported += other.unreported
+        for name in ("instances", *CATEGORIES):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
 class FleetFigures:
-    """The answers the named queries must give. Terminated instances are in ``terminated`` only."""
+    """The answers the named queries must give. Terminated instances are in ``terminated`` only.
+
+    ``compliant``/``non_compliant``/``unreported`` count only the instances we are responsible for: an exempt
+    instance or a managed node is in ``exempt_ids``/``managed_ids`` whatever its patch status.
+    """
 
     instances: int = 0
     compliant: int = 0
     non_compliant: int = 0
     unreported: int = 0
     terminated: int = 0
+    managed_ids: set[str] = field(default_factory=set)
+    #: resourceid -> the patch ids whose install failed (PatchState Failed).
+    failed: dict[str, list[str]] = field(default_factory=dict)
     stale_ids: set[str] = field(default_factory=set)
     exempt_ids: set[str] = field(default_factory=set)
     sla_breach_ids: set[str] = field(default_factory=set)
@@ -231,6 +250,10 @@ class FleetFigures:
     def sla_breaches(self) -> int:
         return len(self.sla_breach_ids)
 
+    @property
+    def managed_node(self) -> int:
+        return len(self.managed_ids)
+
     def merge(self, other: FleetFigures) -> None:
         for name in ("instances", "compliant", "non_compliant", "unreported", "terminated"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -238,6 +261,8 @@ class FleetFigures:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.stale_ids |= other.stale_ids
         self.exempt_ids |= other.exempt_ids
+        self.managed_ids |= other.managed_ids
+        self.failed.update(other.failed)
         self.sla_breach_ids |= other.sla_breach_ids
         self.missing_urgent_ids |= other.missing_urgent_ids
         self.terminated_ids |= other.terminated_ids
@@ -264,6 +289,7 @@ class FleetFigures:
             "terminated": self.terminated,
             "stale": self.stale,
             "exempt": self.exempt,
+            "managed_node": self.managed_node,
             "sla_breaches": self.sla_breaches,
             "non_compliant_items": self.non_compliant_items,
             "items_written": self.items_written,
@@ -336,6 +362,11 @@ def _one_instance(
     platform_type = "Windows" if windows else "Linux"
     raw_env, environment = rng.choice(_ENVIRONMENT_TAGS)
     exempt_tag = rng.choice(_EXEMPT_TAGS) if rng.random() < 0.05 else None
+    # A second stream for what was added later (managed nodes, failed installs): the first stream's draws,
+    # and so every earlier figure of a given seed, stay the same.
+    extra = random.Random((spec.seed * 1_000_003 + index) ^ 0x5F3759DF)
+    managed_tag = extra.choice(_MANAGED_TAGS) if extra.random() < 0.06 else None
+    fail_first_missing = extra.random() < 0.2
     unreported = rng.random() < 0.02
     compliant = not unreported and rng.random() < 0.62
     urgent_missing = not unreported and not compliant and rng.random() < 0.65
@@ -369,6 +400,10 @@ def _one_instance(
         tags.append(exempt_tag)
     elif rng.random() < 0.05:
         tags.append(("install_patch", "yes"))  # a "yes" must never exempt
+    if managed_tag is not None:
+        tags.append(managed_tag)
+    else:
+        tags.append(("maintenance_window", f"{environment}_maintenance_window"))
     _write(
         dirs[TAG.type_name] / f"{iid}.json",
         (
@@ -387,6 +422,7 @@ def _one_instance(
     patch_count = 0
     missing_count = 0
     has_missing_critical = False
+    failed_ids: list[str] = []
     if not unreported:
         n_missing = 0 if compliant else rng.randint(1, min(6, spec.items - 1))
         missing: list[Patch] = rng.sample(urgent_pool if urgent_missing else other_pool, n_missing)
@@ -400,6 +436,7 @@ def _one_instance(
         )
         doc = '"DocumentName":"AWS-RunPatchBaseline","DocumentVersion":"1",'
         baseline = f'"PatchBaselineId":"pb-0{index & 0xFFFF:016x}","PatchGroup":"{environment}",'
+        failed_ids = [missing[0].id] if missing and fail_first_missing else []
         for patch in missing:
             severity = _ITEM_SEVERITY[patch.patch_severity]
             counts["NonCompliant", severity] += 1
@@ -407,7 +444,7 @@ def _one_instance(
             items.append(
                 f'{head}"Id":"{patch.id}","Title":"{patch.title}","Status":"NON_COMPLIANT","Severity":"{severity}",'
                 f'{doc}"Classification":"{patch.classification}",{baseline}"PatchSeverity":"{patch.patch_severity}",'
-                f'"PatchState":"Missing","InstalledTime":"",{tail}'
+                f'"PatchState":"{"Failed" if patch.id in failed_ids else "Missing"}","InstalledTime":"",{tail}'
             )
         # The first installed patch carries the last install time; the others are 1..600 days
         # older, same time of day (dates from a cache: this loop runs 5 million times in the bench).
@@ -467,19 +504,23 @@ def _one_instance(
         return
     figures.instances += 1
     figures.instance_ids.add(iid)
-    if status == "COMPLIANT":
-        figures.compliant += 1
-    elif status == "NON_COMPLIANT":
-        figures.non_compliant += 1
+    if exempt_tag is not None:
+        category = "exempt"  # the contract: an exemption wins over "managed elsewhere"
+    elif managed_tag is not None:
+        category = "managed_node"
+        figures.managed_ids.add(iid)
     else:
-        figures.unreported += 1
+        category = {"COMPLIANT": "compliant", "NON_COMPLIANT": "non_compliant"}.get(status, "unreported")
+        setattr(figures, category, getattr(figures, category) + 1)
     for group, key in (
         (figures.per_account, account),
         (figures.per_region, region),
         (figures.per_environment, environment),
         (figures.per_platform, platform_type),
     ):
-        group.setdefault(key, Counts()).add(status)
+        group.setdefault(key, Counts()).add(category)
+    if failed_ids:
+        figures.failed[iid] = failed_ids
     figures.patch_items += patch_count
     figures.non_compliant_items += missing_count
     if stale:

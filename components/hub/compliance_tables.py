@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.hub.instance_categories import expand_includes
+
 #: The named Athena queries, one ``<QueryName>.sql`` per query, first line ``-- <description>``.
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -343,5 +345,7 @@ def named_queries(sql_dir: Path = SQL_DIR) -> tuple[NamedQuery, ...]:
         description = first[2:].strip() if first.startswith("--") else ""
         if not description or len(description) > 1024:
             raise ValueError(f"{path}: line 1 must be '-- <description>' (1..1024 characters)")
-        found.append(NamedQuery(name=path.stem, description=description, sql=text.strip() + "\n"))
+        # "-- @include <block>" lines take the tag contract's rendered CTEs (components/hub/instance_categories.py).
+        sql = expand_includes(text.strip(), str(path)) + "\n"
+        found.append(NamedQuery(name=path.stem, description=description, sql=sql))
     return tuple(found)

@@ -220,15 +220,25 @@ def step_report(emu: Emulator, world: World, say: Narrator, out_dir: Path, resul
             target = copy / item["Key"]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(s3.get_object(Bucket=world.inventory_bucket, Key=item["Key"])["Body"].read())
+    from devkit.demo.report_inputs import list_accounts, unmanaged_instances
+    from patchctl.report.accounts import parse_account_names
+
     queries = report_queries()
     report_dir = out_dir / "report"
     document = build_report(
-        DuckDBSource(copy, queries=queries), queries, report_dir, source=f"s3://{world.inventory_bucket}"
+        DuckDBSource(copy, queries=queries),
+        queries,
+        report_dir,
+        source=f"s3://{world.inventory_bucket}",
+        account_names=parse_account_names(list_accounts(emu, world), "organizations list-accounts"),
+        unmanaged=unmanaged_instances(emu, world),
     )
     summary = document["summary"]
     say.fact(
-        f"{len(queries)} named queries: {summary['instances']} instances, {summary['compliant']} compliant, "
-        f"{summary['non_compliant']} non-compliant"
+        f"{len(queries)} named queries: {summary['responsible']} instances we are responsible for, "
+        f"{summary['compliant']} compliant, {summary['non_compliant']} non-compliant, {summary['unreported']} never "
+        f"scanned, {summary['unmanaged']} unmanaged; apart: {summary['exempt']} exempt, "
+        f"{summary['managed_node']} managed nodes"
     )
     say.fact(f"report: {report_dir / 'index.html'} (+ report.json and one CSV per query)")
     result.report = document

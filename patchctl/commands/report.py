@@ -36,6 +36,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--sla-days", type=int, metavar="N", help="SLA in days for the breach list (default: the SQL's 30)"
     )
     parser.add_argument(
+        "--accounts",
+        type=Path,
+        metavar="FILE",
+        help='account names: \'aws organizations list-accounts\' JSON output, or {"<id>": "<name>"}',
+    )
+    parser.add_argument(
+        "--unmanaged",
+        type=Path,
+        metavar="FILE",
+        help="EC2 instances with no SSM inventory (JSON array or lines: accountid, region, resourceid, reason)",
+    )
+    parser.add_argument(
         "--json-rows", type=int, default=None, metavar="N", help="rows per query kept in report.json (CSV has all)"
     )
     return parser
@@ -49,9 +61,11 @@ def _bad(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from patchctl.report.accounts import load_account_names
     from patchctl.report.build import build_report
     from patchctl.report.errors import QueryFailed, ReportError
     from patchctl.report.queries import DEFAULT_JSON_ROWS, report_queries
+    from patchctl.report.unmanaged import load_unmanaged
 
     if args.sla_days is not None and not 1 <= args.sla_days <= 3650:
         return _bad(f"--sla-days {args.sla_days}: must be 1..3650")
@@ -62,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         return _bad(f"--out {args.out}: exists and is not a directory")
     queries = report_queries(args.sla_days)
     try:
+        names = load_account_names(args.accounts) if args.accounts else {}
+        unmanaged = load_unmanaged(args.unmanaged) if args.unmanaged else None
         if args.athena:
             if not args.workgroup or not args.database:
                 missing = " and ".join(
@@ -78,7 +94,16 @@ def run(args: argparse.Namespace) -> int:
 
             runner = DuckDBSource(args.source, queries=queries)
             source = str(args.source)
-        document = build_report(runner, queries, args.out, source=source, sla_days=args.sla_days, json_rows=json_rows)
+        document = build_report(
+            runner,
+            queries,
+            args.out,
+            source=source,
+            sla_days=args.sla_days,
+            json_rows=json_rows,
+            account_names=names,
+            unmanaged=unmanaged,
+        )
     except ReportError as exc:
         return _bad(str(exc))
     except (BotoCoreError, ClientError) as exc:
@@ -88,8 +113,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     summary = document["summary"]
     print(
-        f"report: {len(queries)} queries; instances={summary['instances']} compliant={summary['compliant']} "
-        f"non_compliant={summary['non_compliant']} -> {args.out / 'index.html'}"
+        f"report: {len(queries)} queries; instances={summary['instances']} responsible={summary['responsible']} "
+        f"compliant={summary['compliant']} non_compliant={summary['non_compliant']} "
+        f"never_scanned={summary['unreported']} unmanaged={summary['unmanaged']} exempt={summary['exempt']} "
+        f"managed_node={summary['managed_node']} -> {args.out / 'index.html'}"
     )
     for type_name, reasons in sorted(document.get("skipped", {}).items()):
         counts = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from components.hub.compliance_tables import NamedQuery
 
 from .errors import QueryFailed
-from .queries import QueryResult
+from .queries import QueryResult, with_account_names
 
 _RUNNING = ("QUEUED", "RUNNING")
 _INTEGER_TYPES = ("tinyint", "smallint", "integer", "int", "bigint")
@@ -134,10 +134,20 @@ class AthenaRunner:
             if not token:
                 return columns, rows
 
-    def run(self, query: NamedQuery, csv_path: Path | None = None, max_rows: int | None = None) -> QueryResult:
+    def run(
+        self,
+        query: NamedQuery,
+        csv_path: Path | None = None,
+        max_rows: int | None = None,
+        account_names: Mapping[str, str] | None = None,
+    ) -> QueryResult:
         execution_id = self.start(query)
         seconds = self.wait(query, execution_id)
         columns, rows = self.results(execution_id)
+        named = with_account_names(
+            QueryResult(query.name, query.description, columns, rows, len(rows), 0), account_names
+        )
+        columns, rows = named.columns, named.rows
         if csv_path is not None:
             with open(csv_path, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)

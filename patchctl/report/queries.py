@@ -7,7 +7,9 @@ as is, on DuckDB after sqlglot transpiles it from Trino).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -53,17 +55,33 @@ def with_sla_days(query: NamedQuery, sla_days: int | None) -> NamedQuery:
     return replace(query, sql=_SLA_LITERAL.sub(lambda m: f"{m.group(1)}{int(sla_days)}{m.group(3)}", query.sql, 1))
 
 
+def sla_days_of(queries: Sequence[NamedQuery]) -> int | None:
+    """The SLA's N in the queries as they will run (the literal of ``PatchSlaBreaches``' ``params``)."""
+    for query in queries:
+        if match := _SLA_LITERAL.search(query.sql):
+            return int(match.group(2))
+    return None
+
+
 def report_queries(sla_days: int | None = None) -> list[NamedQuery]:
     """Every named query, SLA applied, in file-name order."""
     return [with_sla_days(query, sla_days) for query in named_queries()]
 
 
-def to_duckdb(sql: str) -> str:
-    """Athena (Trino) SQL to DuckDB SQL; raises sqlglot's ParseError on SQL Trino would reject."""
-    statements = sqlglot.transpile(sql, read="trino", write="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
-    if len(statements) != 1:
+@functools.lru_cache(maxsize=64)
+def parse_trino(sql: str) -> sqlglot.exp.Expr:
+    """The query's syntax tree, parsed once (parsing the dozen queries costs about as much as running them
+    on a small fleet, and both the load and the transpilation need it). Raises ParseError; one statement."""
+    statements = sqlglot.parse(sql, read="trino")
+    if len(statements) != 1 or statements[0] is None:
         raise ValueError(f"expected one statement, got {len(statements)}")
     return statements[0]
+
+
+@functools.lru_cache(maxsize=64)
+def to_duckdb(sql: str) -> str:
+    """Athena (Trino) SQL to DuckDB SQL; raises sqlglot's ParseError on SQL Trino would reject."""
+    return parse_trino(sql).sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 def json_value(value: Any) -> Any:
@@ -73,3 +91,22 @@ def json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def with_account_names(result: QueryResult, names: Mapping[str, str] | None) -> QueryResult:
+    """``account_name`` right after ``accountid`` (empty when unknown); unchanged without names or accountid."""
+    if not names or "accountid" not in result.columns or "account_name" in result.columns:
+        return result
+    at = result.columns.index("accountid") + 1
+    columns = [*result.columns[:at], "account_name", *result.columns[at:]]
+    rows = [[*row[:at], names.get(str(row[at - 1]), ""), *row[at:]] for row in result.rows]
+    return replace(result, columns=columns, rows=rows)
+
+
+def account_name_sql(column: str, names: Mapping[str, str]) -> str:
+    """A DuckDB expression naming the account in ``column`` (CASE keeps the row order, unlike a join)."""
+    branches = " ".join(
+        "WHEN '{}' THEN '{}'".format(account.replace("'", "''"), name.replace("'", "''"))
+        for account, name in sorted(names.items())
+    )
+    return f"CASE {column} {branches} ELSE '' END" if branches else "''"

@@ -89,6 +89,18 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert summary["compliant"] == in_windows - 1 and summary["non_compliant"] == 1
     assert result.report_dir is not None and (result.report_dir / "index.html").exists()
     assert json.loads((result.report_dir / "report.json").read_text())["summary"] == summary
+    # issue 17: exempt instances and EKS/ECS/ASG nodes are apart, not "never scanned"; names; the failed run
+    assert summary["exempt"] == spec_total(lambda k: k.name == "exempt")
+    assert summary["managed_node"] >= spec_total(lambda k: k.name in ("eks-node", "ecs-node"))
+    assert summary["unmanaged"] == 0 and summary["unreported"] == 0
+    assert summary["compliance_pct"] == round(100 * summary["compliant"] / summary["responsible"], 2)
+    assert result.report["accounts"] == {account.id: account.name for account in world.accounts} | {
+        world.hub_account: result.report["accounts"][world.hub_account]
+    }
+    failed = result.report["queries"]["FailedPatchInstalls"]
+    assert {row[failed["columns"].index("patch")] for row in failed["rows"]} == {"openssl.x86_64"}
+    page = (result.report_dir / "index.html").read_text(encoding="utf-8")
+    assert "openssl.x86_64" in page and world.accounts[-1].name in page
 
     # [7] the emergency rollout: waves Dev then Prod (after approval), on the Patch Groups only;
     # ASG members carry no Patch Group (the group's tags do not propagate), so no wave targets them

@@ -41,7 +41,11 @@ def test_figures_add_up(fleet: Fleet) -> None:
     figures = fleet.figures
     spec = fleet.spec
     assert figures.instances + figures.terminated == spec.accounts * spec.regions * spec.instances
-    assert figures.compliant + figures.non_compliant + figures.unreported == figures.instances
+    # Every instance not terminated is in exactly one category; exempt wins over managed (the tag contract).
+    responsible = figures.compliant + figures.non_compliant + figures.unreported
+    managed_only = figures.managed_ids - figures.exempt_ids
+    assert responsible + figures.exempt + len(managed_only) == figures.instances
+    assert sum(c.managed_node for c in figures.per_account.values()) == len(managed_only)
     assert sum(c.instances for c in figures.per_account.values()) == figures.instances
     assert figures.sla_breach_ids <= figures.missing_urgent_ids <= figures.instance_ids
     assert figures.stale_ids | figures.exempt_ids <= figures.instance_ids

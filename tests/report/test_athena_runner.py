@@ -154,13 +154,9 @@ def test_patchctl_report_athena_end_to_end(athena: Any, tmp_path: Path, capsys: 
     canned = []
     for query in queries:
         if query.name == "ComplianceSummary":
-            columns = [
-                ("instances", "bigint"),
-                ("compliant", "bigint"),
-                ("non_compliant", "bigint"),
-                ("unreported", "bigint"),
-            ]
-            canned.append((columns, [["10", "7", "2", "1"]]))
+            names = ("instances", "responsible", "compliant", "non_compliant", "unreported", "exempt", "managed_node")
+            columns = [(name, "bigint") for name in names] + [("compliance_pct", "double")]
+            canned.append((columns, [["13", "10", "7", "2", "1", "2", "1", "70.0"]]))
         else:
             canned.append(([("resourceid", "varchar")], [[f"i-{query.name.lower()}"]]))
     _queue(canned)
@@ -172,9 +168,19 @@ def test_patchctl_report_athena_end_to_end(athena: Any, tmp_path: Path, capsys: 
     assert code == 0, capsys.readouterr().err
     document = json.loads((out / "report.json").read_text(encoding="utf-8"))
     # The rows are canned (moto runs no SQL): what is checked is what the command did with them and
-    # what it asked Athena. The summary row's strings become integers, each query's rows its own CSV.
-    assert document["summary"] == {"instances": 10, "compliant": 7, "non_compliant": 2, "unreported": 1}
-    assert all(isinstance(v, int) for v in document["summary"].values())
+    # what it asked Athena. The summary row's strings become numbers, each query's rows its own CSV.
+    assert document["summary"] == {
+        "instances": 13,
+        "responsible": 10,
+        "compliant": 7,
+        "non_compliant": 2,
+        "unreported": 1,
+        "never_scanned": 1,
+        "exempt": 2,
+        "managed_node": 1,
+        "unmanaged": None,  # not known without --unmanaged
+        "compliance_pct": 70.0,
+    }
     assert set(document["queries"]) == {query.name for query in queries}
     assert (out / "QueryInstanceList.csv").read_text(encoding="utf-8").splitlines() == [
         "resourceid",

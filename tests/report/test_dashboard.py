@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -27,11 +28,13 @@ class Marks(HTMLParser):
         self.chart: str | None = None
         self.marks: dict[str, list[dict[str, str | None]]] = {}
         self.scripts = 0
+        self.script_sources = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         if tag == "script":
             self.scripts += 1
+            self.script_sources += "src" in attributes
         if tag == "svg" and attributes.get("data-chart"):
             self.chart = attributes["data-chart"]
             self.marks.setdefault(str(self.chart), [])
@@ -88,8 +91,14 @@ def test_page_is_self_contained_and_draws_every_chart(report_dir: Path, fleet: F
     assert urls <= {"http://www.w3.org/2000/svg"}, urls
     parser = Marks()
     parser.feed(html)
-    assert parser.scripts == 0
+    assert parser.scripts == 1 and parser.script_sources == 0  # filtering and sorting, inline
     check_charts(html, fleet)
+    assert '<span id="sla-days">30</span>' in html  # the SLA the SQL used, not "N"
+    assert "Percentages are over the" in html and "instances we are responsible for" in html
+    document = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    trends = document["trends"]
+    assert set(trends["environment"]) == set(fleet.figures.per_environment) and len(trends["accountid"]) == 3
+    assert 'data-trend="environment"' in html and 'data-trend="accountid"' in html
     for name in ("ComplianceByAccount", "PatchSlaBreaches", "StaleInstances"):
         assert f'href="{name}.csv"' in html and (report_dir / f"{name}.csv").is_file()
 
@@ -121,3 +130,65 @@ def test_chromium_renders_the_charts(report_dir: Path, fleet: Fleet, tmp_path: P
     assert taken.returncode == 0, taken.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a blank page is ~5 kB
+
+
+def _browser_executable() -> str | None:
+    """The system Chromium, else the one ``python -m playwright install chromium`` downloaded, else None."""
+    if CHROMIUM:
+        return CHROMIUM
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            path = playwright.chromium.executable_path
+    except Exception:  # playwright missing or its browser not downloaded: the test says which
+        return None
+    return path if Path(path).is_file() else None
+
+
+BROWSER = _browser_executable()
+
+
+@pytest.mark.skipif(
+    BROWSER is None,
+    reason="no Chromium (CI: apt-get install chromium, or .venv/bin/python -m playwright install chromium)",
+)
+def test_chromium_clicks_into_an_account_and_sees_its_failed_run(report_dir: Path, fleet: Fleet) -> None:
+    from playwright.sync_api import sync_playwright
+
+    document = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    failed = document["queries"]["FailedPatchInstalls"]
+    first = dict(zip(failed["columns"], failed["rows"][0], strict=True))
+    account, patch = str(first["accountid"]), str(first["patch"])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto((report_dir / "index.html").as_uri())
+            assert page.locator("#sla-days").inner_text() == "30"  # the real N, not "N"
+            section = page.locator(f"section.account[data-account='{account}']")
+            assert not section.is_visible()  # accounts open on demand
+            page.locator(f"#account-list a[data-account='{account}']").click()
+            assert section.is_visible()
+            failed_rows = section.locator("table[id$='-failed'] tbody tr")
+            assert failed_rows.filter(has_text=patch).count() >= 1
+            assert "failed" in failed_rows.first.inner_text()
+            instances = section.locator("table[id$='-instances'] tbody tr")
+            listed = document["queries"]["NonCompliantInstances"]
+            mine = [dict(zip(listed["columns"], row, strict=True)) for row in listed["rows"]]
+            mine = [row for row in mine if str(row["accountid"]) == account]
+            assert instances.count() == len(mine) > 1
+            # Filtering: only the instance typed stays visible.
+            target = str(mine[-1]["resourceid"])
+            section.locator("input[data-filter$='-instances']").fill(target)
+            assert section.locator("table[id$='-instances'] tbody tr:visible").count() == 1
+            # Sorting: a click on "Missing" orders the rows by that number.
+            section.locator("input[data-filter$='-instances']").fill("")
+            section.locator("table[id$='-instances'] th[data-sort='missing_patches']").click()
+            cells = section.locator("table[id$='-instances'] tbody tr td:nth-child(6)").all_inner_texts()
+            assert [int(c) for c in cells] == sorted(int(c) for c in cells)
+            assert all(url.startswith("file:") for url in requests), requests  # nothing from the network
+        finally:
+            browser.close()

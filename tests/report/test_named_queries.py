@@ -27,6 +27,10 @@ EXPECTED = {
     "OldestMissingCriticalPatch",
     "StaleInstances",
     "ExemptedInstances",
+    "ManagedNodes",
+    "NonCompliantInstances",
+    "FailedPatchInstalls",
+    "ComplianceTrend",
 }
 
 
@@ -74,14 +78,21 @@ def test_sla_days_is_one_explicit_literal_and_can_be_changed() -> None:
 def test_summary_counts_instances_not_items(fleet: Fleet, results: dict[str, QueryResult]) -> None:
     (row,) = records(results["ComplianceSummary"])
     figures = fleet.figures
-    assert (row["instances"], row["compliant"], row["non_compliant"], row["unreported"]) == (
+    got = tuple(row[key] for key in ("instances", "compliant", "non_compliant", "unreported", "exempt", "managed_node"))
+    assert got == (
         figures.instances,
         figures.compliant,
         figures.non_compliant,
         figures.unreported,
+        figures.exempt,
+        figures.managed_node,
     )
-    assert figures.terminated > 0 and figures.unreported > 0  # the fixture exercises both
-    assert row["compliance_pct"] == pytest.approx(round(100 * figures.compliant / figures.instances, 2))
+    # The fixture exercises every case, and the categories add up.
+    assert figures.terminated > 0 and figures.unreported > 0 and figures.exempt > 0 and figures.managed_node > 0
+    assert sum(got[1:]) == row["instances"]
+    responsible = figures.compliant + figures.non_compliant + figures.unreported
+    assert row["responsible"] == responsible
+    assert row["compliance_pct"] == pytest.approx(round(100 * figures.compliant / responsible, 2))
 
 
 @pytest.mark.parametrize(
@@ -101,13 +112,10 @@ def test_compliance_by_group(
     assert set(got) == set(expected)
     for group, counts in expected.items():
         row = got[group]
-        assert (row["instances"], row["compliant"], row["non_compliant"], row["unreported"]) == (
-            counts.instances,
-            counts.compliant,
-            counts.non_compliant,
-            counts.unreported,
-        ), group
-        assert row["compliance_pct"] == pytest.approx(round(100 * counts.compliant / counts.instances, 2))
+        keys = ("instances", "compliant", "non_compliant", "unreported", "exempt", "managed_node", "responsible")
+        assert tuple(row[key] for key in keys) == tuple(getattr(counts, key) for key in keys), group
+        expected_pct = round(100 * counts.compliant / counts.responsible, 2) if counts.responsible else None
+        assert row["compliance_pct"] == pytest.approx(expected_pct)
 
 
 def test_environment_tag_is_read_case_insensitively(fleet: Fleet, results: dict[str, QueryResult]) -> None:
@@ -124,7 +132,7 @@ def test_instance_list_is_every_instance_not_terminated(fleet: Fleet, results: d
 def test_non_compliant_patch_items(fleet: Fleet, results: dict[str, QueryResult]) -> None:
     rows = records(results["QueryNonCompliantPatch"])
     assert len(rows) == fleet.figures.non_compliant_items
-    assert {row["patchstate"] for row in rows} == {"Missing"}
+    assert {row["patchstate"] for row in rows} == {"Missing", "Failed"}
     assert not {row["resourceid"] for row in rows} & fleet.figures.terminated_ids
 
 
@@ -177,6 +185,41 @@ def test_exempted_instances_both_spellings_any_case(fleet: Fleet, results: dict[
     assert set(ids(results["ExemptedInstances"])) == fleet.figures.exempt_ids
     keys = {str(row["exemption_tag"]).split("=")[0] for row in rows}
     assert keys == {"install_patch", "patch_install"}
+
+
+def test_managed_nodes_are_apart(fleet: Fleet, results: dict[str, QueryResult]) -> None:
+    rows = records(results["ManagedNodes"])
+    assert set(ids(results["ManagedNodes"])) == fleet.figures.managed_ids
+    assert all(row["managed_by"] for row in rows)
+
+
+def test_failed_installs_are_listed_with_their_reason(fleet: Fleet, results: dict[str, QueryResult]) -> None:
+    rows = records(results["FailedPatchInstalls"])
+    got: dict[str, list[str]] = {}
+    for row in rows:
+        got.setdefault(str(row["resourceid"]), []).append(str(row["patch"]))
+        assert str(row["patch"]) in row["reason"] and str(row["executionid"]) in row["reason"]
+    assert got == fleet.figures.failed and got
+
+
+def test_non_compliant_instances_drill_down(fleet: Fleet, results: dict[str, QueryResult]) -> None:
+    rows = records(results["NonCompliantInstances"])
+    assert len(rows) == fleet.figures.non_compliant
+    assert not {row["resourceid"] for row in rows} & (fleet.figures.exempt_ids | fleet.figures.managed_ids)
+    for row in rows:
+        assert row["missing_patches"] >= 1 and len(str(row["patch_ids"]).split(", ")) == row["missing_patches"]
+        assert row["maintenance_window"] == f"{row['environment']}_maintenance_window"
+        assert row["last_scan"]
+        failed = fleet.figures.failed.get(str(row["resourceid"]), [])
+        assert row["failed_patches"] == len(failed)
+
+
+def test_trend_counts_add_up_to_the_summary(fleet: Fleet, results: dict[str, QueryResult]) -> None:
+    rows = records(results["ComplianceTrend"])
+    assert len({row["day"] for row in rows}) > 1
+    assert sum(row["compliant"] for row in rows) == fleet.figures.compliant
+    scanned = fleet.figures.compliant + fleet.figures.non_compliant
+    assert scanned <= sum(row["responsible"] for row in rows) <= scanned + fleet.figures.unreported
 
 
 def test_no_query_returns_a_terminated_instance(fleet: Fleet, results: dict[str, QueryResult]) -> None:

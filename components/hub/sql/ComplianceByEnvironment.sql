@@ -1,50 +1,10 @@
--- Patch compliance per environment tag (Dev, Test, Prod; missing or unknown values are Default), instances not terminated.
+-- Patch compliance per environment tag (Dev, Test, Prod; missing or unknown values are Default): instances by category, % over the instances we are responsible for.
+-- Categories: components/hub/instance_categories.py renders them from the tag contract.
 WITH
-instances AS (
-    -- Terminated instances never count; a missing status (older agents) counts as not terminated.
-    SELECT ii.accountid, ii.region, ii.resourceid, ii.platformtype
-    FROM aws_instanceinformation AS ii
-    WHERE lower(coalesce(ii.instancestatus, '')) <> 'terminated'
-),
-patch AS (
-    -- One Patch status per instance; if a node ever had two lines, NON_COMPLIANT wins (sorts last).
-    SELECT cs.accountid, cs.region, cs.resourceid, max(cs.status) AS status
-    FROM aws_compliancesummary AS cs
-    WHERE cs.compliancetype = 'Patch'
-    GROUP BY cs.accountid, cs.region, cs.resourceid
-),
-env AS (
-    -- The tag contract's environment: values read case-insensitively, anything else is Default.
-    SELECT
-        t.accountid,
-        t.region,
-        t.resourceid,
-        max(
-            CASE lower(trim(t.value))
-                WHEN 'dev' THEN 'Dev'
-                WHEN 'test' THEN 'Test'
-                WHEN 'prod' THEN 'Prod'
-            END
-        ) AS environment
-    FROM aws_tag AS t
-    WHERE t.key = 'environment'
-    GROUP BY t.accountid, t.region, t.resourceid
-)
+-- @include classified_instances
 SELECT
-    coalesce(e.environment, 'Default') AS environment,
-    count(*) AS instances,
-    count_if(p.status = 'COMPLIANT') AS compliant,
-    count_if(p.status = 'NON_COMPLIANT') AS non_compliant,
-    count_if(p.status IS NULL) AS unreported,
-    round(100.0 * count_if(p.status = 'COMPLIANT') / nullif(count(*), 0), 2) AS compliance_pct
-FROM instances AS i
-LEFT JOIN patch AS p
-    ON p.accountid = i.accountid
-    AND p.region = i.region
-    AND p.resourceid = i.resourceid
-LEFT JOIN env AS e
-    ON e.accountid = i.accountid
-    AND e.region = i.region
-    AND e.resourceid = i.resourceid
-GROUP BY coalesce(e.environment, 'Default')
+    environment,
+    -- @include category_counts
+FROM classified
+GROUP BY environment
 ORDER BY environment
