@@ -70,6 +70,47 @@ TEMPLATE_PREFIX = "service-catalog/maintenance-window"
 TAG_OPTIONS: dict[str, tuple[str, ...]] = {"managed-by": ("org-patching-catalog",)}
 
 
+def hub_launch_role(name: str, account_id: str, opts: pulumi.ResourceOptions) -> aws.iam.Role:
+    """The hub's ``CATALOG_LAUNCH_ROLE``: exists so that Service Catalog accepts the launch constraint.
+
+    CreateConstraint with ``LocalRoleName`` needs a role of that name in the account creating the
+    constraint as well as in each launching account (botocore ``servicecatalog`` model, documentation
+    of ``CreateConstraintInput.Parameters``: "The given role name must exist in the account used to
+    create the launch constraint and the account of the user who launches a product with this launch
+    constraint"). The central account is never enrolled as a child (``ChildConfig`` refuses it), so
+    this is the only role of that name there, and no child stack creates one in the hub.
+
+    It carries no permissions on purpose: the hub runs no window-tagging function and no windows, so a
+    launch in the hub fails closed at its first call; a launch in a child uses the child's own role
+    (``components/spoke/baseline_policies.py``, ``catalog_launch``).
+    """
+    return aws.iam.Role(
+        f"{name}-hub-launch-role",
+        name=naming.CATALOG_LAUNCH_ROLE,
+        description="org-patching: name holder for the catalog launch constraint (no permissions in the hub)",
+        assume_role_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "servicecatalog.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                    }
+                ],
+            }
+        ),
+        max_session_duration=3600,
+        opts=opts,
+    )
+
+
+def template_version(key: str) -> str:
+    """The version name of a template object key (its content hash)."""
+    return key.rsplit("/", 1)[1].removesuffix(".yaml")
+
+
 def template_key(text: str | None = None) -> str:
     """Object key of the current template: content-addressed, so a change is a new version."""
     body = TEMPLATE_FILE.read_text() if text is None else text
@@ -85,6 +126,8 @@ class SelfServiceCatalogArgs:
     #: KMS key of the artifacts bucket (the ComplianceLake key: its policy lets the
     #: organization decrypt through S3).
     kms_key_arn: pulumi.Input[str]
+    #: The hub account (the launch role's trust names it as ``aws:SourceAccount``).
+    account_id: str
     partition: str = "aws"
 
 
@@ -93,7 +136,9 @@ class SelfServiceCatalog(pulumi.ComponentResource):
     template: aws.s3.BucketObjectv2
     portfolio: aws.servicecatalog.Portfolio
     product: aws.servicecatalog.Product
+    artifact: aws.servicecatalog.ProvisioningArtifact
     association: aws.servicecatalog.ProductPortfolioAssociation
+    hub_launch_role: aws.iam.Role
     launch_constraint: aws.servicecatalog.Constraint
     tag_options: list[aws.servicecatalog.TagOption]
     tag_option_associations: list[aws.servicecatalog.TagOptionResourceAssociation]
@@ -148,22 +193,42 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             provider_name="Cloud platform team (org-patching)",
             opts=child,
         )
+        version = template_version(key)
+        # The product is created once, with the template of its first deploy. Its
+        # provisioning_artifact_parameters are ForceNew in the provider: a changed template would
+        # replace the product (new id, every provisioned product stranded), so later changes are
+        # ignored here and arrive as a new ProvisioningArtifact of the same product (below).
         self.product = aws.servicecatalog.Product(
             f"{name}-product",
             name=naming.CATALOG_PRODUCT,
             owner="Cloud platform team (org-patching)",
             description=(
-                "A maintenance window for one environment of this account and Region, with its "
-                "targets and patching tasks; tags the environment's instances with the window."
+                "A maintenance window for one team and environment of this account and Region, with its "
+                "targets and patching tasks; tags the team's instances of the environment with the window."
             ),
             type="CLOUD_FORMATION_TEMPLATE",
             provisioning_artifact_parameters=aws.servicecatalog.ProductProvisioningArtifactParametersArgs(
-                name=key.rsplit("/", 1)[1].removesuffix(".yaml"),
-                description="Template version (content hash of maintenance_window_product.yaml)",
+                name=f"initial-{version}",
+                description="The template the product was created with (later versions are artifacts of their own)",
                 type="CLOUD_FORMATION_TEMPLATE",
                 template_url=self.template_url,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["provisioningArtifactParameters"]),
+        )
+        # One artifact per template version, keyed by its content hash: a changed template is a new
+        # resource (a new artifact, the DEFAULT for new launches), the product keeps its id. The
+        # previous version's artifact is retained in Service Catalog when Pulumi drops it, so
+        # provisioned products on it keep working until their owners update them.
+        self.artifact = aws.servicecatalog.ProvisioningArtifact(
+            f"{name}-artifact-{version}",
+            product_id=self.product.id,
+            name=version,
+            description="Template version (content hash of maintenance_window_product.yaml)",
+            type="CLOUD_FORMATION_TEMPLATE",
+            template_url=self.template_url,
+            guidance="DEFAULT",
+            active=True,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         self.association = aws.servicecatalog.ProductPortfolioAssociation(
             f"{name}-product-association",
@@ -171,6 +236,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             product_id=self.product.id,
             opts=child,
         )
+        self.hub_launch_role = hub_launch_role(name, args.account_id, child)
         self.launch_constraint = aws.servicecatalog.Constraint(
             f"{name}-launch-constraint",
             description="Launch with the org-patching role of the launching account (users need no SSM rights)",
@@ -178,7 +244,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             product_id=self.product.id,
             type="LAUNCH",
             parameters=json.dumps({"LocalRoleName": naming.CATALOG_LAUNCH_ROLE}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.association]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.association, self.hub_launch_role]),
         )
 
         self.tag_options = []
@@ -231,6 +297,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             {
                 "portfolioId": self.portfolio.id,
                 "productId": self.product.id,
+                "provisioningArtifactId": self.artifact.provisioning_artifact_id,
                 "templateUrl": self.template_url,
                 "artifactsBucket": self.artifacts.bucket.bucket,
             }
