@@ -1,7 +1,7 @@
 """``SelfServiceCatalog``: app teams pick their own patching window, without a ticket.
 
 A portfolio with one product, "Patching maintenance window", whose CloudFormation template
-(``maintenance_window_product.yaml``, beside this file) creates ``<Env>_maintenance_window``
+(``maintenance_window_product.yaml``, beside this file) creates ``<Env>_<team>_maintenance_window``
 with its target and AUTOMATION tasks and calls the window-tagging Lambda through a custom
 resource. What the seed left to the console is declared here: the launch constraint, the
 TagOptions, the share to the organization (or OUs) with principal sharing, and the
@@ -18,26 +18,15 @@ What every child account must provide (created by the spoke's ``AccountBaseline`
 
 ``CATALOG_LAUNCH_ROLE`` (``org-patching-catalog-launch``), the launch constraint's
 ``LocalRoleName``. Service Catalog assumes it in the launching account, so end users need no
-SSM or Lambda rights. Trust: ``servicecatalog.amazonaws.com`` with
-``aws:SourceAccount`` = that account. Permissions (resource ARNs in that account, any Region
-the product is launched in)::
+SSM or Lambda rights. Trust: ``servicecatalog.amazonaws.com`` with ``aws:SourceAccount`` = that
+account. Permissions: ``components/spoke/baseline_policies.py`` (``catalog_launch``), derived from
+every call a launch, an update and a termination make, and replayed against the rendered policy
+(``tests/spoke/test_catalog_launch_policy.py``). The hub holds a role of the same name without
+permissions (:func:`hub_launch_role`), because CreateConstraint needs the name there too.
 
-    cloudformation:CreateStack, DeleteStack, UpdateStack, DescribeStacks, DescribeStackEvents,
-      GetTemplateSummary, SetStackPolicy, ValidateTemplate   on arn:*:cloudformation:*:<acct>:stack/SC-*
-    ssm:CreateMaintenanceWindow, UpdateMaintenanceWindow, DeleteMaintenanceWindow,
-      GetMaintenanceWindow, RegisterTargetWithMaintenanceWindow,
-      DeregisterTargetFromMaintenanceWindow, UpdateMaintenanceWindowTarget,
-      RegisterTaskWithMaintenanceWindow, DeregisterTaskFromMaintenanceWindow,
-      UpdateMaintenanceWindowTask, GetMaintenanceWindowTask, AddTagsToResource,
-      RemoveTagsFromResource                                 on arn:*:ssm:*:<acct>:maintenancewindow/*
-    ssm:DescribeMaintenanceWindows, DescribeMaintenanceWindowTargets,
-      DescribeMaintenanceWindowTasks                         on * (list actions; no resource ARNs)
-    iam:PassRole on arn:*:iam::<acct>:role/org-patching-maintenance-window
-      (condition iam:PassedToService = ssm.amazonaws.com)
-    lambda:InvokeFunction on arn:*:lambda:*:<acct>:function:org-patching-window-tagging
-
-(The artifacts bucket policy and the key already admit the organization's principals, so no
-S3/KMS statement is needed in the launch role should CloudFormation fetch the template with it.)
+Template versions: the product is created once with its first template; each template version
+is a ``ProvisioningArtifact`` of that product, keyed by the template's content hash, so a changed
+template never replaces the product (its provisioning-artifact input is ForceNew in the provider).
 
 The window tasks also need ``MAINTENANCE_WINDOW_ROLE`` (the tasks' service role, trusted by
 ``ssm.amazonaws.com``, allowed to pass ``AUTOMATION_EXECUTION_ROLE``, which the runbooks
@@ -45,7 +34,8 @@ assume: that role must trust ``ssm.amazonaws.com`` from its own account too), th
 ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`` (parameters ``MaintenanceWindow``, ``Operation``,
 ``RebootOption``/``MinHealthyPercentage``, ``InstallOverrideList``, ``MaxConcurrency``,
 ``MaxErrors``), and ``WINDOW_TAGGING_FUNCTION`` handling the custom resource's
-``Environment``, ``WindowName`` and ``IncludeASG`` properties (Create/Update/Delete).
+``Environment``, ``Team``, ``WindowId``, ``WindowName`` and ``IncludeASG`` properties
+(Create/Update/Delete; teams: docs/teams.md).
 """
 
 from __future__ import annotations

@@ -228,7 +228,6 @@ def catalog_launch(scope: AccountScope) -> list[Statement]:
                 "ssm:DescribeMaintenanceWindowTargets",
                 "ssm:RegisterTaskWithMaintenanceWindow",
                 "ssm:GetMaintenanceWindowTask",
-                "ssm:DescribeMaintenanceWindowTasks",
                 "ssm:AddTagsToResource",
                 "ssm:RemoveTagsFromResource",
                 "ssm:ListTagsForResource",
@@ -248,12 +247,11 @@ def catalog_launch(scope: AccountScope) -> list[Statement]:
             [windows, f"{arn}:ssm:*:{account}:windowtarget/*", f"{arn}:ssm:*:{account}:windowtask/*"],
             sid="ManageOwnWindowTargetsAndTasks",
         ),
-        # SAR: no resource type for these (CreateMaintenanceWindow creates the id, DescribeMaintenanceWindows
-        # lists, ValidateTemplate and GetTemplateSummary with a TemplateURL name no stack): only "*" matches.
+        # SAR: no resource type for these (CreateMaintenanceWindow creates the id, ValidateTemplate and
+        # GetTemplateSummary with a TemplateURL name no stack): only "*" matches.
         allow(
             [
                 "ssm:CreateMaintenanceWindow",
-                "ssm:DescribeMaintenanceWindows",
                 "cloudformation:ValidateTemplate",
                 "cloudformation:GetTemplateSummary",
             ],
