@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import tag_contract
+from lambda_shared.custom_resource import origin_problem, response_url_problem
 
 from devkit.moto_extensions.awslambda.models import lambda_context
-from lambda_shared.custom_resource import origin_problem, response_url_problem
 from tests import aws
 from tests.cfn_response import ResponseRecorder
 from tests.lambda_src.test_window_tagging import FUNCTION, event, launched, props, run, stack_id, window
