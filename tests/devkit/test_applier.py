@@ -256,8 +256,14 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
     ),
     "aws:lambda/function:Function": _function,
     "aws:lambda/permission:Permission": _equal(
-        lambda d: (d["Principal"], d["Condition"]["ArnLike"]["AWS:SourceArn"]),
-        lambda o: ({"Service": o["principal"]}, o["sourceArn"]),
+        lambda d: (d["Principal"], d["Condition"]),
+        lambda o: (
+            {"Service": o["principal"]},
+            {
+                **({"ArnLike": {"AWS:SourceArn": o["sourceArn"]}} if o.get("sourceArn") else {}),
+                **({"StringEquals": {"AWS:SourceAccount": o["sourceAccount"]}} if o.get("sourceAccount") else {}),
+            },
+        ),
     ),
     "aws:sqs/queue:Queue": _equal(
         lambda d: (d["MessageRetentionPeriod"], d["SqsManagedSseEnabled"]),
