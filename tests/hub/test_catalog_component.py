@@ -160,3 +160,35 @@ def test_every_resource_is_a_child_on_the_hub_provider(capture: Capture) -> None
     for record in capture.descendants_of(component.urn):
         if record.custom:
             assert record.provider_urn.endswith(f"pulumi:providers:aws::{HUB}"), record.urn
+
+
+def test_the_mocks_refuse_a_constraint_whose_role_the_account_lacks() -> None:
+    """The rendered stack fails like CreateConstraint would (patchctl/offline/catalog_rules.py): a constraint
+    naming LocalRoleName without that role in the hub, the state before the hub's role existed."""
+    from patchctl.offline.catalog_rules import constraint_refusal
+
+    inputs = {"type": "LAUNCH", "parameters": json.dumps({"LocalRoleName": naming.CATALOG_LAUNCH_ROLE})}
+    assert constraint_refusal(inputs, HUB, set()) is not None
+    assert constraint_refusal(inputs, HUB, {naming.CATALOG_LAUNCH_ROLE}) is None
+    assert constraint_refusal({**inputs, "type": "NOTIFICATION"}, HUB, set()) is None
+
+    def program() -> None:
+        hub = aws.Provider(HUB, region="eu-west-1", allowed_account_ids=[HUB])
+        opts = pulumi.ResourceOptions(provider=hub)
+        portfolio = aws.servicecatalog.Portfolio("p", name="p", provider_name="t", opts=opts)
+        aws.servicecatalog.Constraint(
+            "launch",
+            portfolio_id=portfolio.id,
+            product_id="prod-1",
+            type="LAUNCH",
+            parameters=inputs["parameters"],
+            opts=opts,
+        )
+
+    from tests.pulumi_leftovers import collect_failed_program_leftovers
+
+    try:
+        with pytest.raises(Exception, match="is not a role of account 999999999999"):
+            render(program)
+    finally:
+        collect_failed_program_leftovers()
