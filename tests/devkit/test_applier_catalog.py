@@ -17,7 +17,6 @@ from components import naming
 from components.config import CatalogConfig
 from components.hub.self_service_catalog import TEMPLATE_FILE, SelfServiceCatalog, SelfServiceCatalogArgs
 from devkit.applier.engine import ApplyingMocks, run_program
-from devkit.applier.errors import ResourceCreateFailed
 from devkit.emulator import Emulator
 from tests.pulumi_leftovers import collect_failed_program_leftovers
 
@@ -63,19 +62,34 @@ def product_in_portfolio(name: str, opts: pulumi.ResourceOptions) -> tuple[Any, 
 
 
 def test_a_launch_constraint_naming_a_role_missing_in_the_account_is_refused(emu: Emulator) -> None:
-    def declare(opts: pulumi.ResourceOptions) -> None:
-        portfolio, product, association = product_in_portfolio("missing-role", opts)
-        aws.servicecatalog.Constraint(
-            "constraint",
-            portfolio_id=portfolio.id,
-            product_id=product.id,
-            type="LAUNCH",
-            parameters=json.dumps({"LocalRoleName": "role-only-in-children"}),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[association])),
-        )
+    """The emulator's CreateConstraint (the offline mocks refuse such a program before it reaches the emulator)."""
+    from botocore.exceptions import ClientError
 
-    with pytest.raises(ResourceCreateFailed, match="role-only-in-children does not exist in account 555555555555"):
-        apply_program(emu, declare, "missing-role")
+    from devkit.applier import moto_gaps
+
+    moto_gaps.install()  # what the applier installs before it deploys
+    catalog = emu.session(ACCOUNT, REGION).client("servicecatalog")
+    portfolio = catalog.create_portfolio(DisplayName="missing-role", ProviderName="t", IdempotencyToken="p")
+    product = catalog.create_product(
+        Name="missing-role",
+        Owner="t",
+        ProductType="CLOUD_FORMATION_TEMPLATE",
+        ProvisioningArtifactParameters={"Info": {"LoadTemplateFromURL": "https://b.s3.amazonaws.com/t.yaml"}},
+        IdempotencyToken="q",
+    )
+    ids = {
+        "PortfolioId": portfolio["PortfolioDetail"]["Id"],
+        "ProductId": product["ProductViewDetail"]["ProductViewSummary"]["ProductId"],
+    }
+    catalog.associate_product_with_portfolio(**ids)
+    launch = {"Type": "LAUNCH", "Parameters": json.dumps({"LocalRoleName": "role-only-in-children"})}
+    with pytest.raises(ClientError, match="role-only-in-children does not exist in account 555555555555"):
+        catalog.create_constraint(**ids, **launch, IdempotencyToken="c1")
+    emu.session(ACCOUNT, REGION).client("iam").create_role(
+        RoleName="role-only-in-children",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+    assert catalog.create_constraint(**ids, **launch, IdempotencyToken="c2")["Status"] == "AVAILABLE"
 
 
 def test_the_catalog_component_creates_its_constraint_and_a_new_template_is_a_new_artifact(
