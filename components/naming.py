@@ -44,6 +44,8 @@ TAG_REMEDIATION_FUNCTION = "org-patching-tag-remediation"
 #: The custom resource behind the Service Catalog product calls this function in the
 #: launching account and region: arn:<partition>:lambda:<region>:<account>:function:<name>.
 WINDOW_TAGGING_FUNCTION = "org-patching-window-tagging"
+#: SSM parameters through which window tagging claims a window name (lambda_shared/window_claims.py).
+WINDOW_CLAIM_PREFIX = "/org-patching/windows/"
 OVERRIDE_LIST_FUNCTION = "org-patching-override-list"
 #: One log group per region for every org-patching function there (``logging_config``).
 FUNCTION_LOG_GROUP = "/org-patching/functions"

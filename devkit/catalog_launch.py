@@ -6,7 +6,9 @@ product's own template — the intrinsics it uses: Ref, Fn::Sub, Fn::FindInMap, 
 Fn::Equals — for a set of parameter values, validates the values against the template's
 constraints like CloudFormation does, creates the window, its target and tasks through the
 SSM API, and sends the custom resource's Create/Delete request to the window-tagging Lambda
-with a real pre-signed-URL-style response endpoint on loopback.
+with CloudFormation's https response URL, which the emulator routes to a loopback endpoint
+(``devkit.cfn_response``). A custom resource that answers FAILED rolls the stack back like
+CloudFormation: the window (with its target and tasks) is deleted again.
 
 Used by ``python -m devkit demo`` and by the template's tests: nothing about the template is
 written twice.
@@ -28,8 +30,14 @@ from typing import Any
 from cfnlint.decode import decode_str
 
 from components.hub.self_service_catalog import TEMPLATE_FILE
+from devkit import cfn_response
 
-DEFAULT_PSEUDO = {"AWS::Partition": "aws", "AWS::StackName": "SC-demo-pp-window"}
+DEFAULT_PSEUDO = {"AWS::Partition": "aws"}
+
+
+def stack_name(account: str) -> str:
+    """Service Catalog's name for a provisioned product's stack: ``SC-<account>-pp-<provisioned product id>``."""
+    return f"SC-{account}-pp-{uuid.uuid4().hex[:13]}"
 
 
 class UnsupportedIntrinsic(ValueError):
@@ -136,8 +144,8 @@ def _checked(name: str, spec: Mapping[str, Any], value: Any) -> str:
 
 
 @contextmanager
-def response_endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A loopback HTTP endpoint standing in for CloudFormation's pre-signed response URL."""
+def response_endpoint(region: str = "us-east-1") -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A loopback HTTP endpoint standing in for CloudFormation's pre-signed response URL of ``region``."""
     received: list[dict[str, Any]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -153,9 +161,11 @@ def response_endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    token = cfn_response.route(server.server_port)
     try:
-        yield f"http://127.0.0.1:{server.server_port}/cfn-response", received
+        yield cfn_response.response_url(token, region), received
     finally:
+        cfn_response.unroute(token)
         server.shutdown()
         server.server_close()
 
@@ -196,7 +206,7 @@ def launch_window_product(
     window-tagging Lambda (in that account and region). Returns the stack's outputs and the
     custom resource's CloudFormation response.
     """
-    pseudo = {**DEFAULT_PSEUDO, "AWS::AccountId": account, "AWS::Region": region}
+    pseudo = {**DEFAULT_PSEUDO, "AWS::StackName": stack_name(account), "AWS::AccountId": account, "AWS::Region": region}
     evaluator = Evaluator(parameters, pseudo)
     resources = evaluator.resources()
     ssm = session.client("ssm")
@@ -246,20 +256,52 @@ def launch_window_product(
             },
         )
         tasks.append(properties["TaskArn"])
-    stack_name = pseudo["AWS::StackName"]
-    stack_id = f"arn:{pseudo['AWS::Partition']}:cloudformation:{region}:{account}:stack/{stack_name}/{uuid.uuid4()}"
-    with response_endpoint() as (url, received):
+    name = pseudo["AWS::StackName"]
+    stack_id = f"arn:{pseudo['AWS::Partition']}:cloudformation:{region}:{account}:stack/{name}/{uuid.uuid4()}"
+    with response_endpoint(region) as (url, received):
         invoke(custom_resource_event("Create", stack_id, "WindowTagging", resources["WindowTagging"], url, None))
     if not received:
         raise RuntimeError("the window-tagging function never answered CloudFormation")
+    answer = received[-1]
+    status = "CREATE_COMPLETE"
+    if answer.get("Status") != "SUCCESS":
+        # CloudFormation rolls the stack back: a custom resource whose Create failed gets no Delete, the
+        # window goes (DeleteMaintenanceWindow removes its targets and tasks with it).
+        ssm.delete_maintenance_window(WindowId=window_id)
+        status = "ROLLBACK_COMPLETE"
     return {
         "WindowId": window_id,
         "WindowName": evaluator.output("WindowName"),
         "Schedule": evaluator.output("Schedule"),
         "Tasks": tasks,
         "StackId": stack_id,
-        "CustomResource": received[-1],
+        "StackStatus": status,
+        "CustomResource": answer,
+        "Properties": resources["WindowTagging"],
+        "PhysicalResourceId": answer.get("PhysicalResourceId"),
     }
+
+
+def terminate_window_product(
+    session: Any, region: str, launched: Mapping[str, Any], invoke: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    """Terminate a launched product like CloudFormation deletes its stack: the custom resource first (it
+    depends on the window), then the window. Returns the custom resource's answer."""
+    with response_endpoint(region) as (url, received):
+        invoke(
+            custom_resource_event(
+                "Delete",
+                launched["StackId"],
+                "WindowTagging",
+                launched["Properties"],
+                url,
+                launched.get("PhysicalResourceId"),
+            )
+        )
+    if not received:
+        raise RuntimeError("the window-tagging function never answered CloudFormation")
+    session.client("ssm").delete_maintenance_window(WindowId=launched["WindowId"])
+    return received[-1]
 
 
 def self_type(evaluator: Evaluator, logical_id: str) -> str:

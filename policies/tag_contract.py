@@ -23,10 +23,16 @@ Rules (the README's "Tag contract" section describes them for users):
   them (on an instance they arrive with the group's ``aws:autoscaling:groupName`` anyway).
 * On exemption the managed tags are removed (:attr:`TagDecision.remove`), so no window or
   emergency wave that targets ``Patch Group``/``maintenance_window`` still finds the resource.
+* ``patch_team`` = a team name (lowercase letters, digits, hyphens) claims a resource for that
+  team: only the team's own window ``<Env>_<team>_maintenance_window`` (a product launch of that
+  team) ever moves it. A resource without the tag is unclaimed: it follows its environment's window
+  only when exactly one exists in the account and region (an environment-wide window, or a single
+  team's), else ``Default_maintenance_window``. docs/teams.md describes the model.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -34,6 +40,8 @@ from typing import Literal
 ENVIRONMENT_TAG = "environment"
 PATCH_GROUP_TAG = "Patch Group"
 MAINTENANCE_WINDOW_TAG = "maintenance_window"
+#: The team that owns a resource (and a self-service window): see :func:`decide`.
+TEAM_TAG = "patch_team"
 
 #: Tag keys whose value "no" (any case) exempts a resource from patching.
 EXEMPTION_TAGS: tuple[str, ...] = ("install_patch", "patch_install")
@@ -77,6 +85,42 @@ def window_name(environment: str) -> str:
 
 
 WINDOW_NAMES: tuple[str, ...] = tuple(window_name(group) for group in PATCH_GROUPS)
+
+#: A team name: 1-32 lowercase letters, digits and inner hyphens (fits SSM's window-name limits).
+TEAM_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
+#: Every window name of the contract (environment windows and team windows), as the runbooks'
+#: ``MaintenanceWindow`` parameter accepts it.
+WINDOW_NAME_PATTERN = r"^(Default|Dev|Test|Prod)(_[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?)?_maintenance_window$"
+
+
+def canonical_team(value: str | None) -> str | None:
+    """``' Team-A '`` -> ``'team-a'``; ``None`` for a missing, empty or malformed value."""
+    if value is None:
+        return None
+    team = value.strip().casefold()
+    return team if re.fullmatch(TEAM_NAME_PATTERN, team) else None
+
+
+def team_window_name(environment: str, team: str) -> str:
+    """The window of one team's environment: ``Prod``, ``payments`` -> ``Prod_payments_maintenance_window``."""
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment {environment!r}; allowed: {', '.join(ENVIRONMENTS)}")
+    if canonical_team(team) != team:
+        raise ValueError(f"team {team!r} does not match {TEAM_NAME_PATTERN}")
+    return f"{environment}_{team}{WINDOW_SUFFIX}"
+
+
+def is_window_name(value: str) -> bool:
+    """An environment window or a team window name of the contract."""
+    return re.fullmatch(WINDOW_NAME_PATTERN, value) is not None
+
+
+def window_environment(value: str) -> str | None:
+    """The environment a contract window name patches (``None``: not such a name, or Default)."""
+    if not is_window_name(value):
+        return None
+    environment = value.split("_", 1)[0]
+    return environment if environment in ENVIRONMENTS else None
 
 
 def canonical_environment(value: str | None) -> str | None:
@@ -162,8 +206,11 @@ def decide(
     """The contract for one resource.
 
     ``custom_windows``: names of the maintenance windows that exist in the resource's account
-    and region (only ``<Env>_maintenance_window`` names matter). A group without its own
-    window is patched by ``Default_maintenance_window``.
+    and region (only contract names matter: ``<Env>_maintenance_window`` and team windows
+    ``<Env>_<team>_maintenance_window``). A resource claimed by a team (``patch_team``) is patched
+    by its team's window of its environment, else by Default: never by another team's window or an
+    environment-wide one. An unclaimed resource follows its environment's window when exactly one
+    exists (environment-wide or one team's), else Default.
     """
     exempt = exemption_reason(tags)
     if exempt:
@@ -174,8 +221,21 @@ def decide(
     if reason:
         return TagDecision(skip=reason)
     group, note = patch_group_for(tags)
-    own_window = window_name(group)
-    window = own_window if group != DEFAULT and own_window in custom_windows else DEFAULT_WINDOW
+    window = DEFAULT_WINDOW
+    if group != DEFAULT:
+        raw_team = tags.get(TEAM_TAG)
+        team = canonical_team(raw_team)
+        if team is not None:
+            own = team_window_name(group, team)
+            window = own if own in custom_windows else DEFAULT_WINDOW
+        elif raw_team is not None and raw_team.strip():
+            note = f"{TEAM_TAG}={raw_team!r} is not a team name ({TEAM_NAME_PATTERN}): using {DEFAULT}"
+        else:
+            candidates = sorted(w for w in custom_windows if window_environment(w) == group)
+            if len(candidates) == 1:
+                window = candidates[0]
+            elif len(candidates) > 1:
+                note = f"no {TEAM_TAG} tag and {len(candidates)} windows for {group}: using {DEFAULT}"
     return TagDecision(desired={PATCH_GROUP_TAG: group, MAINTENANCE_WINDOW_TAG: window}, note=note)
 
 
@@ -199,7 +259,7 @@ def deploy_time_problems(tags: Mapping[str, str], kind: ResourceKind = "instance
         problems.append(f"tag '{PATCH_GROUP_TAG}'={group!r} is not one of {', '.join(PATCH_GROUPS)}")
     if window is None:
         problems.append(f"missing tag '{MAINTENANCE_WINDOW_TAG}' (allowed: {', '.join(WINDOW_NAMES)})")
-    elif window not in WINDOW_NAMES:
+    elif not is_window_name(window):
         problems.append(f"tag '{MAINTENANCE_WINDOW_TAG}'={window!r} is not one of {', '.join(WINDOW_NAMES)}")
     raw_env = tags.get(ENVIRONMENT_TAG)
     if problems and raw_env is not None and canonical_environment(raw_env) is None:
@@ -210,7 +270,7 @@ def deploy_time_problems(tags: Mapping[str, str], kind: ResourceKind = "instance
 def _has_bad_managed_values(tags: Mapping[str, str]) -> bool:
     group = tags.get(PATCH_GROUP_TAG)
     window = tags.get(MAINTENANCE_WINDOW_TAG)
-    return (group is not None and group not in PATCH_GROUPS) or (window is not None and window not in WINDOW_NAMES)
+    return (group is not None and group not in PATCH_GROUPS) or (window is not None and not is_window_name(window))
 
 
 def remediated_tags(tags: Mapping[str, str], kind: ResourceKind = "instance") -> dict[str, str] | None:

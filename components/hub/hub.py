@@ -72,7 +72,11 @@ class PatchingHub(pulumi.ComponentResource):
         self.catalog = SelfServiceCatalog(
             f"{name}-catalog",
             SelfServiceCatalogArgs(
-                catalog=cfg.catalog, org_id=cfg.org_id, kms_key_arn=self.compliance.key.arn, partition=args.partition
+                catalog=cfg.catalog,
+                org_id=cfg.org_id,
+                kms_key_arn=self.compliance.key.arn,
+                account_id=cfg.central_account_id,
+                partition=args.partition,
             ),
             opts=child,
         )

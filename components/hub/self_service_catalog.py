@@ -1,7 +1,7 @@
 """``SelfServiceCatalog``: app teams pick their own patching window, without a ticket.
 
 A portfolio with one product, "Patching maintenance window", whose CloudFormation template
-(``maintenance_window_product.yaml``, beside this file) creates ``<Env>_maintenance_window``
+(``maintenance_window_product.yaml``, beside this file) creates ``<Env>_<team>_maintenance_window``
 with its target and AUTOMATION tasks and calls the window-tagging Lambda through a custom
 resource. What the seed left to the console is declared here: the launch constraint, the
 TagOptions, the share to the organization (or OUs) with principal sharing, and the
@@ -18,26 +18,15 @@ What every child account must provide (created by the spoke's ``AccountBaseline`
 
 ``CATALOG_LAUNCH_ROLE`` (``org-patching-catalog-launch``), the launch constraint's
 ``LocalRoleName``. Service Catalog assumes it in the launching account, so end users need no
-SSM or Lambda rights. Trust: ``servicecatalog.amazonaws.com`` with
-``aws:SourceAccount`` = that account. Permissions (resource ARNs in that account, any Region
-the product is launched in)::
+SSM or Lambda rights. Trust: ``servicecatalog.amazonaws.com`` with ``aws:SourceAccount`` = that
+account. Permissions: ``components/spoke/baseline_policies.py`` (``catalog_launch``), derived from
+every call a launch, an update and a termination make, and replayed against the rendered policy
+(``tests/spoke/test_catalog_launch_policy.py``). The hub holds a role of the same name without
+permissions (:func:`hub_launch_role`), because CreateConstraint needs the name there too.
 
-    cloudformation:CreateStack, DeleteStack, UpdateStack, DescribeStacks, DescribeStackEvents,
-      GetTemplateSummary, SetStackPolicy, ValidateTemplate   on arn:*:cloudformation:*:<acct>:stack/SC-*
-    ssm:CreateMaintenanceWindow, UpdateMaintenanceWindow, DeleteMaintenanceWindow,
-      GetMaintenanceWindow, RegisterTargetWithMaintenanceWindow,
-      DeregisterTargetFromMaintenanceWindow, UpdateMaintenanceWindowTarget,
-      RegisterTaskWithMaintenanceWindow, DeregisterTaskFromMaintenanceWindow,
-      UpdateMaintenanceWindowTask, GetMaintenanceWindowTask, AddTagsToResource,
-      RemoveTagsFromResource                                 on arn:*:ssm:*:<acct>:maintenancewindow/*
-    ssm:DescribeMaintenanceWindows, DescribeMaintenanceWindowTargets,
-      DescribeMaintenanceWindowTasks                         on * (list actions; no resource ARNs)
-    iam:PassRole on arn:*:iam::<acct>:role/org-patching-maintenance-window
-      (condition iam:PassedToService = ssm.amazonaws.com)
-    lambda:InvokeFunction on arn:*:lambda:*:<acct>:function:org-patching-window-tagging
-
-(The artifacts bucket policy and the key already admit the organization's principals, so no
-S3/KMS statement is needed in the launch role should CloudFormation fetch the template with it.)
+Template versions: the product is created once with its first template; each template version
+is a ``ProvisioningArtifact`` of that product, keyed by the template's content hash, so a changed
+template never replaces the product (its provisioning-artifact input is ForceNew in the provider).
 
 The window tasks also need ``MAINTENANCE_WINDOW_ROLE`` (the tasks' service role, trusted by
 ``ssm.amazonaws.com``, allowed to pass ``AUTOMATION_EXECUTION_ROLE``, which the runbooks
@@ -45,7 +34,8 @@ assume: that role must trust ``ssm.amazonaws.com`` from its own account too), th
 ``RUNBOOK_STANDALONE``/``RUNBOOK_ASG`` (parameters ``MaintenanceWindow``, ``Operation``,
 ``RebootOption``/``MinHealthyPercentage``, ``InstallOverrideList``, ``MaxConcurrency``,
 ``MaxErrors``), and ``WINDOW_TAGGING_FUNCTION`` handling the custom resource's
-``Environment``, ``WindowName`` and ``IncludeASG`` properties (Create/Update/Delete).
+``Environment``, ``Team``, ``WindowId``, ``WindowName`` and ``IncludeASG`` properties
+(Create/Update/Delete; teams: docs/teams.md).
 """
 
 from __future__ import annotations
@@ -70,6 +60,47 @@ TEMPLATE_PREFIX = "service-catalog/maintenance-window"
 TAG_OPTIONS: dict[str, tuple[str, ...]] = {"managed-by": ("org-patching-catalog",)}
 
 
+def hub_launch_role(name: str, account_id: str, opts: pulumi.ResourceOptions) -> aws.iam.Role:
+    """The hub's ``CATALOG_LAUNCH_ROLE``: exists so that Service Catalog accepts the launch constraint.
+
+    CreateConstraint with ``LocalRoleName`` needs a role of that name in the account creating the
+    constraint as well as in each launching account (botocore ``servicecatalog`` model, documentation
+    of ``CreateConstraintInput.Parameters``: "The given role name must exist in the account used to
+    create the launch constraint and the account of the user who launches a product with this launch
+    constraint"). The central account is never enrolled as a child (``ChildConfig`` refuses it), so
+    this is the only role of that name there, and no child stack creates one in the hub.
+
+    It carries no permissions on purpose: the hub runs no window-tagging function and no windows, so a
+    launch in the hub fails closed at its first call; a launch in a child uses the child's own role
+    (``components/spoke/baseline_policies.py``, ``catalog_launch``).
+    """
+    return aws.iam.Role(
+        f"{name}-hub-launch-role",
+        name=naming.CATALOG_LAUNCH_ROLE,
+        description="org-patching: name holder for the catalog launch constraint (no permissions in the hub)",
+        assume_role_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "servicecatalog.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                    }
+                ],
+            }
+        ),
+        max_session_duration=3600,
+        opts=opts,
+    )
+
+
+def template_version(key: str) -> str:
+    """The version name of a template object key (its content hash)."""
+    return key.rsplit("/", 1)[1].removesuffix(".yaml")
+
+
 def template_key(text: str | None = None) -> str:
     """Object key of the current template: content-addressed, so a change is a new version."""
     body = TEMPLATE_FILE.read_text() if text is None else text
@@ -85,6 +116,8 @@ class SelfServiceCatalogArgs:
     #: KMS key of the artifacts bucket (the ComplianceLake key: its policy lets the
     #: organization decrypt through S3).
     kms_key_arn: pulumi.Input[str]
+    #: The hub account (the launch role's trust names it as ``aws:SourceAccount``).
+    account_id: str
     partition: str = "aws"
 
 
@@ -93,7 +126,9 @@ class SelfServiceCatalog(pulumi.ComponentResource):
     template: aws.s3.BucketObjectv2
     portfolio: aws.servicecatalog.Portfolio
     product: aws.servicecatalog.Product
+    artifact: aws.servicecatalog.ProvisioningArtifact
     association: aws.servicecatalog.ProductPortfolioAssociation
+    hub_launch_role: aws.iam.Role
     launch_constraint: aws.servicecatalog.Constraint
     tag_options: list[aws.servicecatalog.TagOption]
     tag_option_associations: list[aws.servicecatalog.TagOptionResourceAssociation]
@@ -148,22 +183,42 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             provider_name="Cloud platform team (org-patching)",
             opts=child,
         )
+        version = template_version(key)
+        # The product is created once, with the template of its first deploy. Its
+        # provisioning_artifact_parameters are ForceNew in the provider: a changed template would
+        # replace the product (new id, every provisioned product stranded), so later changes are
+        # ignored here and arrive as a new ProvisioningArtifact of the same product (below).
         self.product = aws.servicecatalog.Product(
             f"{name}-product",
             name=naming.CATALOG_PRODUCT,
             owner="Cloud platform team (org-patching)",
             description=(
-                "A maintenance window for one environment of this account and Region, with its "
-                "targets and patching tasks; tags the environment's instances with the window."
+                "A maintenance window for one team and environment of this account and Region, with its "
+                "targets and patching tasks; tags the team's instances of the environment with the window."
             ),
             type="CLOUD_FORMATION_TEMPLATE",
             provisioning_artifact_parameters=aws.servicecatalog.ProductProvisioningArtifactParametersArgs(
-                name=key.rsplit("/", 1)[1].removesuffix(".yaml"),
-                description="Template version (content hash of maintenance_window_product.yaml)",
+                name=f"initial-{version}",
+                description="The template the product was created with (later versions are artifacts of their own)",
                 type="CLOUD_FORMATION_TEMPLATE",
                 template_url=self.template_url,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["provisioningArtifactParameters"]),
+        )
+        # One artifact per template version, keyed by its content hash: a changed template is a new
+        # resource (a new artifact, the DEFAULT for new launches), the product keeps its id. The
+        # previous version's artifact is retained in Service Catalog when Pulumi drops it, so
+        # provisioned products on it keep working until their owners update them.
+        self.artifact = aws.servicecatalog.ProvisioningArtifact(
+            f"{name}-artifact-{version}",
+            product_id=self.product.id,
+            name=version,
+            description="Template version (content hash of maintenance_window_product.yaml)",
+            type="CLOUD_FORMATION_TEMPLATE",
+            template_url=self.template_url,
+            guidance="DEFAULT",
+            active=True,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         self.association = aws.servicecatalog.ProductPortfolioAssociation(
             f"{name}-product-association",
@@ -171,6 +226,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             product_id=self.product.id,
             opts=child,
         )
+        self.hub_launch_role = hub_launch_role(name, args.account_id, child)
         self.launch_constraint = aws.servicecatalog.Constraint(
             f"{name}-launch-constraint",
             description="Launch with the org-patching role of the launching account (users need no SSM rights)",
@@ -178,7 +234,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             product_id=self.product.id,
             type="LAUNCH",
             parameters=json.dumps({"LocalRoleName": naming.CATALOG_LAUNCH_ROLE}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.association]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.association, self.hub_launch_role]),
         )
 
         self.tag_options = []
@@ -231,6 +287,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             {
                 "portfolioId": self.portfolio.id,
                 "productId": self.product.id,
+                "provisioningArtifactId": self.artifact.provisioning_artifact_id,
                 "templateUrl": self.template_url,
                 "artifactsBucket": self.artifacts.bucket.bucket,
             }

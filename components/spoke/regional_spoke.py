@@ -268,6 +268,16 @@ class RegionalSpoke(pulumi.ComponentResource):
         self.window_tagging = self._function(
             "window-tagging", "window_tagging", naming.WINDOW_TAGGING_FUNCTION, args.roles.window_tagging, timeout=300
         )
+        # The function's resource policy names only CloudFormation, for this account's stacks (docs/teams.md).
+        aws.lambda_.Permission(
+            f"{name}-window-tagging-cloudformation",
+            action="lambda:InvokeFunction",
+            function=self.window_tagging.name,
+            principal="cloudformation.amazonaws.com",
+            source_account=account,
+            region=args.region,
+            opts=self._here,
+        )
         if args.is_home:
             self._home_functions()
         else:

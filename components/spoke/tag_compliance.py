@@ -10,14 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from .. import naming
-from ..contract import MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, WINDOW_NAMES
+from ..contract import MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS
 
 
 def required_tags_parameters() -> dict[str, str]:
-    """REQUIRED_TAGS input: the two managed keys and every value the contract allows."""
+    """REQUIRED_TAGS input: the two managed keys, and every value the contract allows for the patch group.
+
+    The window key carries no value list: team windows (``<Env>_<team>_maintenance_window``, docs/teams.md)
+    are named by the teams, and REQUIRED_TAGS takes only a fixed list; the tag-remediation sweep checks the
+    window value against the contract and the windows that exist.
+    """
     return {
         "tag1Key": MAINTENANCE_WINDOW_TAG,
-        "tag1Value": ",".join(WINDOW_NAMES),
         "tag2Key": PATCH_GROUP_TAG,
         "tag2Value": ",".join(PATCH_GROUPS),
     }

@@ -3,7 +3,9 @@ reference documents (a companion of ``devkit.moto_extensions``; same patching st
 missing operations are added to moto's response classes, state lives on the backend).
 
 * Service Catalog: AssociateProductWithPortfolio / ListPortfoliosForProduct, CreateConstraint /
-  DescribeConstraint / ListConstraintsForPortfolio, AssociatePrincipalWithPortfolio /
+  DescribeConstraint / ListConstraintsForPortfolio (a LAUNCH constraint's LocalRoleName must exist
+  in the account), Create/Describe/Update/ListProvisioningArtifact(s) (CreateProduct keeps its
+  first artifact, which moto drops), AssociatePrincipalWithPortfolio /
   ListPrincipalsForPortfolio, CreateTagOption / DescribeTagOption,
   AssociateTagOptionWithResource / ListResourcesForTagOption.
 * SSM: GetMaintenanceWindowTask (the task with its invocation parameters); GetPatchBaseline;
@@ -44,7 +46,14 @@ def _catalog(backend: Any) -> dict[str, Any]:
     """Extra state on the moto backend (reset with it)."""
     state: dict[str, Any] = backend.__dict__.setdefault(
         "_devkit_catalog",
-        {"product_portfolios": {}, "constraints": {}, "principals": {}, "tag_options": {}, "tag_resources": {}},
+        {
+            "product_portfolios": {},
+            "constraints": {},
+            "principals": {},
+            "tag_options": {},
+            "tag_resources": {},
+            "artifacts": {},
+        },
     )
     return state
 
@@ -75,6 +84,92 @@ def _need_product(backend: Any, product_id: str) -> None:
         raise _not_found(f"Product {product_id} not found.")
 
 
+def _artifact(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A ProvisioningArtifactDetail from ProvisioningArtifactProperties (API reference shapes)."""
+    import datetime
+
+    info = parameters.get("Info") or {}
+    if not info.get("LoadTemplateFromURL") and not info.get("ImportFromPhysicalId"):
+        raise _invalid("Info needs LoadTemplateFromURL or ImportFromPhysicalId.")
+    return {
+        "Id": f"pa-{uuid.uuid4().hex[:13]}",
+        "Name": parameters.get("Name", ""),
+        "Description": parameters.get("Description", ""),
+        "Type": parameters.get("Type", "CLOUD_FORMATION_TEMPLATE"),
+        "CreatedTime": datetime.datetime.now(datetime.UTC),
+        "Active": True,
+        "Guidance": "DEFAULT",
+        "_template_url": info.get("LoadTemplateFromURL", ""),
+    }
+
+
+def _public(artifact: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in artifact.items() if not k.startswith("_")}
+
+
+def _install_product_artifacts() -> None:
+    """CreateProduct keeps its first provisioning artifact (moto drops it), so ListProvisioningArtifacts
+    and the later CreateProvisioningArtifact calls see every version of the product."""
+    from moto.servicecatalog.responses import ServiceCatalogResponse
+
+    original: Any = ServiceCatalogResponse.create_product
+
+    def create_product(self: Any) -> Any:
+        result = original(self)
+        params = _params(self)
+        artifact = _artifact(params.get("ProvisioningArtifactParameters") or {})
+        data: dict[str, Any] = result.result
+        product_id = data["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+        _catalog(self.servicecatalog_backend)["artifacts"][product_id] = [artifact]
+        data["ProvisioningArtifactDetail"] = _public(artifact)
+        return result
+
+    setattr(ServiceCatalogResponse, "create_product", create_product)  # noqa: B010
+
+
+def create_provisioning_artifact(self: Any) -> ActionResult:
+    """A new version of an existing product (the product keeps its id)."""
+    params, backend = _params(self), self.servicecatalog_backend
+    _need_product(backend, params["ProductId"])
+    artifact = _artifact(params.get("Parameters") or {})
+    _catalog(backend)["artifacts"].setdefault(params["ProductId"], []).append(artifact)
+    info = {"TemplateUrl": artifact["_template_url"]}
+    return ActionResult({"ProvisioningArtifactDetail": _public(artifact), "Info": info, "Status": "AVAILABLE"})
+
+
+def _find_artifact(backend: Any, product_id: str, artifact_id: str) -> dict[str, Any]:
+    _need_product(backend, product_id)
+    for artifact in _catalog(backend)["artifacts"].get(product_id, []):
+        if artifact["Id"] == artifact_id:
+            found: dict[str, Any] = artifact
+            return found
+    raise _not_found(f"Provisioning artifact {artifact_id} of product {product_id} not found.")
+
+
+def describe_provisioning_artifact(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    artifact = _find_artifact(backend, params["ProductId"], params["ProvisioningArtifactId"])
+    return ActionResult(
+        {"ProvisioningArtifactDetail": _public(artifact), "Info": {"TemplateUrl": artifact["_template_url"]}}
+    )
+
+
+def update_provisioning_artifact(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    artifact = _find_artifact(backend, params["ProductId"], params["ProvisioningArtifactId"])
+    for member in ("Name", "Description", "Active", "Guidance"):
+        if member in params:
+            artifact[member] = params[member]
+    return ActionResult({"ProvisioningArtifactDetail": _public(artifact), "Status": "AVAILABLE"})
+
+
+def list_provisioning_artifacts(self: Any) -> ActionResult:
+    params, backend = _params(self), self.servicecatalog_backend
+    _need_product(backend, params["ProductId"])
+    artifacts = _catalog(backend)["artifacts"].get(params["ProductId"], [])
+    return ActionResult({"ProvisioningArtifactDetails": [_public(a) for a in artifacts]})
+
+
 def associate_product_with_portfolio(self: Any) -> ActionResult:
     params, backend = _params(self), self.servicecatalog_backend
     _need_portfolio(backend, params["PortfolioId"])
@@ -102,9 +197,25 @@ _CONSTRAINT_KEYS = {
 }
 
 
+def _need_local_role(account: str, region: str, role_name: str) -> None:
+    """A LAUNCH constraint's ``LocalRoleName`` must name a role of the account creating the constraint.
+
+    Source: botocore's ``servicecatalog`` model, ``CreateConstraintInput.Parameters`` (the API
+    reference's CreateConstraint): "The given role name must exist in the account used to create the
+    launch constraint and the account of the user who launches a product with this launch constraint."
+    """
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    roles = iam_backends[account][get_partition(region)].roles.values()
+    if not any(role.name == role_name for role in roles):
+        raise _invalid(f"Role {role_name} does not exist in account {account}: a LocalRoleName must exist there.")
+
+
 def create_constraint(self: Any) -> ActionResult:
     """CreateConstraint: the product must be in the portfolio; a LAUNCH constraint takes exactly
-    one of RoleArn and LocalRoleName (API reference, ``Parameters``)."""
+    one of RoleArn and LocalRoleName, and a LocalRoleName must exist in this account (API reference,
+    ``Parameters``; :func:`_need_local_role`)."""
     params, backend = _params(self), self.servicecatalog_backend
     portfolio_id, product_id, kind = params["PortfolioId"], params["ProductId"], params["Type"]
     _need_portfolio(backend, portfolio_id)
@@ -123,6 +234,8 @@ def create_constraint(self: Any) -> ActionResult:
         raise _invalid(f"Parameters {sorted(unknown)} are not valid for a {kind} constraint.")
     if exactly_one and len(set(parameters) & allowed) != 1:
         raise _invalid(f"A {kind} constraint needs exactly one of {sorted(allowed)}.")
+    if kind == "LAUNCH" and "LocalRoleName" in parameters:
+        _need_local_role(self.current_account, self.region, str(parameters["LocalRoleName"]))
     constraint_id = f"cons-{uuid.uuid4().hex[:13]}"
     detail = {
         "ConstraintId": constraint_id,
@@ -423,6 +536,10 @@ def install() -> None:
         "describe_tag_option": describe_tag_option,
         "associate_tag_option_with_resource": associate_tag_option_with_resource,
         "list_resources_for_tag_option": list_resources_for_tag_option,
+        "create_provisioning_artifact": create_provisioning_artifact,
+        "describe_provisioning_artifact": describe_provisioning_artifact,
+        "update_provisioning_artifact": update_provisioning_artifact,
+        "list_provisioning_artifacts": list_provisioning_artifacts,
     }.items():
         setattr(ServiceCatalogResponse, name, function)
     for name, function in {
@@ -432,6 +549,7 @@ def install() -> None:
         "get_default_patch_baseline": get_default_patch_baseline,
     }.items():
         setattr(SimpleSystemManagerResponse, name, function)
+    _install_product_artifacts()
     _install_public_layers()
     _install_baseline_tags()
     _install_managed_policies_on_demand()

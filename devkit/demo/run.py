@@ -247,6 +247,7 @@ def step_report(emu: Emulator, world: World, say: Narrator, out_dir: Path, resul
 
 #: The app team that launches the self-service product, and what it asks for.
 CATALOG_PARAMETERS = {
+    "Team": "payments",
     "Environment": "Prod",
     "PatchingFrequency": "Weekly",
     "PatchingWindowWeekday": "Saturday",

@@ -31,12 +31,19 @@ class Fleet:
         self.region: str = self.ec2.meta.region_name
 
     def custom_windows(self) -> set[str]:
-        """Names of the environment windows (``Dev/Test/Prod_maintenance_window``) that exist here."""
-        wanted = [tag_contract.window_name(env) for env in tag_contract.ENVIRONMENTS]
-        found: set[str] = set()
+        """Names of the contract's custom windows that exist here: environment windows and team windows."""
+        return set(self.windows().values())
+
+    def windows(self) -> dict[str, str]:
+        """Window id -> name of every contract window here except Default (team windows are named by teams,
+        so they are selected by the contract's pattern, not by a fixed list of names)."""
+        found: dict[str, str] = {}
         paginator = self.ssm.get_paginator("describe_maintenance_windows")
-        for page in paginator.paginate(Filters=[{"Key": "Name", "Values": wanted}]):
-            found.update(w["Name"] for w in page.get("WindowIdentities", []) if w.get("Name") in wanted)
+        for page in paginator.paginate():
+            for window in page.get("WindowIdentities", []):
+                name = window.get("Name")
+                if isinstance(name, str) and tag_contract.window_environment(name) is not None:
+                    found[str(window["WindowId"])] = name
         return found
 
     def instances(

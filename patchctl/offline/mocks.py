@@ -21,6 +21,7 @@ import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from patchctl.offline import service_rules
+from patchctl.offline.catalog_rules import constraint_refusal
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         self.warnings: list[str] = []
         self._on_warning = on_warning
         self.providers: dict[str, dict[str, Any]] = {}
+        self._roles_by_account: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ provider identity
@@ -197,6 +199,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:ssm/patchBaseline:PatchBaseline":
             _check_patch_baseline(args.name, args.inputs)
         account = self.account_of(args.provider)
+        self._check_catalog(args, account)
         region = self.region_of(args.provider, args.inputs)
         prefix = _ID_PREFIX.get(args.typ, "")
         resource_id = args.resource_id or (
@@ -225,6 +228,17 @@ class AwsMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:s3/bucket:Bucket" or args.typ == "aws:s3/bucketV2:BucketV2":
             outputs.setdefault("bucketRegionalDomainName", f"{outputs['bucket']}.s3.{region}.amazonaws.com")
         return resource_id, outputs
+
+    def _check_catalog(self, args: MockResourceArgs, account: str) -> None:
+        """Remember roles per account; refuse a launch constraint naming one the account lacks (catalog_rules)."""
+        with self._lock:
+            roles = self._roles_by_account.setdefault(account, set())
+            if args.typ == "aws:iam/role:Role" and args.inputs.get("name"):
+                roles.add(str(args.inputs["name"]))
+            if args.typ == "aws:servicecatalog/constraint:Constraint":
+                refusal = constraint_refusal(args.inputs, account, roles)
+                if refusal is not None:
+                    raise ValueError(f"{args.name}: {refusal}")
 
     def _arn(self, typ: str, account: str, region: str, resource_id: str, outputs: Mapping[str, Any]) -> str:
         partition = partition_of(region)

@@ -214,6 +214,14 @@ def _constraint(emu: Emulator, r: AppliedResource, d: Any) -> None:
     assert json.loads(d["ConstraintParameters"]) == json.loads(r.outputs["parameters"])
 
 
+def _artifact(emu: Emulator, r: AppliedResource, d: Any) -> None:
+    """The template version is an artifact of the product the stack created (next to its initial one)."""
+    assert d["Name"] == r.outputs["name"] and d["Guidance"] == r.outputs["guidance"] == "DEFAULT"
+    catalog = emu.session(r.account, r.region).client("servicecatalog")
+    artifacts = catalog.list_provisioning_artifacts(ProductId=r.outputs["productId"])["ProvisioningArtifactDetails"]
+    assert [a["Name"] for a in artifacts] == [f"initial-{r.outputs['name']}", r.outputs["name"]]
+
+
 def _equal(path: Callable[[Any], Any], rendered: Callable[[dict[str, Any]], Any]) -> Callable[..., None]:
     def check(emu: Emulator, r: AppliedResource, d: Any) -> None:
         assert path(d) == rendered(r.outputs)
@@ -248,8 +256,14 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
     ),
     "aws:lambda/function:Function": _function,
     "aws:lambda/permission:Permission": _equal(
-        lambda d: (d["Principal"], d["Condition"]["ArnLike"]["AWS:SourceArn"]),
-        lambda o: ({"Service": o["principal"]}, o["sourceArn"]),
+        lambda d: (d["Principal"], d["Condition"]),
+        lambda o: (
+            {"Service": o["principal"]},
+            {
+                **({"ArnLike": {"AWS:SourceArn": o["sourceArn"]}} if o.get("sourceArn") else {}),
+                **({"StringEquals": {"AWS:SourceAccount": o["sourceAccount"]}} if o.get("sourceAccount") else {}),
+            },
+        ),
     ),
     "aws:sqs/queue:Queue": _equal(
         lambda d: (d["MessageRetentionPeriod"], d["SqsManagedSseEnabled"]),
@@ -311,6 +325,7 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
     "aws:servicecatalog/product:Product": _equal(lambda d: (d["Name"], d["Owner"]), lambda o: (o["name"], o["owner"])),
     "aws:servicecatalog/productPortfolioAssociation:ProductPortfolioAssociation": _found,
     "aws:servicecatalog/constraint:Constraint": _constraint,
+    "aws:servicecatalog/provisioningArtifact:ProvisioningArtifact": _artifact,
     "aws:servicecatalog/portfolioShare:PortfolioShare": _equal(lambda d: d["Type"], lambda o: o["type"]),
     "aws:servicecatalog/principalPortfolioAssociation:PrincipalPortfolioAssociation": _equal(
         lambda d: d["PrincipalType"], lambda o: o["principalType"]

@@ -56,7 +56,7 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
 
     # [3] the self-service window was created and the custom resource answered CloudFormation
     assert result.custom_window == {
-        "name": "Prod_maintenance_window",
+        "name": "Prod_payments_maintenance_window",
         "status": "SUCCESS",
         "schedule": "cron(0 2 ? * SAT *)",
     }

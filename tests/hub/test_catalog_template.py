@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tag_contract
 from cfnlint.api import ManualArgs, lint
 from cfnlint.decode import decode_str
 
@@ -32,9 +33,12 @@ PSEUDO = {
 }
 
 
-def Evaluator(parameters: dict[str, Any]) -> catalog_launch.Evaluator:
-    """The product's evaluator (``devkit.catalog_launch``) in a non-default partition."""
-    return catalog_launch.Evaluator(parameters, PSEUDO)
+TEAM = "payments"
+
+
+def Evaluator(parameters: dict[str, Any], team: str | None = TEAM) -> catalog_launch.Evaluator:
+    """The product's evaluator (``devkit.catalog_launch``) in a non-default partition, for team ``payments``."""
+    return catalog_launch.Evaluator({**({"Team": team} if team is not None else {}), **parameters}, PSEUDO)
 
 
 def test_cfn_lint_finds_nothing_not_even_informational() -> None:
@@ -95,9 +99,10 @@ def test_cutoff_is_always_smaller_than_the_duration(duration: int) -> None:
 def test_window_targets_tasks_and_tagging_use_the_shared_names() -> None:
     resources = Evaluator({"Environment": "Prod", "IncludeASG": "Yes", "PatchingOperation": "Scan"}).resources()
     window = resources["MaintenanceWindow"]
-    assert window["Name"] == "Prod_maintenance_window"
+    assert window["Name"] == "Prod_payments_maintenance_window" == tag_contract.team_window_name("Prod", TEAM)
+    assert {"Key": tag_contract.TEAM_TAG, "Value": TEAM} in window["Tags"]
     assert resources["WindowTarget"]["Targets"] == [
-        {"Key": "tag:maintenance_window", "Values": ["Prod_maintenance_window"]}
+        {"Key": "tag:maintenance_window", "Values": ["Prod_payments_maintenance_window"]}
     ]
     role = f"arn:aws-cn:iam::111122223333:role/{naming.MAINTENANCE_WINDOW_ROLE}"
     execution_role = f"arn:aws-cn:iam::111122223333:role/{naming.AUTOMATION_EXECUTION_ROLE}"
@@ -108,7 +113,7 @@ def test_window_targets_tasks_and_tagging_use_the_shared_names() -> None:
         assert task["ServiceRoleArn"] == role
         parameters = task["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"]
         assert parameters["AutomationAssumeRole"] == [execution_role]
-        assert parameters["MaintenanceWindow"] == ["Prod_maintenance_window"]
+        assert parameters["MaintenanceWindow"] == ["Prod_payments_maintenance_window"]
         assert parameters["Operation"] == ["Scan"]
     assert standalone["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"][
         "MaxConcurrency"
@@ -117,7 +122,9 @@ def test_window_targets_tasks_and_tagging_use_the_shared_names() -> None:
     assert tagging == {
         "ServiceToken": f"arn:aws-cn:lambda:cn-north-1:111122223333:function:{naming.WINDOW_TAGGING_FUNCTION}",
         "Environment": "Prod",
-        "WindowName": "Prod_maintenance_window",
+        "Team": TEAM,
+        "WindowId": "<id of MaintenanceWindow>",
+        "WindowName": "Prod_payments_maintenance_window",
         "IncludeASG": "Yes",
     }
 
@@ -141,11 +148,31 @@ def test_no_partition_is_hard_coded_and_every_parameter_is_constrained() -> None
         {"Environment": "Dev", "PatchingWindowDuration": 0},
         {"Environment": "Dev", "MaxErrors": "101%"},
         {"Environment": "Dev", "PatchingFrequency": "14"},
+        {"Environment": "Dev", "RetainHealthyPercentage": 49},
+        {"Environment": "Dev", "RetainHealthyPercentage": 0},
+        {"Environment": "Dev", "Team": "Payments"},
+        {"Environment": "Dev", "Team": "pay ments"},
+        {"Environment": "Dev", "Team": "-payments"},
+        {"Environment": "Dev", "Team": "p" * 33},
     ],
 )
 def test_out_of_range_parameters_are_rejected_by_their_constraints(bad: dict[str, Any]) -> None:
     with pytest.raises(catalog_launch.TemplateParameterError):
         Evaluator(bad)
+
+
+def test_a_team_is_required_and_the_healthy_floor_is_50() -> None:
+    """No window acts for everyone (docs/teams.md): the product has no default team."""
+    with pytest.raises(catalog_launch.TemplateParameterError, match="Team"):
+        Evaluator({"Environment": "Dev"}, team=None)
+    assert TEMPLATE["Parameters"]["RetainHealthyPercentage"]["MinValue"] == 50
+    resources = Evaluator({"Environment": "Dev", "IncludeASG": "Yes", "RetainHealthyPercentage": 50}).resources()
+    asg = resources["PatchAutoScalingGroupsTask"]["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]
+    assert asg["Parameters"]["MinHealthyPercentage"] == ["50"]
+
+
+def test_the_team_pattern_is_the_contracts() -> None:
+    assert TEMPLATE["Parameters"]["Team"]["AllowedPattern"] == tag_contract.TEAM_NAME_PATTERN
 
 
 def test_task_parameters_are_declared_by_the_runbooks() -> None:

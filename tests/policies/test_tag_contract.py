@@ -54,3 +54,50 @@ def test_remediated_tags_derive_the_managed_tags_from_environment() -> None:
     assert contract.remediated_tags({"Name": "x"}) is None
     assert contract.remediated_tags({"environment": "Dev", "Patch Group": "Dev", "maintenance_window": "w"}) is None
     assert contract.remediated_tags({"environment": "Dev", "install_patch": "no"}) is None
+
+
+# --- teams (docs/teams.md) ----------------------------------------------------------------------------------------
+
+PG, MW = contract.PATCH_GROUP_TAG, contract.MAINTENANCE_WINDOW_TAG
+PROD_A, PROD_B = contract.team_window_name("Prod", "team-a"), contract.team_window_name("Prod", "team-b")
+
+
+def test_team_windows_are_contract_window_names() -> None:
+    assert PROD_A == "Prod_team-a_maintenance_window"
+    assert contract.is_window_name(PROD_A) and contract.window_environment(PROD_A) == "Prod"
+    assert all(contract.is_window_name(name) for name in contract.WINDOW_NAMES)
+    assert contract.window_environment(contract.DEFAULT_WINDOW) is None
+    for bad in ("Prod_Team-A_maintenance_window", "Staging_a_maintenance_window", "Prod__maintenance_window"):
+        assert not contract.is_window_name(bad)
+    with pytest.raises(ValueError):
+        contract.team_window_name("Prod", "Team A")
+    assert contract.canonical_team(" Team-A ") == "team-a" and contract.canonical_team("a b") is None
+
+
+def test_a_claimed_instance_goes_only_to_its_teams_window() -> None:
+    tags = {"environment": "Prod", contract.TEAM_TAG: "team-a"}
+    assert contract.decide(tags, {PROD_A, PROD_B}).desired[MW] == PROD_A
+    # team B's window (or an environment-wide one) never takes team A's instance
+    assert contract.decide(tags, {PROD_B, contract.window_name("Prod")}).desired[MW] == contract.DEFAULT_WINDOW
+    # a team tag in another case is the same team
+    assert contract.decide({**tags, contract.TEAM_TAG: "Team-A"}, {PROD_A}).desired[MW] == PROD_A
+
+
+def test_a_malformed_team_tag_is_claimed_but_unusable() -> None:
+    decision = contract.decide({"environment": "Prod", contract.TEAM_TAG: "team a!"}, {PROD_A})
+    assert decision.desired[MW] == contract.DEFAULT_WINDOW and "not a team name" in (decision.note or "")
+
+
+def test_an_unclaimed_instance_follows_its_environments_only_window() -> None:
+    tags = {"environment": "Prod"}
+    assert contract.decide(tags, {PROD_A}).desired[MW] == PROD_A
+    assert contract.decide(tags, {contract.window_name("Prod")}).desired[MW] == "Prod_maintenance_window"
+    assert contract.decide(tags, {contract.team_window_name("Dev", "team-a")}).desired[MW] == contract.DEFAULT_WINDOW
+    # two teams have Prod windows: nobody may take unclaimed instances for everyone
+    decision = contract.decide(tags, {PROD_A, PROD_B})
+    assert decision.desired[MW] == contract.DEFAULT_WINDOW and "2 windows for Prod" in (decision.note or "")
+
+
+def test_deploy_time_accepts_team_windows() -> None:
+    assert contract.deploy_time_problems({PG: "Prod", MW: PROD_A}) == []
+    assert contract.deploy_time_problems({PG: "Prod", MW: "Prod_Team A_maintenance_window"})

@@ -17,7 +17,7 @@ STAR_SIDS = {
     "DescribeForRebake",
     "ReadFleet",
     "ReadMissingPatches",
-    "DescribeWindows",
+    "ActionsWithoutResourceType",
     "ReadProductTemplate",
 }
 

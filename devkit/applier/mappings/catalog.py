@@ -67,6 +67,47 @@ def product(target: Target) -> Created:
     return Created(summary["ProductId"], {"arn": detail.get("ProductARN", ""), "name": summary["Name"]})
 
 
+def _read_artifact(session: boto3.session.Session, physical_id: str, _: dict[str, Any]) -> Any:
+    artifact_id, product_id = physical_id.split(":", 1)
+    client = session.client("servicecatalog")
+    return missing_is_none(
+        lambda: client.describe_provisioning_artifact(ProductId=product_id, ProvisioningArtifactId=artifact_id)[
+            "ProvisioningArtifactDetail"
+        ]
+    )
+
+
+@mapping("aws:servicecatalog/provisioningArtifact:ProvisioningArtifact", _read_artifact)
+def provisioning_artifact(target: Target) -> Created:
+    """CreateProvisioningArtifact on the existing product (pulumi-aws's id: ``<artifact id>:<product id>``)."""
+    i = target.inputs
+    info: dict[str, Any] = {}
+    if i.get("templateUrl"):
+        info["LoadTemplateFromURL"] = i["templateUrl"]
+    if i.get("templatePhysicalId"):
+        info["ImportFromPhysicalId"] = i["templatePhysicalId"]
+    parameters: dict[str, Any] = {"Info": info, "Type": i.get("type") or "CLOUD_FORMATION_TEMPLATE"}
+    for source, dest in (("name", "Name"), ("description", "Description")):
+        if i.get(source):
+            parameters[dest] = i[source]
+    if i.get("disableTemplateValidation") is not None:
+        parameters["DisableTemplateValidation"] = bool(i["disableTemplateValidation"])
+    product_id = str(i["productId"])
+    client = target.client("servicecatalog")
+    detail = client.create_provisioning_artifact(
+        ProductId=product_id, Parameters=parameters, IdempotencyToken=target.urn[-128:]
+    )["ProvisioningArtifactDetail"]
+    artifact_id = detail["Id"]
+    if i.get("guidance") or i.get("active") is not None:
+        update: dict[str, Any] = {"ProductId": product_id, "ProvisioningArtifactId": artifact_id}
+        if i.get("guidance"):
+            update["Guidance"] = i["guidance"]
+        if i.get("active") is not None:
+            update["Active"] = bool(i["active"])
+        client.update_provisioning_artifact(**update)
+    return Created(f"{artifact_id}:{product_id}", {"provisioningArtifactId": artifact_id})
+
+
 def _read_product_association(session: boto3.session.Session, _: str, outputs: dict[str, Any]) -> Any:
     client = session.client("servicecatalog")
     found = client.list_portfolios_for_product(ProductId=str(outputs["productId"]))["PortfolioDetails"]
