@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..partitions import partition_of
 from ..runbooks import load_runbooks, with_parameter_default
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
 from ..spoke.baseline_override import uses_override
+from ..spoke.host_management import HostManagement, HostManagementArgs
 from ..spoke.hub_data import HubData
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .accounts import child_accounts
@@ -81,6 +83,10 @@ def deploy_role(cfg: ChildConfig, account_id: str) -> DeployRole:
     )
 
 
+def _with_override(content: str, uri: str) -> str:
+    return with_parameter_default(content, "BaselineOverride", uri)
+
+
 def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     """Declare every account's baseline and regional spokes (outputs: :mod:`.outputs`)."""
     accounts = child_accounts(cfg)  # before any resource: a discovery error declares nothing
@@ -93,9 +99,7 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     documents: dict[str, pulumi.Input[str]] = dict(runbooks)
     if override is not None:
         for runbook, content in runbooks.items():
-            documents[runbook] = override.apply(
-                lambda uri, text=content: with_parameter_default(text, "BaselineOverride", uri)
-            )
+            documents[runbook] = override.apply(functools.partial(_with_override, content))
     built: dict[str, AccountSpokes] = {}
     for account in accounts:
         regions = cfg.regions_of(account)
@@ -131,5 +135,17 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                 # Output), so Pulumi orders each resource after exactly the role it needs.
                 opts=opts,
             )
+        # The daily scan and DHMC (components/spoke/host_management.py), beside the spokes.
+        HostManagement(
+            f"{account.id}-host-management",
+            HostManagementArgs(
+                account_id=account.id,
+                partition=partition_of(home),
+                regions=regions,
+                patching=cfg.patching,
+                baseline_override=override,
+            ),
+            opts=opts,
+        )
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)
     return built

@@ -90,6 +90,9 @@ def test_regional_resources_name_their_region(child_capture: Any) -> None:
             account, region = parent.name.split("-", 1)
             assert record.inputs.get("region") == region, f"{record.urn} has no region={region}"
             seen.add((account, region))
+        elif parent.type == "org-patching:spoke:HostManagement":
+            # the DHMC role (global) and, per region, the DHMC setting and the daily scan
+            assert record.type.startswith("aws:iam/") or record.inputs.get("region") in REGIONS, record.urn
         else:
             assert parent.type == "org-patching:spoke:AccountBaseline"
             assert record.type.startswith("aws:iam/"), f"{record.urn}: only IAM is account-level"
@@ -115,7 +118,10 @@ def test_every_account_region_has_the_spoke(child_capture: Any) -> None:
                 "aws:cloudwatch/eventTarget:EventTarget",
                 "aws:lambda/function:Function",
                 "aws:cloudwatch/logGroup:LogGroup",
+                "aws:ssm/serviceSetting:ServiceSetting",  # DHMC
             } <= types, f"{account}/{region}"
+            associations = {r.inputs["associationName"] for r in here if r.type == "aws:ssm/association:Association"}
+            assert associations == {naming.INVENTORY_ASSOCIATION, naming.PATCH_SCAN_ASSOCIATION}
             window = next(r for r in here if r.type == "aws:ssm/maintenanceWindow:MaintenanceWindow")
             assert window.inputs["name"] == "Default_maintenance_window"
             assert window.inputs["schedule"] == "cron(0 5 ? * FRI *)"
@@ -146,7 +152,13 @@ def test_data_sync_goes_to_the_hub_encrypted(child_capture: Any, central_capture
 
 
 def test_inventory_targets_the_contract_not_every_instance(child_capture: Any) -> None:
-    for association in child_capture.of_type("aws:ssm/association:Association"):
+    inventories = [
+        a
+        for a in child_capture.of_type("aws:ssm/association:Association")
+        if a.inputs["associationName"] == naming.INVENTORY_ASSOCIATION
+    ]
+    assert len(inventories) == len(ACCOUNTS) * len(REGIONS)
+    for association in inventories:
         assert association.inputs["name"] == "AWS-GatherSoftwareInventory"
         assert association.inputs["scheduleExpression"] == "rate(1 day)"
         assert association.inputs["targets"] == [{"key": "tag-key", "values": ["Patch Group"]}]

@@ -109,6 +109,18 @@ def default_patch_baseline(target: Target) -> Created:
     return Created(baseline_id)
 
 
+def _read_service_setting(session: boto3.session.Session, setting_id: str, _: dict[str, Any]) -> Any:
+    found = session.client("ssm").get_service_setting(SettingId=setting_id)["ServiceSetting"]
+    return found if found.get("Status") == "Customized" else None
+
+
+@mapping("aws:ssm/serviceSetting:ServiceSetting", _read_service_setting)
+def service_setting(target: Target) -> Created:
+    setting_id = str(target.inputs["settingId"])
+    target.client("ssm").update_service_setting(SettingId=setting_id, SettingValue=str(target.inputs["settingValue"]))
+    return Created(setting_id, {"arn": setting_id, "status": "Customized"})
+
+
 def _read_window(session: boto3.session.Session, window_id: str, _: dict[str, Any]) -> Any:
     return missing_is_none(lambda: session.client("ssm").get_maintenance_window(WindowId=window_id))
 
