@@ -63,6 +63,7 @@ class PatchingHub(pulumi.ComponentResource):
                 runbooks={
                     runbook: render_runbook(runbook) for runbook in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
                 },
+                shared_with=list(cfg.accounts),
             ),
             opts=child,
         )

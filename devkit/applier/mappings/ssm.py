@@ -38,7 +38,8 @@ def document(target: Target) -> Created:
     permissions = i.get("permissions") or {}
     if permissions.get("accountIds"):
         ids = [a for a in str(permissions["accountIds"]).split(",") if a]
-        ssm.modify_document_permission(Name=name, PermissionType="Share", AccountIdsToAdd=ids)
+        for start in range(0, len(ids), 20):  # AccountIdsToAdd: at most 20 per call (botocore's model)
+            ssm.modify_document_permission(Name=name, PermissionType="Share", AccountIdsToAdd=ids[start : start + 20])
     return Created(
         name,
         {
