@@ -107,6 +107,23 @@ class ApprovalConfig(Model):
     default: int = Field(default=7, ge=0, le=360)
 
 
+class PatchScanConfig(Model):
+    """The daily patch scan: ``AWS-RunPatchBaseline`` ``Operation=Scan`` (never a reboot) on every managed
+    instance of every account-region, so a new instance has compliance data within a day, not at its first
+    window (``components/spoke/host_management.py``)."""
+
+    enabled: bool = True
+    schedule: Schedule = "rate(1 day)"
+
+
+class DefaultHostManagementConfig(Model):
+    """Default Host Management Configuration (DHMC): SSM manages instances that have no instance profile,
+    with the account's DHMC role (``components/spoke/host_management.py``). ``enabled: false`` is the opt-out
+    (an organization that manages the setting elsewhere, e.g. Quick Setup)."""
+
+    enabled: bool = True
+
+
 class PatchingConfig(Model):
     """Patch baselines and windows of every spoke."""
 
@@ -138,6 +155,8 @@ class PatchingConfig(Model):
     #: ``PutConfigRule`` there with NoAvailableConfigurationRecorderException), so no Config rule is
     #: deployed and the scheduled tag sweep (``tagSweepSchedule``) is what keeps tags right.
     config_recorder: Literal["existing", "none"] = "existing"
+    patch_scan: PatchScanConfig = Field(default_factory=PatchScanConfig)
+    default_host_management: DefaultHostManagementConfig = Field(default_factory=DefaultHostManagementConfig)
 
     @field_validator("operating_systems")
     @classmethod

@@ -36,6 +36,13 @@ CATALOG_LAUNCH_ROLE = "org-patching-catalog-launch"
 INLINE_POLICY = "org-patching"
 #: Role EventBridge uses to put other regions' Config events on the home region's bus.
 EVENT_FORWARDING_ROLE = "org-patching-event-forwarding"
+#: Role SSM uses for instances without an instance profile (Default Host Management Configuration).
+DEFAULT_HOST_MANAGEMENT_ROLE = "org-patching-default-host-management"
+#: The SSM service setting that names that role, per account and region (SSM API reference,
+#: GetServiceSetting; User Guide "Managing EC2 instances with Default Host Management Configuration").
+DEFAULT_HOST_MANAGEMENT_SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
+#: The AWS managed policy DHMC's role needs (the same User Guide page).
+DEFAULT_HOST_MANAGEMENT_POLICY = "AmazonSSMManagedEC2InstanceDefaultPolicy"
 #: STS session name of the child stack's providers in every child account (CloudTrail shows it).
 CHILD_STACK_SESSION = "org-patching-child-stack"
 
@@ -80,6 +87,8 @@ COMPLIANCE_EVENT_RULE = "org-patching-patch-tags-noncompliant"
 #: EventBridge schedule of the daily tag sweep (home region; one rule per 5 swept regions).
 SWEEP_RULE = "org-patching-tag-sweep"
 INVENTORY_ASSOCIATION = "org-patching-inventory"
+#: The daily patch scan (AWS-RunPatchBaseline, Operation=Scan) in every account and region.
+PATCH_SCAN_ASSOCIATION = "org-patching-patch-scan"
 RESOURCE_DATA_SYNC = "org-patching-inventory"
 #: Prefix under which resource data sync writes in the hub's inventory bucket.
 INVENTORY_PREFIX = "inventory"

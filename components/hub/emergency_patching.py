@@ -136,6 +136,10 @@ class EmergencyPatchingArgs:
     #: automation runs the *caller's* document in every target location. Empty: the documents
     #: are managed elsewhere (e.g. the hub is also a spoke of its own home Region).
     runbooks: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Accounts the runbooks are shared with (ModifyDocumentPermission takes account ids only, no OU or
+    #: organization; at most 1,000): a custom runbook run with TargetLocations must be shared with every
+    #: target account, or it fails there (issue 12 item 9; the emulator's rule: ``unshared_document``).
+    shared_with: Sequence[str] = ()
 
 
 class EmergencyPatching(pulumi.ComponentResource):
@@ -212,6 +216,7 @@ class EmergencyPatching(pulumi.ComponentResource):
                 document_type="Automation",
                 document_format="YAML",
                 content=content,
+                permissions=_share(args.shared_with, args.account_id),
                 opts=child,
             )
             for document_name, content in sorted(args.runbooks.items())
@@ -378,3 +383,21 @@ class EmergencyPatching(pulumi.ComponentResource):
             "approvalTopicArn": self.approval_topic.arn,
             "administrationRoleArn": self.administration_role.arn,
         }
+
+
+#: ModifyDocumentPermission: a document is shared with at most 1,000 accounts (AWS Systems Manager User Guide,
+#: "Sharing SSM documents"); botocore's AccountIdList allows 20 per call (the provider sends batches).
+MAX_SHARED_ACCOUNTS = 1000
+
+
+def _share(accounts: Sequence[str], hub_account: str) -> dict[str, str] | None:
+    """The document's ``permissions``: shared with every child account (never the hub itself)."""
+    targets = sorted({a for a in accounts if a != hub_account})
+    if not targets:
+        return None
+    if len(targets) > MAX_SHARED_ACCOUNTS:
+        raise ValueError(
+            f"EmergencyPatchingArgs.shared_with: {len(targets)} accounts; an SSM document can be shared with at "
+            f"most {MAX_SHARED_ACCOUNTS}"
+        )
+    return {"type": "Share", "account_ids": ",".join(targets)}

@@ -66,6 +66,7 @@ class PatchingHub(pulumi.ComponentResource):
                 # The hub's key: its policy already lets the hub's CloudWatch Logs and IAM use it (issue 13 item 8).
                 topic_kms_key_arn=self.compliance.key.arn,
                 log_kms_key_arn=self.compliance.key.arn,
+                shared_with=list(cfg.accounts),
             ),
             opts=child,
         )

@@ -148,3 +148,14 @@ def declared_parameters(content: str) -> frozenset[str]:
     document: Any = yaml.safe_load(content) or {}
     parameters = document.get("parameters") if isinstance(document, dict) else None
     return frozenset(parameters) if isinstance(parameters, dict) else frozenset()
+
+
+def with_parameter_default(content: str, parameter: str, value: str) -> str:
+    """``content`` with the default of one declared parameter replaced (the child stack sets its shard's
+    ``BaselineOverride`` file this way, so a team window that does not pass it still gets the org's baselines)."""
+    document: Any = yaml.safe_load(content)
+    parameters = document.get("parameters") if isinstance(document, dict) else None
+    if not isinstance(parameters, dict) or parameter not in parameters:
+        raise RunbookError(f"the runbook declares no parameter {parameter!r}")
+    parameters[parameter]["default"] = value
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)

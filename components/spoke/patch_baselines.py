@@ -80,3 +80,12 @@ def declare_patch_baselines(
                 )
                 patch_groups[group][os_name] = baseline.id
     return baselines, patch_groups
+
+
+def override_patch_groups(
+    override: pulumi.Input[str], operating_systems: list[str]
+) -> dict[str, dict[str, pulumi.Output[str]]]:
+    """Per patch group and OS, where the baseline comes from when the hub's override file carries them
+    (``components/spoke/baseline_override.py``): that file's ``s3://`` URL, the same for every group."""
+    uri = pulumi.Output.from_input(override)
+    return {group: {os_name: uri for os_name in operating_systems} for group in PATCH_GROUPS}

@@ -35,7 +35,7 @@ from ..runbooks import declared_parameters
 from .account_baseline import RoleArns
 from .hub_data import HubData
 from .inventory import declare_inventory
-from .patch_baselines import declare_patch_baselines
+from .patch_baselines import declare_patch_baselines, override_patch_groups
 from .tag_compliance import compliance_event_pattern, required_tags_parameters, sweep_event
 
 #: EventBridge allows 5 targets per rule: one sweep rule per 5 regions.
@@ -58,6 +58,11 @@ class RegionalSpokeArgs:
     account_regions: Sequence[str] = field(default_factory=list)
     #: Runbook name -> YAML content (rendered once per program).
     runbooks: Mapping[str, str] = field(default_factory=dict)
+    #: Runbook name -> the document content to deploy, when it differs from ``runbooks`` (the shard's
+    #: ``BaselineOverride`` as the default: ``components/stacks/child.py``).
+    document_contents: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: The hub's override file (``s3://``) when the baselines come from it: no baselines here then.
+    baseline_override: pulumi.Input[str] | None = None
 
     @property
     def is_home(self) -> bool:
@@ -134,6 +139,12 @@ class RegionalSpoke(pulumi.ComponentResource):
         }
 
     def _patch_baselines(self) -> None:
+        if self._args.baseline_override is not None:
+            self.baselines = {}
+            self.patch_groups = override_patch_groups(
+                self._args.baseline_override, self._args.patching.operating_systems
+            )
+            return
         self.baselines, self.patch_groups = declare_patch_baselines(
             self._name, self._args.region, self._args.patching, self._here
         )
@@ -145,7 +156,7 @@ class RegionalSpoke(pulumi.ComponentResource):
                 name=runbook,
                 document_type="Automation",
                 document_format="YAML",
-                content=content,
+                content=self._args.document_contents.get(runbook, content),
                 region=self._args.region,
                 opts=self._here,
             )

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +21,14 @@ import pulumi_aws as aws
 from .. import naming
 from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
-from ..runbooks import load_runbooks
+from ..runbooks import load_runbooks, with_parameter_default
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
+from ..spoke.baseline_override import uses_override
+from ..spoke.host_management import HostManagement, HostManagementArgs
 from ..spoke.hub_data import HubData
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .accounts import child_accounts
+from .baseline_file import declare_baseline_file
 from .providers import DeployRole, account_provider
 
 
@@ -79,12 +83,23 @@ def deploy_role(cfg: ChildConfig, account_id: str) -> DeployRole:
     )
 
 
+def _with_override(content: str, uri: str) -> str:
+    return with_parameter_default(content, "BaselineOverride", uri)
+
+
 def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     """Declare every account's baseline and regional spokes (outputs: :mod:`.outputs`)."""
     accounts = child_accounts(cfg)  # before any resource: a discovery error declares nothing
     runbooks = load_runbooks()
     hub = pulumi.StackReference(cfg.hub_stack)
     data = hub_data(cfg, hub)
+    # The org's baselines: one file in the hub (unless staged approval keeps them in the accounts), the default
+    # BaselineOverride of every runbook copy, so team windows that do not pass it get the same baselines.
+    override = declare_baseline_file(cfg, data) if uses_override(cfg.patching) else None
+    documents: dict[str, pulumi.Input[str]] = dict(runbooks)
+    if override is not None:
+        for runbook, content in runbooks.items():
+            documents[runbook] = override.apply(functools.partial(_with_override, content))
     built: dict[str, AccountSpokes] = {}
     for account in accounts:
         regions = cfg.regions_of(account)
@@ -113,10 +128,24 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                     home_region=home,
                     account_regions=regions,
                     runbooks=runbooks,
+                    document_contents=documents,
+                    baseline_override=override,
                 ),
                 # No depends_on on the baseline: every use of a role goes through its ARN (an
                 # Output), so Pulumi orders each resource after exactly the role it needs.
                 opts=opts,
             )
+        # The daily scan and DHMC (components/spoke/host_management.py), beside the spokes.
+        HostManagement(
+            f"{account.id}-host-management",
+            HostManagementArgs(
+                account_id=account.id,
+                partition=partition_of(home),
+                regions=regions,
+                patching=cfg.patching,
+                baseline_override=override,
+            ),
+            opts=opts,
+        )
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)
     return built

@@ -21,7 +21,8 @@ from .child import AccountSpokes
 #: Versions of the stacks' output contracts. Bump the major on any breaking change, the minor
 #: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``).
 CENTRAL_OUTPUTS_VERSION = "1.1"
-CHILD_OUTPUTS_VERSION = "1.0"
+#: 1.1: a patch group's baseline may be the hub's BaselineOverride file (s3://...) instead of a pb- id.
+CHILD_OUTPUTS_VERSION = "1.1"
 
 
 def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:

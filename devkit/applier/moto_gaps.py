@@ -12,6 +12,9 @@ missing operations are added to moto's response classes, state lives on the back
   RegisterDefaultPatchBaseline / GetDefaultPatchBaseline (one default per OS and region);
   tags on a patch baseline (CreatePatchBaseline with Tags, AddTagsToResource with
   ResourceType=PatchBaseline): moto refuses every PatchBaseline id as InvalidResourceId.
+* SSM: GetServiceSetting / UpdateServiceSetting / ResetServiceSetting (the Default Host Management
+  Configuration's role setting): the setting ids the API reference lists, and for the DHMC setting a
+  value that names an IAM role of the account (UpdateServiceSetting: "the name of an IAM role").
 * S3: a bucket policy's ``Deny`` with ``Bool aws:SecureTransport=false`` (the TLS-only
   statement every bucket of the program has) denies only plain-HTTP requests; moto ignores
   conditions and denies every PutObject/GetObject, although boto3 always uses HTTPS.
@@ -409,6 +412,83 @@ def get_default_patch_baseline(self: Any) -> ActionResult:
     return ActionResult({"BaselineId": baseline_id, "OperatingSystem": operating_system})
 
 
+#: Service settings UpdateServiceSetting accepts (SSM API reference, UpdateServiceSetting, SettingId) with the
+#: value each has until it is updated (GetServiceSetting of an account that never changed it).
+SERVICE_SETTING_DEFAULTS = {
+    "/ssm/managed-instance/default-ec2-instance-management-role": "",
+    "/ssm/automation/customer-script-log-destination": "None",
+    "/ssm/automation/customer-script-log-group-name": "",
+    "/ssm/documents/console/public-sharing-permission": "Enable",
+    "/ssm/managed-instance/activation-tier": "standard",
+    "/ssm/opsinsights/opscenter": "Disabled",
+    "/ssm/parameter-store/default-parameter-tier": "Standard",
+    "/ssm/parameter-store/high-throughput-enabled": "false",
+}
+DHMC_SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
+
+
+def _settings(backend: Any) -> dict[str, dict[str, str]]:
+    state: dict[str, dict[str, str]] = backend.__dict__.setdefault("_devkit_service_settings", {})
+    return state
+
+
+def _setting_name(self: Any) -> str:
+    """The setting's path from ``SettingId`` (an ARN ``...:servicesetting/ssm/...`` or the path itself)."""
+    from moto.ssm.exceptions import ValidationException
+
+    setting_id = str(self._get_param("SettingId") or "")
+    name = setting_id.split(":servicesetting", 1)[1] if ":servicesetting" in setting_id else setting_id
+    if setting_id.startswith("arn:"):
+        parts = setting_id.split(":")
+        if len(parts) < 6 or parts[3] != self.region or parts[4] != self.current_account:
+            raise ValidationException(f"SettingId {setting_id} is not a setting of this account and region.")
+    if name not in SERVICE_SETTING_DEFAULTS:
+        raise ValidationException(f"SettingId {setting_id} is not a service setting.")
+    return name
+
+
+def _setting_result(self: Any, name: str) -> ActionResult:
+    stored = _settings(self.ssm_backend).get(name)
+    value = stored["value"] if stored else SERVICE_SETTING_DEFAULTS[name]
+    return ActionResult(
+        {
+            "ServiceSetting": {
+                "SettingId": name,
+                "SettingValue": value,
+                "LastModifiedUser": stored["user"] if stored else "System",
+                "ARN": f"arn:aws:ssm:{self.region}:{self.current_account}:servicesetting{name}",
+                "Status": "Customized" if stored else "Default",
+            }
+        }
+    )
+
+
+def get_service_setting(self: Any) -> ActionResult:
+    return _setting_result(self, _setting_name(self))
+
+
+def update_service_setting(self: Any) -> ActionResult:
+    """The DHMC setting must name a role of this account (UpdateServiceSetting, SettingValue)."""
+    from moto.iam.models import iam_backends
+    from moto.ssm.exceptions import ValidationException
+
+    name = _setting_name(self)
+    value = str(self._get_param("SettingValue") or "")
+    if name == DHMC_SETTING:
+        role_name = value.rsplit("/", 1)[-1]
+        roles = iam_backends[self.current_account][self.partition].roles.values()
+        if not any(role.name == role_name for role in roles):
+            raise ValidationException(f"SettingValue {value}: no IAM role of that name in this account.")
+    _settings(self.ssm_backend)[name] = {"value": value, "user": "devkit"}
+    return EmptyResult()
+
+
+def reset_service_setting(self: Any) -> ActionResult:
+    name = _setting_name(self)
+    _settings(self.ssm_backend).pop(name, None)
+    return _setting_result(self, name)
+
+
 def _install_baseline_tags() -> None:
     from moto.ssm.exceptions import InvalidResourceId
     from moto.ssm.models import SimpleSystemManagerBackend
@@ -547,6 +627,9 @@ def install() -> None:
         "get_maintenance_window_task": get_maintenance_window_task,
         "register_default_patch_baseline": register_default_patch_baseline,
         "get_default_patch_baseline": get_default_patch_baseline,
+        "get_service_setting": get_service_setting,
+        "update_service_setting": update_service_setting,
+        "reset_service_setting": reset_service_setting,
     }.items():
         setattr(SimpleSystemManagerResponse, name, function)
     _install_product_artifacts()

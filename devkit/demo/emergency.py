@@ -103,6 +103,12 @@ def deploy_emergency_hub(session: Any, cfg: CentralConfig, runbooks: Mapping[str
     for name, content in runbooks.items():
         document_format = "JSON" if content.lstrip().startswith("{") else "YAML"
         ssm.create_document(Name=name, Content=content, DocumentType="Automation", DocumentFormat=document_format)
+        # shared with the organization's accounts, as EmergencyPatching's documents are (20 ids per call)
+        shared = [a for a in cfg.accounts if a != cfg.central_account_id]
+        for start in range(0, len(shared), 20):
+            ssm.modify_document_permission(
+                Name=name, PermissionType="Share", AccountIdsToAdd=shared[start : start + 20]
+            )
 
     sqs = session.client("sqs")
 

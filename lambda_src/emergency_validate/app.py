@@ -330,6 +330,9 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
             "TargetLocationMaxConcurrency": tl_concurrency,
             "TargetLocationMaxErrors": tl_errors,
             "ExecutionRoleName": settings.execution_role_name,
+            # An OU target covers its direct accounts only unless this is set (TargetLocation,
+            # IncludeChildOrganizationUnits, SSM API reference): nested OUs are part of a wave too.
+            "IncludeChildOrganizationUnits": True,
         }
         for start in range(0, len(entries), ACCOUNTS_PER_LOCATION)
     ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.config import AccountConfig, CentralConfig, ChildConfig, load_stack_file
+from components.config import AccountConfig, ApprovalConfig, CentralConfig, ChildConfig, load_stack_file
 from devkit.applier import REGISTRY, Applied, AppliedResource, apply_central, apply_child
 from devkit.applier.__main__ import ensure_config_recorders
 from devkit.applier.summary import count_in_emulator, read_back
@@ -61,6 +61,40 @@ def deployed() -> Iterator[Deployed]:
         yield Deployed(emu, central, child)
 
 
+#: Types only a child with staged approval declares (by default the baselines are the hub's override file).
+ACCOUNT_BASELINE_TYPES = {"aws:ssm/patchBaseline:PatchBaseline", "aws:ssm/defaultPatchBaseline:DefaultPatchBaseline"}
+
+
+@pytest.fixture(scope="module")
+def staged(deployed: Deployed) -> Applied:
+    """A child with staged approval (account baselines) in one new member account, one region."""
+    emu = deployed.emu
+    example = load_stack_file(REPO / "Pulumi.child.yaml")
+    assert isinstance(example, ChildConfig)
+    org = emu.session(emu.default_account, "us-east-1").client("organizations")
+    status = org.create_account(Email="staged@example.com", AccountName="staged")["CreateAccountStatus"]
+    # equal delays: no per-stage PatchGroup registration (a type the applier does not map yet)
+    same_delays = ApprovalConfig(dev=7, test=7, prod=7, default=7)
+    patching = example.patching.model_copy(
+        update={
+            "staged_approval": True,
+            "operating_systems": ["AMAZON_LINUX_2023", "WINDOWS"],
+            "approve_after_days": same_delays,
+        }
+    )
+    child_cfg = example.model_copy(
+        update={
+            "org_id": org.describe_organization()["Organization"]["Id"],
+            "central_account_id": emu.default_account,
+            "accounts": [AccountConfig(id=status["AccountId"], name="staged")],
+            "regions": ["us-east-1"],
+            "patching": patching,
+        }
+    )
+    ensure_config_recorders(emu, child_cfg)
+    return apply_child(emu, child_cfg, deployed.central.outputs)
+
+
 def rendered_aws_counts(applied: Applied) -> Counter[str]:
     assert applied.capture is not None
     return Counter(r.type for r in applied.capture.resources if r.custom and r.type.startswith("aws:"))
@@ -78,7 +112,10 @@ def test_every_rendered_resource_is_in_the_emulator(deployed: Deployed) -> None:
 def test_resources_land_in_their_provider_account_and_region(deployed: Deployed) -> None:
     hub = deployed.emu.default_account
     assert {r.account for r in deployed.central.resources.values()} == {hub}
-    children = {r.account for r in deployed.child.resources.values()}
+    # the child stack's one resource in the hub: its shard's baseline override file
+    (override,) = deployed.child.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert (override.account, override.id) == (hub, "baseline-overrides/child.json")
+    children = {r.account for r in deployed.child.resources.values() if r is not override}
     assert hub not in children and len(children) == 2
     windows = deployed.child.of_type("aws:ssm/maintenanceWindow:MaintenanceWindow")
     assert sorted((w.account, w.region) for w in windows) == sorted(
@@ -96,8 +133,9 @@ def test_child_reads_the_central_applys_real_outputs(deployed: Deployed) -> None
     assert syncs and {s.outputs["s3Destination"]["bucketName"] for s in syncs} == {bucket.id}
 
 
-def test_every_rendered_type_is_mapped_and_checked(deployed: Deployed) -> None:
+def test_every_rendered_type_is_mapped_and_checked(deployed: Deployed, staged: Applied) -> None:
     rendered = set(rendered_aws_counts(deployed.central)) | set(rendered_aws_counts(deployed.child))
+    rendered |= set(rendered_aws_counts(staged))
     assert rendered <= set(REGISTRY)
     assert set(CHECKS) == set(REGISTRY)
 
@@ -145,7 +183,8 @@ def _lifecycle(emu: Emulator, r: AppliedResource, d: Any) -> None:
 def _object(emu: Emulator, r: AppliedResource, d: Any) -> None:
     assert d["ContentType"] == r.outputs["contentType"] and d["ServerSideEncryption"] == "aws:kms"
     body = _client(emu, r, "s3").get_object(Bucket=r.outputs["bucket"], Key=r.id)["Body"].read()
-    assert body == Path(r.outputs["source"].path).read_bytes()
+    rendered = r.outputs["content"].encode() if "content" in r.outputs else Path(r.outputs["source"].path).read_bytes()
+    assert body == rendered
 
 
 def _key(emu: Emulator, r: AppliedResource, d: Any) -> None:
@@ -191,6 +230,15 @@ def _window_task(emu: Emulator, r: AppliedResource, d: Any) -> None:
 
 
 def _association(emu: Emulator, r: AppliedResource, d: Any) -> None:
+    assert d["ScheduleExpression"] == r.outputs["scheduleExpression"]
+    if d["Name"] == "AWS-RunPatchBaseline":  # the daily scan: every managed instance, no reboot, the org's baselines
+        assert d["Targets"] == [{"Key": "InstanceIds", "Values": ["*"]}]
+        assert {k: v for k, v in d["Parameters"].items() if k != "BaselineOverride"} == {
+            "Operation": ["Scan"],
+            "RebootOption": ["NoReboot"],
+        }
+        assert d["Parameters"]["BaselineOverride"][0].endswith("/baseline-overrides/child.json")
+        return
     assert d["Targets"] == [{"Key": "tag-key", "Values": ["Patch Group"]}]
     assert d["OutputLocation"]["S3Location"]["OutputS3BucketName"] == r.outputs["outputLocation"]["s3BucketName"]
     assert d["ScheduleExpression"] == r.outputs["scheduleExpression"]
@@ -308,6 +356,9 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
     ),
     "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask": _window_task,
     "aws:ssm/association:Association": _association,
+    "aws:ssm/serviceSetting:ServiceSetting": _equal(
+        lambda d: (d["SettingValue"], d["Status"]), lambda o: (o["settingValue"], "Customized")
+    ),
     "aws:ssm/resourceDataSync:ResourceDataSync": _equal(
         lambda d: (d["S3Destination"]["BucketName"], d["S3Destination"]["AWSKMSKeyARN"], d["S3Destination"]["Prefix"]),
         lambda o: (o["s3Destination"]["bucketName"], o["s3Destination"]["kmsKeyArn"], o["s3Destination"]["prefix"]),
@@ -345,8 +396,11 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
 
 
 @pytest.mark.parametrize("type_token", sorted(CHECKS))
-def test_type_reads_back_as_rendered(deployed: Deployed, type_token: str) -> None:
-    resources = [r for r in deployed.resources if r.type == type_token]
+def test_type_reads_back_as_rendered(deployed: Deployed, type_token: str, request: pytest.FixtureRequest) -> None:
+    applied = deployed.resources
+    if type_token in ACCOUNT_BASELINE_TYPES:
+        applied = list(request.getfixturevalue("staged").resources.values())
+    resources = [r for r in applied if r.type == type_token]
     assert resources, f"{type_token}: nothing of this type was applied"
     for resource in resources:
         description = read_back(deployed.emu, resource)

@@ -108,7 +108,12 @@ def test_no_statement_reaches_another_account_except_the_aws_published_layer() -
             assert f":{ACCOUNT}:" in arn, (statement["Sid"], arn)
     (attach,) = [s for s in POLICY["Statement"] if s["Effect"] == "Allow" and "iam:AttachRolePolicy" in s["Action"]]
     assert attach["Condition"] == {
-        "ArnEquals": {"iam:PolicyARN": f"arn:aws:iam::aws:policy/{account_baseline.SSM_CORE_POLICY}"}
+        "ArnEquals": {
+            "iam:PolicyARN": [
+                f"arn:aws:iam::aws:policy/{account_baseline.SSM_CORE_POLICY}",
+                f"arn:aws:iam::aws:policy/{naming.DEFAULT_HOST_MANAGEMENT_POLICY}",
+            ]
+        }
     }
     (passing,) = [s for s in POLICY["Statement"] if s["Effect"] == "Allow" and "iam:PassRole" in s["Action"]]
     assert "iam:PassedToService" in passing["Condition"]["StringEquals"]

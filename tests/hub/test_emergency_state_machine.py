@@ -290,6 +290,9 @@ def test_errors_within_the_threshold_let_the_rollout_continue(hub: Hub) -> None:
 
 
 def test_a_wave_that_cannot_start_stops_the_rollout(hub: Hub) -> None:
+    # SSM refuses to delete a shared document ("Must unshare document first before delete")
+    shared = hub.ssm.describe_document_permission(Name=naming.RUNBOOK_ASG, PermissionType="Share")["AccountIds"]
+    hub.ssm.modify_document_permission(Name=naming.RUNBOOK_ASG, PermissionType="Share", AccountIdsToRemove=shared)
     hub.ssm.delete_document(Name=naming.RUNBOOK_ASG)
     result = hub.finish(hub.start(request(waves=["Dev", "Test"])))
     assert result["status"] == "FAILED"

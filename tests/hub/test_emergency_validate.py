@@ -50,6 +50,8 @@ def test_defaults_come_from_the_stack_config() -> None:
         "TargetLocationMaxConcurrency": "10",
         "TargetLocationMaxErrors": "1",
         "ExecutionRoleName": naming.AUTOMATION_EXECUTION_ROLE,
+        # OU targets include their nested OUs (SSM's default is the OU's own accounts only)
+        "IncludeChildOrganizationUnits": True,
     }
     assert result["poll_seconds"] == 60
     assert result["approval_timeout_seconds"] == 24 * 3600

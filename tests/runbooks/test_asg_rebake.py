@@ -9,7 +9,7 @@ import pytest
 import tag_contract
 
 from components import naming
-from components.runbooks import asg_rebake, render_runbook
+from components.runbooks import asg_rebake, render_runbook, with_parameter_default
 from devkit.moto_extensions.autoscaling import models as autoscaling_models
 from devkit.moto_extensions.ssm.models import patch_runs
 from tests import aws
@@ -276,8 +276,11 @@ def test_standalone_runbook_resolves_targets_and_output_prefix(moto_aws: None) -
         )["Command"]
         return {"CommandId": command["CommandId"], "Status": command["Status"]}
 
+    # As the child stack deploys it: its shard's BaselineOverride file is the default (components/stacks/child.py).
+    override = "s3://patch-lists/baseline-overrides/child.json"
+    deployed = with_parameter_default(render_runbook(naming.RUNBOOK_STANDALONE), "BaselineOverride", override)
     result = aws.automation(
-        render_runbook(naming.RUNBOOK_STANDALONE),
+        deployed,
         {"MaintenanceWindow": WINDOW, "Operation": "Install", "OutputS3BucketName": "logs", "OutputS3KeyPrefix": "p"},
         account,
         region,
@@ -289,7 +292,12 @@ def test_standalone_runbook_resolves_targets_and_output_prefix(moto_aws: None) -
         seen["OutputS3KeyPrefix"]
         == f"p/accountid={account}/region={region}/executionid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
     )
-    assert seen["Parameters"] == {"Operation": "Install", "RebootOption": "RebootIfNeeded", "InstallOverrideList": ""}
+    assert seen["Parameters"] == {
+        "Operation": "Install",
+        "RebootOption": "RebootIfNeeded",
+        "InstallOverrideList": "",
+        "BaselineOverride": override,
+    }
     # the step's CommandId output is the command that was sent, with the runbook's targets and output settings
     [listed] = sess.client("ssm").list_commands(CommandId=result["values"]["runPatchBaseline.CommandId"])["Commands"]
     assert listed["DocumentName"] == "AWS-RunPatchBaseline"
@@ -297,6 +305,16 @@ def test_standalone_runbook_resolves_targets_and_output_prefix(moto_aws: None) -
     assert (listed["OutputS3BucketName"], listed["OutputS3KeyPrefix"]) == ("logs", seen["OutputS3KeyPrefix"])
     assert listed["Parameters"]["Operation"] == ["Install"]
     assert sorted(listed["InstanceIds"]) == sorted(instances)  # moto resolved the tag target to both
+    # AWS-RunPatchBaseline fails when both are given: an install-override list drops the baseline override.
+    listed_run = {
+        "MaintenanceWindow": WINDOW,
+        "Operation": "Install",
+        "OutputS3BucketName": "logs",
+        "InstallOverrideList": "s3://patch-lists/a/l.yaml",
+    }
+    assert aws.automation(deployed, listed_run, account, region, run_command=run)["status"] == "Success"
+    assert seen["Parameters"]["BaselineOverride"] == ""
+    assert seen["Parameters"]["InstallOverrideList"] == "s3://patch-lists/a/l.yaml"
     with pytest.raises(ValueError, match="undeclared"):
         aws.automation(render_runbook(naming.RUNBOOK_STANDALONE), {"Bogus": "x"}, account, region)
 
@@ -393,7 +411,7 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
         run_command=patch_by_targets(account, region, patched),
     )
     assert wave["status"] == "Success", wave["error"]
-    assert wave["executed"] == ["chooseTargets", "runPatchBaselineByPatchGroup"]
+    assert wave["executed"] == ["chooseBaseline", "chooseTargets", "runPatchBaselineByPatchGroup"]
     assert sorted(patched) == sorted([prod_on_default, prod_on_prod])
     assert dev_on_default not in patched and default_on_default not in patched
     assert wave["values"]["runPatchBaselineByPatchGroup.CommandId"]
@@ -417,5 +435,5 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
         run_command=patch_by_targets(account, region, patched),
     )
     assert window["status"] == "Success"
-    assert window["executed"] == ["chooseTargets", "runPatchBaseline"]
+    assert window["executed"] == ["chooseBaseline", "chooseTargets", "runPatchBaseline"]
     assert sorted(patched) == sorted([prod_on_default, dev_on_default, default_on_default])

@@ -18,6 +18,7 @@ from components.runbooks import (
     MAX_DOCUMENT_BYTES,
     RunbookError,
     asg_rebake,
+    baseline_choice,
     declared_parameters,
     render_runbook,
     runbook_names,
@@ -117,7 +118,8 @@ def test_scripts_are_inlined_compile_and_name_real_handlers(rendered: tuple[str,
             continue
         inputs = step["inputs"]
         assert inputs["Runtime"] in SUPPORTED_RUNTIMES
-        handler = getattr(asg_rebake, inputs["Handler"])
+        module = baseline_choice if inputs["Handler"] == "choose_baseline_override" else asg_rebake
+        handler = getattr(module, inputs["Handler"])
         assert list(inspect.signature(handler).parameters) == ["events", "context"]
         code = compile(inputs["Script"], step["name"], "exec")
         namespace: dict[str, Any] = {}
@@ -177,7 +179,7 @@ def test_patch_group_parameter_accepts_exactly_the_contract_patch_groups(
 
 def test_the_standalone_runbook_branches_on_patch_group() -> None:
     standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
-    first = standalone["mainSteps"][0]
+    first = standalone["mainSteps"][1]  # after chooseBaseline
     assert first["action"] == "aws:branch"
     # every patch group of the contract routes to the patch-group step; "" falls to the window
     assert first["inputs"]["Choices"] == [

@@ -23,7 +23,12 @@ STAR_SIDS = {
 
 
 def roles(capture: Any, account: str = ACCOUNT) -> dict[str, Any]:
-    return {r.inputs["name"]: r for r in capture.of_type("aws:iam/role:Role") if capture.account_of(r) == account}
+    """The AccountBaseline's roles (the DHMC role is HostManagement's: tests/spoke/test_host_management.py)."""
+    return {
+        r.inputs["name"]: r
+        for r in capture.of_type("aws:iam/role:Role")
+        if capture.account_of(r) == account and r.inputs["name"] != naming.DEFAULT_HOST_MANAGEMENT_ROLE
+    }
 
 
 def policy(role: Any) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def test_instance_role_writes_only_its_own_prefix(child_capture: Any, central_ca
     attachments = [
         a
         for a in child_capture.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-        if child_capture.account_of(a) == ACCOUNT
+        if child_capture.account_of(a) == ACCOUNT and a.inputs["role"] == naming.INSTANCE_ROLE
     ]
     assert [a.inputs["policyArn"] for a in attachments] == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
 

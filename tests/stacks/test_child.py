@@ -18,7 +18,13 @@ REGIONS = ("us-east-1", "eu-west-1")
 
 
 def aws_resources(capture: Any) -> list[Any]:
-    return [r for r in capture.resources if r.custom and r.type.startswith("aws:")]
+    """What the child stack creates in the child accounts (not the baseline override file in the hub:
+    tests/stacks/test_baseline_override.py)."""
+    return [
+        r
+        for r in capture.resources
+        if r.custom and r.type.startswith("aws:") and r.type != "aws:s3/bucketObjectv2:BucketObjectv2"
+    ]
 
 
 def owner_account(capture: Any, record: Any) -> str:
@@ -31,8 +37,12 @@ def owner_account(capture: Any, record: Any) -> str:
     return str(parent.name.split("-")[0])
 
 
+CENTRAL = "111111111111"
+
+
 def providers(capture: Any) -> dict[str, Any]:
-    return {r.name: r for r in capture.resources if r.type == "pulumi:providers:aws"}
+    """The child accounts' providers (the central account's writes only the baseline override file)."""
+    return {r.name: r for r in capture.resources if r.type == "pulumi:providers:aws" and r.name != CENTRAL}
 
 
 def test_one_provider_per_account_named_by_its_id(child_capture: Any) -> None:
@@ -80,6 +90,9 @@ def test_regional_resources_name_their_region(child_capture: Any) -> None:
             account, region = parent.name.split("-", 1)
             assert record.inputs.get("region") == region, f"{record.urn} has no region={region}"
             seen.add((account, region))
+        elif parent.type == "org-patching:spoke:HostManagement":
+            # the DHMC role (global) and, per region, the DHMC setting and the daily scan
+            assert record.type.startswith("aws:iam/") or record.inputs.get("region") in REGIONS, record.urn
         else:
             assert parent.type == "org-patching:spoke:AccountBaseline"
             assert record.type.startswith("aws:iam/"), f"{record.urn}: only IAM is account-level"
@@ -97,8 +110,6 @@ def test_every_account_region_has_the_spoke(child_capture: Any) -> None:
             ]
             types = {r.type for r in here}
             assert {
-                "aws:ssm/patchBaseline:PatchBaseline",
-                "aws:ssm/defaultPatchBaseline:DefaultPatchBaseline",
                 "aws:ssm/maintenanceWindow:MaintenanceWindow",
                 "aws:ssm/association:Association",
                 "aws:ssm/resourceDataSync:ResourceDataSync",
@@ -107,7 +118,10 @@ def test_every_account_region_has_the_spoke(child_capture: Any) -> None:
                 "aws:cloudwatch/eventTarget:EventTarget",
                 "aws:lambda/function:Function",
                 "aws:cloudwatch/logGroup:LogGroup",
+                "aws:ssm/serviceSetting:ServiceSetting",  # DHMC
             } <= types, f"{account}/{region}"
+            associations = {r.inputs["associationName"] for r in here if r.type == "aws:ssm/association:Association"}
+            assert associations == {naming.INVENTORY_ASSOCIATION, naming.PATCH_SCAN_ASSOCIATION}
             window = next(r for r in here if r.type == "aws:ssm/maintenanceWindow:MaintenanceWindow")
             assert window.inputs["name"] == "Default_maintenance_window"
             assert window.inputs["schedule"] == "cron(0 5 ? * FRI *)"
@@ -138,7 +152,13 @@ def test_data_sync_goes_to_the_hub_encrypted(child_capture: Any, central_capture
 
 
 def test_inventory_targets_the_contract_not_every_instance(child_capture: Any) -> None:
-    for association in child_capture.of_type("aws:ssm/association:Association"):
+    inventories = [
+        a
+        for a in child_capture.of_type("aws:ssm/association:Association")
+        if a.inputs["associationName"] == naming.INVENTORY_ASSOCIATION
+    ]
+    assert len(inventories) == len(ACCOUNTS) * len(REGIONS)
+    for association in inventories:
         assert association.inputs["name"] == "AWS-GatherSoftwareInventory"
         assert association.inputs["scheduleExpression"] == "rate(1 day)"
         assert association.inputs["targets"] == [{"key": "tag-key", "values": ["Patch Group"]}]
@@ -172,21 +192,25 @@ def test_the_schema_rejects_a_broken_contract(child_capture: Any) -> None:
         jsonschema.validate({**child_capture.outputs, "outputsVersion": "2.0"}, schema)
 
 
-def test_every_patch_group_resolves_to_our_baseline(child_capture: Any, child_config: Any) -> None:
-    """Unregistered patch groups use the OS default baseline: ours is registered as default."""
+def test_every_patch_group_resolves_to_our_baseline(render_child: Any) -> None:
+    """With account baselines (staged approval), unregistered patch groups use the OS default
+    baseline: ours is registered as default."""
+    systems = ["AMAZON_LINUX_2023", "WINDOWS"]
+    child_capture = render_child(patching={"stagedApproval": True, "operatingSystems": systems})
     baselines = {r.id: r for r in child_capture.of_type("aws:ssm/patchBaseline:PatchBaseline")}
     defaults = child_capture.of_type("aws:ssm/defaultPatchBaseline:DefaultPatchBaseline")
     registered = {(child_capture.account_of(d), d.inputs["region"], d.inputs["operatingSystem"]): d for d in defaults}
     for account, entry in child_capture.outputs["accounts"].items():
         for region, regional in entry["regions"].items():
             for group, by_os in regional["patchGroups"].items():
-                assert sorted(by_os) == sorted(child_config.patching.operating_systems), group
+                assert sorted(by_os) == sorted(systems), group
                 for os_name, baseline_id in by_os.items():
                     baseline = baselines[baseline_id]
                     assert baseline.inputs["operatingSystem"] == os_name
                     assert child_capture.account_of(baseline) == account
                     assert baseline.inputs["region"] == region
-                    assert registered[(account, region, os_name)].inputs["baselineId"] == baseline_id
+                    if group in ("Default", "Prod"):  # the staged groups have their own registered baseline
+                        assert registered[(account, region, os_name)].inputs["baselineId"] == baseline_id
 
 
 def test_staged_approval_registers_dev_before_prod(render_child: Any) -> None:

@@ -38,7 +38,8 @@ def document(target: Target) -> Created:
     permissions = i.get("permissions") or {}
     if permissions.get("accountIds"):
         ids = [a for a in str(permissions["accountIds"]).split(",") if a]
-        ssm.modify_document_permission(Name=name, PermissionType="Share", AccountIdsToAdd=ids)
+        for start in range(0, len(ids), 20):  # AccountIdsToAdd: at most 20 per call (botocore's model)
+            ssm.modify_document_permission(Name=name, PermissionType="Share", AccountIdsToAdd=ids[start : start + 20])
     return Created(
         name,
         {
@@ -107,6 +108,18 @@ def default_patch_baseline(target: Target) -> Created:
     baseline_id = str(target.inputs["baselineId"])
     target.client("ssm").register_default_patch_baseline(BaselineId=baseline_id)
     return Created(baseline_id)
+
+
+def _read_service_setting(session: boto3.session.Session, setting_id: str, _: dict[str, Any]) -> Any:
+    found = session.client("ssm").get_service_setting(SettingId=setting_id)["ServiceSetting"]
+    return found if found.get("Status") == "Customized" else None
+
+
+@mapping("aws:ssm/serviceSetting:ServiceSetting", _read_service_setting)
+def service_setting(target: Target) -> Created:
+    setting_id = str(target.inputs["settingId"])
+    target.client("ssm").update_service_setting(SettingId=setting_id, SettingValue=str(target.inputs["settingValue"]))
+    return Created(setting_id, {"arn": setting_id, "status": "Customized"})
 
 
 def _read_window(session: boto3.session.Session, window_id: str, _: dict[str, Any]) -> Any:

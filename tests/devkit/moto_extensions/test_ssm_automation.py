@@ -32,6 +32,8 @@ DOCUMENT = {
 def ssm(moto_aws: None) -> Any:
     client = boto3.client("ssm", region_name="us-east-1")
     client.create_document(Name="Patch", Content=json.dumps(DOCUMENT), DocumentType="Automation", DocumentFormat="JSON")
+    # a custom runbook runs in another account only when shared with it (test_unshared_runbook_fails_in_the_target)
+    client.modify_document_permission(Name="Patch", PermissionType="Share", AccountIdsToAdd=[A, B, C])
     return client
 
 
@@ -301,3 +303,47 @@ def test_empty_parameter_values_are_rejected_like_the_service_does() -> None:
         with _pytest.raises(ssm.exceptions.ClientError, match="length between 1 and 512"):
             ssm.start_automation_execution(DocumentName="Doc", Parameters={"List": [""]})
         assert ssm.start_automation_execution(DocumentName="Doc")["AutomationExecutionId"]
+
+
+# --------------------------------------------------------------------------- sharing (issue 12 item 9)
+
+
+def test_unshared_runbook_fails_in_the_target_account_only(moto_aws: None) -> None:
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.create_document(Name="Solo", Content=json.dumps(DOCUMENT), DocumentType="Automation", DocumentFormat="JSON")
+    caller = boto3.client("sts").get_caller_identity()["Account"]
+    ssm.modify_document_permission(Name="Solo", PermissionType="Share", AccountIdsToAdd=[B])
+    request = {"DocumentName": "Solo", "Parameters": {"Operation": ["Scan"]}}
+    parent = ssm.start_automation_execution(**request, TargetLocations=[_location([caller, B, C], errors="100%")])
+    execution_id = parent["AutomationExecutionId"]
+    for _ in range(10):
+        if ssm.get_automation_execution(AutomationExecutionId=execution_id)["AutomationExecution"][
+            "AutomationExecutionStatus"
+        ] not in ("Pending", "InProgress"):
+            break
+    failed = {
+        (step["TargetLocation"]["Accounts"][0], step.get("FailureMessage", ""))
+        for step in ssm.describe_automation_step_executions(AutomationExecutionId=execution_id)["StepExecutions"]
+        if step["StepStatus"] == "Failed"
+    }
+    assert {account for account, _ in failed} == {C}
+    assert all("is not shared with account 333333333333" in message for _, message in failed)
+
+
+def test_sharing_takes_at_most_20_accounts_per_call_and_1000_in_all(moto_aws: None) -> None:
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.create_document(Name="Wide", Content=json.dumps(DOCUMENT), DocumentType="Automation", DocumentFormat="JSON")
+    accounts = [str(200000000000 + i) for i in range(1001)]
+    client = boto3.client("ssm", region_name="us-east-1", config=Config(parameter_validation=False))
+    code, message = _error(
+        lambda: client.modify_document_permission(Name="Wide", PermissionType="Share", AccountIdsToAdd=accounts[:21])
+    )
+    assert code == "ValidationException" and "less than or equal to 20" in message
+    for start in range(0, 1000, 20):
+        ssm.modify_document_permission(
+            Name="Wide", PermissionType="Share", AccountIdsToAdd=accounts[start : start + 20]
+        )
+    code, message = _error(
+        lambda: ssm.modify_document_permission(Name="Wide", PermissionType="Share", AccountIdsToAdd=accounts[1000:])
+    )
+    assert code == "DocumentPermissionLimit" and "at most 1000" in message

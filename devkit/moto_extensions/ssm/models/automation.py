@@ -225,9 +225,29 @@ def _advance(parent: _Execution) -> None:
             parent.status = parent.success_status
 
 
+def unshared_document(owner: str, region: str, document: str, target: str) -> str | None:
+    """Why a multi-account automation's document cannot run in ``target``, or ``None``.
+
+    SSM runs the caller's document in every target location: a custom document must be shared with each
+    target account (``ModifyDocumentPermission``) and must exist in the caller's Region (AWS Systems Manager
+    User Guide, "Running automations in multiple AWS Regions and accounts": "the runbook must be shared with
+    the target accounts"). AWS-owned documents (``AWS-*``) are public; the caller's own account needs no share.
+    """
+    if target == owner or document.startswith(("AWS-", "AWSSupport-", "AWSConfigRemediation-")):
+        return None
+    documents = ssm_backends[owner][region]._documents.get(document)
+    if documents is None:
+        return f"Document {document} does not exist in the caller's account {owner} in {region}."
+    if "all" in documents.permissions or target in documents.permissions:
+        return None
+    return f"Document {document} of account {owner} is not shared with account {target} (ModifyDocumentPermission)."
+
+
 def _run_child(parent: _Execution, child: _Child) -> None:
     child.start = _now()
-    failure = _failure_for(child.account, child.region, parent.document)
+    failure = unshared_document(parent.account, parent.region, parent.document, child.account)
+    if failure is None:
+        failure = _failure_for(child.account, child.region, parent.document)
     if failure is None and _CHILD_RUNNER:
         failure = _CHILD_RUNNER[-1](child.account, child.region, parent.document, dict(parent.parameters))
     child.status = "Failed" if failure else "Success"
