@@ -22,6 +22,7 @@ from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
 from ..runbooks import load_runbooks
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
+from ..spoke.event_forwarding import PatchEventForwarding, PatchEventForwardingArgs
 from ..spoke.hub_data import HubData
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .accounts import child_accounts
@@ -118,5 +119,10 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                 # Output), so Pulumi orders each resource after exactly the role it needs.
                 opts=opts,
             )
+        PatchEventForwarding(
+            f"{account.id}-patch-events",
+            PatchEventForwardingArgs(account.id, partition_of(home), regions, cfg.central_account_id, data.region),
+            opts=opts,
+        )
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)
     return built

@@ -80,8 +80,11 @@ def test_regional_resources_name_their_region(child_capture: Any) -> None:
             account, region = parent.name.split("-", 1)
             assert record.inputs.get("region") == region, f"{record.urn} has no region={region}"
             seen.add((account, region))
+        elif parent.type == "org-patching:spoke:PatchEventForwarding" and not record.type.startswith("aws:iam/"):
+            # one forwarding rule and target per region, named <account>-patch-events-<region>
+            assert record.inputs.get("region") == record.name.split("-patch-events-", 1)[1], record.urn
         else:
-            assert parent.type == "org-patching:spoke:AccountBaseline"
+            assert parent.type in ("org-patching:spoke:AccountBaseline", "org-patching:spoke:PatchEventForwarding")
             assert record.type.startswith("aws:iam/"), f"{record.urn}: only IAM is account-level"
             assert "region" not in record.inputs
     assert seen == {(a, r) for a in ACCOUNTS for r in REGIONS}
