@@ -14,6 +14,7 @@ from typing import Any
 
 from components import naming
 from components.config import MaintenanceWindowConfig
+from devkit.demo.events import step_patch_events
 from devkit.demo.narrative import Narrator
 from devkit.demo.world import Scenario, World, build_fleet, build_organization, install_hub, install_spoke
 from devkit.emulator import Emulator, load_lambda
@@ -29,6 +30,7 @@ class DemoResult:
     patch_run: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     emergency: dict[str, Any] = field(default_factory=dict)
+    events: Any = None  # devkit/demo/events.py EventsResult
     report_dir: Path | None = None
     seconds: float = 0.0
 
@@ -385,6 +387,8 @@ def run_demo(scenario: Scenario, out_dir: Path, say: Narrator) -> DemoResult:
             step_custom_window(emu, world, say, result)
         with say.step("Maintenance windows fire: the spoke runbooks patch instances and rebake the ASG"):
             step_maintenance_window(emu, world, say, result)
+        with say.step("Patch events: the window run's events reach the hub's lake; a failed install, one alert"):
+            result.events = step_patch_events(emu, world, say)
         with say.step("Resource data sync: every account and region → the hub's inventory bucket"):
             step_data_sync(emu, world, say)
         with say.step("Compliance report (patchctl report over the synced data)"):

@@ -47,8 +47,12 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert result.emergency["status"] == "SUCCEEDED"
     assert result.emergency["approvals"] == ["Prod"]
     assert result.emergency["patched"] > 0
+    # the window run's events reached the hub's lake before the data sync; the failed install, one alert
+    assert {row["source"] for row in result.events.rows.values()} == {"events"}
+    assert len(result.events.rows) == 4  # patch run, compliance change, the failed install delivered twice
+    assert len(result.events.alerts) == 1
     text = out.getvalue()
-    assert "[7] Emergency patching" in text and "second sweep wrote 0 tags" in text
+    assert "[8] Emergency patching" in text and "second sweep wrote 0 tags" in text
 
 
 def test_bad_demo_arguments_exit_2(capsys) -> None:  # type: ignore[no-untyped-def]
