@@ -127,7 +127,8 @@ def invoke_function(target: dict[str, Any], event: dict[str, Any]) -> None:
         _, failed, _ = function._invoke_lambda(payload)
         if not failed:
             return
-    dead_letters = (getattr(function, "dead_letter_config", None) or {}).get("TargetArn")
+    # moto drops CreateFunction's DeadLetterConfig; the applier's moto_gaps keeps it under this name
+    dead_letters = (getattr(function, "devkit_dead_letter_config", None) or {}).get("TargetArn")
     if dead_letters:
         queue = parse_arn(dead_letters)
         sqs_backends[queue.account][queue.region].send_message(queue_name=queue.resource_id, message_body=payload)
@@ -161,10 +162,15 @@ def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: 
             else:
                 invoke_function(target, sent)
         if others:
+            # moto's own targets format a Unix time and need its ingestion time
+            moto_event = dict(original_event)
+            if isinstance(moto_event.get("time"), str):
+                moto_event["time"] = datetime.fromisoformat(str(moto_event["time"]).replace("Z", "+00:00")).timestamp()
+            moto_event.setdefault("ingestion-time", datetime.now(UTC).timestamp())
             saved = self.targets
             self.targets = others
             try:
-                _ORIGINAL(self, original_event, transform_input)  # moto formats its own time
+                _ORIGINAL(self, moto_event, transform_input)
             finally:
                 self.targets = saved
 

@@ -7,7 +7,7 @@ import pkgutil
 import devkit.moto_extensions as extensions
 from tests import aws
 
-SERVICES = {"autoscaling", "awslambda", "ec2", "ssm"}
+SERVICES = {"autoscaling", "awslambda", "ec2", "events", "ssm"}
 
 
 def test_every_module_of_this_area_is_discovered_and_installable_twice(moto_aws: None) -> None:
