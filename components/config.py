@@ -254,6 +254,17 @@ class EmergencyConfig(Model):
     poll_seconds: int = Field(default=60, ge=0, le=3600)
 
 
+class EventsConfig(Model):
+    """Patch events in the hub: the lake's copy of every forwarded event and the failure alerts."""
+
+    #: Subscribed to the alert topic by email (each confirms once); chat tools subscribe by their own endpoints.
+    alert_emails: list[Email] = Field(default_factory=list)
+    #: Days the events bucket keeps an event (the daily snapshot keeps its own retention).
+    retention_days: int = Field(default=400, ge=30, le=3650)
+    #: Days a failure's execution id is remembered, so a late redelivery is not alerted again.
+    dedupe_days: int = Field(default=14, ge=1, le=365)
+
+
 class CatalogConfig(Model):
     """The self-service "Patching maintenance window" Service Catalog product."""
 
@@ -333,6 +344,7 @@ class CentralConfig(StackConfig):
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
     emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
     #: Enabled by default, so ``deployPrincipalArn`` and ``targets`` are required unless turned off.
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.

@@ -119,3 +119,25 @@ CATALOG_PORTFOLIO = "Patching"
 CATALOG_PRODUCT = "Patching maintenance window"
 #: EventBridge source of the events org-patching emits.
 EVENT_SOURCE = "org-patching"
+
+# --- Patch events (issue 16: compliance events into the hub, failure alerts) ------------------
+#: The hub's event bus every child account-region forwards its patch events to.
+PATCH_EVENT_BUS = "org-patching-patch-events"
+#: The one rule per child account-region that forwards them (several patterns in one rule).
+PATCH_EVENT_FORWARDING_RULE = "org-patching-patch-events-to-hub"
+#: Role EventBridge in a child account uses to put those events on the hub's bus (one per account).
+PATCH_EVENT_FORWARDING_ROLE = "org-patching-patch-events-to-hub"
+#: Hub function writing every forwarded event into the compliance lake.
+PATCH_EVENTS_FUNCTION = "org-patching-patch-events"
+#: Hub function turning failures into one alert each.
+FAILURE_ALERTS_FUNCTION = "org-patching-failure-alerts"
+#: Hub rules on the patch-event bus (archive everything) and on both buses (failures).
+PATCH_EVENTS_ARCHIVE_RULE = "org-patching-patch-events-archive"
+FAILURE_ALERTS_RULE = "org-patching-failure-alerts"
+#: Hub DynamoDB table of the failures already alerted (key: the execution id).
+FAILURE_ALERTS_TABLE = "org-patching-failure-alerts"
+#: Hub queue of the events the hub functions could not take (EventBridge target DLQ).
+PATCH_EVENTS_DEAD_LETTER_QUEUE = "org-patching-patch-events-dlq"
+#: Glue table over the events the hub writes (prefix ``PATCH_EVENTS_PREFIX`` of the events bucket).
+PATCH_EVENTS_TABLE = "patch_events"
+PATCH_EVENTS_PREFIX = "events"

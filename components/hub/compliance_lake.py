@@ -243,6 +243,16 @@ def _key_policy(args: ComplianceLakeArgs, org_bucket_arns: pulumi.Input[list[str
             },
         },
         {
+            # The hub's CloudWatch alarms publish to the failure-alert topic, which this key
+            # encrypts (components/hub/patch_events.py); SNS asks KMS on the alarm's behalf.
+            "Sid": "HubAlarmsUseAlertTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+        },
+        {
             # CloudWatch Logs in the hub may encrypt the hub's own log groups with this key.
             "Sid": "HubLogGroups",
             "Effect": "Allow",

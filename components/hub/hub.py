@@ -17,6 +17,7 @@ from ..runbooks import render_runbook
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
 from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
+from .patch_events import PatchEvents, PatchEventsArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
 
 
@@ -31,6 +32,7 @@ class PatchingHub(pulumi.ComponentResource):
     emergency: EmergencyPatching
     catalog: SelfServiceCatalog
     bootstrap: DeployRoleBootstrap | None
+    events: PatchEvents
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -81,6 +83,25 @@ class PatchingHub(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.events = PatchEvents(
+            f"{name}-events",
+            PatchEventsArgs(
+                config=cfg.events,
+                org_id=cfg.org_id,
+                account_id=cfg.central_account_id,
+                region=cfg.home_region,
+                partition=args.partition,
+                key_arn=self.compliance.key.arn,
+                database_name=self.compliance.database.name,
+                workgroup_name=self.compliance.workgroup.name,
+                accounts=list(cfg.accounts),
+                regions=list(cfg.regions) or [cfg.home_region],
+                log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
+                emergency_state_machine_arn=self.emergency.state_machine.arn,
+                emergency_function_name=self.emergency.validate_function.name,
+            ),
+            opts=child,
+        )
         boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
         self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None
         self.register_outputs({})
@@ -91,5 +112,6 @@ class PatchingHub(pulumi.ComponentResource):
             "compliance": self.compliance.outputs(),
             "emergency": self.emergency.outputs(),
             "catalog": self.catalog.outputs(),
+            "events": self.events.outputs(),
             **({"bootstrap": {"deployRoleName": self.bootstrap.role_name}} if self.bootstrap else {}),
         }

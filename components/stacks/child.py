@@ -25,6 +25,7 @@ from ..runbooks import load_runbooks, with_parameter_default
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
 from ..spoke.baseline_override import uses_override
 from ..spoke.host_management import HostManagement, HostManagementArgs
+from ..spoke.event_forwarding import PatchEventForwarding, PatchEventForwardingArgs
 from ..spoke.hub_data import HubData
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .accounts import child_accounts
@@ -145,6 +146,11 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                 patching=cfg.patching,
                 baseline_override=override,
             ),
+            opts=opts,
+        )
+        PatchEventForwarding(
+            f"{account.id}-patch-events",
+            PatchEventForwardingArgs(account.id, partition_of(home), regions, cfg.central_account_id, data.region),
             opts=opts,
         )
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)

@@ -19,8 +19,8 @@ from ..hub.hub import PatchingHub
 from .child import AccountSpokes
 
 #: Versions of the stacks' output contracts. Bump the major on any breaking change, the minor
-#: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``).
-CENTRAL_OUTPUTS_VERSION = "1.1"
+#: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``; 1.2: ``events``).
+CENTRAL_OUTPUTS_VERSION = "1.2"
 #: 1.1: a patch group's baseline may be the hub's BaselineOverride file (s3://...) instead of a pb- id.
 CHILD_OUTPUTS_VERSION = "1.1"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from components import naming
 from devkit.applier.summary import count_in_emulator
+from devkit.demo.events import step_patch_events
 from devkit.demo.narrative import Narrator
 from devkit.demo.world import Configure, Scenario, World, build_fleet, build_organization, deploy_stacks
 from devkit.emulator import Emulator, load_lambda
@@ -30,6 +31,7 @@ class DemoResult:
     patch_run: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     emergency: dict[str, Any] = field(default_factory=dict)
+    events: Any = None  # devkit/demo/events.py EventsResult
     report_dir: Path | None = None
     seconds: float = 0.0
 
@@ -405,6 +407,10 @@ STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
     (
         "Maintenance windows fire: their registered tasks patch instances and rebake the ASG",
         lambda c: step_maintenance_window(c.emu, c.world, c.say, c.result),
+    ),
+    (
+        "Patch events: the window run's events reach the hub's lake; a failed install, one alert",
+        lambda c: setattr(c.result, "events", step_patch_events(c.emu, c.world, c.say)),
     ),
     (
         "Resource data sync: every account and region → the hub's inventory bucket",

@@ -64,6 +64,8 @@ _ARN_LAYOUT: dict[str, tuple[str, bool, bool, str]] = {
     "aws:sqs/queue:Queue": ("sqs", True, True, "{name}"),
     "aws:cloudwatch/logGroup:LogGroup": ("logs", True, True, "log-group:{name}"),
     "aws:cloudwatch/eventRule:EventRule": ("events", True, True, "rule/{name}"),
+    "aws:cloudwatch/eventBus:EventBus": ("events", True, True, "event-bus/{name}"),
+    "aws:dynamodb/table:Table": ("dynamodb", True, True, "table/{name}"),
     "aws:ssm/document:Document": ("ssm", True, True, "document/{name}"),
     "aws:ssm/maintenanceWindow:MaintenanceWindow": ("ssm", True, True, "maintenancewindow/{id}"),
     "aws:ssm/patchBaseline:PatchBaseline": ("ssm", True, True, "patchbaseline/{id}"),

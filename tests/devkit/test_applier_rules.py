@@ -135,5 +135,5 @@ def test_cli_prints_counts_from_the_emulator() -> None:
     text = out.getvalue()
     assert code == 0, text
     assert "111111111111/us-east-1:" in text and "111111111111/global:" in text
-    assert "     5  aws:s3/bucket:Bucket" in text
+    assert "     6  aws:s3/bucket:Bucket" in text  # 5 lake buckets and the patch-events bucket
     assert text.rstrip().endswith("0 missing")

@@ -116,7 +116,12 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert location.startswith(f"{account}/{region} ") and "1 patch(es) failed to install" in location
     assert f"FAILED location {account}/{region}" in text
     assert "not a managed instance" not in text
-    assert "[7] Emergency patching" in text and "second sweep wrote 0 tags" in text
+    # [5] the window run's events reached the hub's lake before the data sync; the failed install, one alert
+    assert {row["source"] for row in result.events.rows.values()} == {"events"}
+    assert len(result.events.rows) == 4  # patch run, compliance change, the failed install delivered twice
+    assert len(result.events.alerts) == 1
+    text = out.getvalue()
+    assert "[8] Emergency patching" in text and "second sweep wrote 0 tags" in text
 
 
 def test_a_deploy_blocker_fails_the_demo_with_the_resource_and_the_rule(

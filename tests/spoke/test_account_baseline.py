@@ -56,6 +56,7 @@ def test_roles_once_per_account(child_capture: Any) -> None:
                 naming.OVERRIDE_LIST_ROLE,
                 naming.CATALOG_LAUNCH_ROLE,
                 naming.EVENT_FORWARDING_ROLE,
+                naming.PATCH_EVENT_FORWARDING_ROLE,  # components/spoke/event_forwarding.py
             ]
         )
     profiles = child_capture.of_type("aws:iam/instanceProfile:InstanceProfile")

@@ -40,7 +40,9 @@ def test_only_noncompliant_changes_of_our_rule() -> None:
 
 
 def test_home_region_remediates_other_regions_forward(child_capture: Any) -> None:
-    home = in_region(child_capture, "aws:cloudwatch/eventTarget:EventTarget", "us-east-1")
+    targets = in_region(child_capture, "aws:cloudwatch/eventTarget:EventTarget", "us-east-1")
+    # the patch-event forwarding to the hub has its own tests (tests/spoke/test_event_forwarding.py)
+    home = [t for t in targets if t.inputs["rule"] != naming.PATCH_EVENT_FORWARDING_RULE]
     function = next(
         f
         for f in in_region(child_capture, "aws:lambda/function:Function", "us-east-1")
@@ -50,7 +52,11 @@ def test_home_region_remediates_other_regions_forward(child_capture: Any) -> Non
     sweeps = {json.loads(t.inputs["input"])["region"] for t in home if "input" in t.inputs}
     assert sweeps == {"us-east-1", "eu-west-1"}
     assert sweep_event(ACCOUNT, "eu-west-1")["detail-type"] == "Scheduled Event"
-    (forward,) = in_region(child_capture, "aws:cloudwatch/eventTarget:EventTarget", "eu-west-1")
+    (forward,) = [
+        t
+        for t in in_region(child_capture, "aws:cloudwatch/eventTarget:EventTarget", "eu-west-1")
+        if t.inputs["rule"] != naming.PATCH_EVENT_FORWARDING_RULE
+    ]
     assert forward.inputs["arn"] == f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
     assert forward.inputs["roleArn"].endswith(":role/org-patching-event-forwarding")
     assert not [

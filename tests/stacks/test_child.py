@@ -93,8 +93,11 @@ def test_regional_resources_name_their_region(child_capture: Any) -> None:
         elif parent.type == "org-patching:spoke:HostManagement":
             # the DHMC role (global) and, per region, the DHMC setting and the daily scan
             assert record.type.startswith("aws:iam/") or record.inputs.get("region") in REGIONS, record.urn
+        elif parent.type == "org-patching:spoke:PatchEventForwarding" and not record.type.startswith("aws:iam/"):
+            # one forwarding rule and target per region, named <account>-patch-events-<region>
+            assert record.inputs.get("region") == record.name.split("-patch-events-", 1)[1], record.urn
         else:
-            assert parent.type == "org-patching:spoke:AccountBaseline"
+            assert parent.type in ("org-patching:spoke:AccountBaseline", "org-patching:spoke:PatchEventForwarding")
             assert record.type.startswith("aws:iam/"), f"{record.urn}: only IAM is account-level"
             assert "region" not in record.inputs
     assert seen == {(a, r) for a in ACCOUNTS for r in REGIONS}

@@ -261,8 +261,9 @@ def log_group(target: Target) -> Created:
 # ------------------------------------------------------------------------------------ EventBridge
 
 
-def _read_rule(session: boto3.session.Session, name: str, _: dict[str, Any]) -> Any:
-    return missing_is_none(lambda: session.client("events").describe_rule(Name=name))
+def _read_rule(session: boto3.session.Session, name: str, outputs: dict[str, Any]) -> Any:
+    bus = {"EventBusName": str(outputs["eventBusName"])} if outputs.get("eventBusName") else {}
+    return missing_is_none(lambda: session.client("events").describe_rule(Name=name, **bus))
 
 
 @mapping("aws:cloudwatch/eventRule:EventRule", _read_rule)
@@ -287,7 +288,8 @@ def event_rule(target: Target) -> Created:
 
 def _read_target(session: boto3.session.Session, _: str, outputs: dict[str, Any]) -> Any:
     client = session.client("events")
-    found = missing_is_none(lambda: client.list_targets_by_rule(Rule=str(outputs["rule"])))
+    bus = {"EventBusName": str(outputs["eventBusName"])} if outputs.get("eventBusName") else {}
+    found = missing_is_none(lambda: client.list_targets_by_rule(Rule=str(outputs["rule"]), **bus))
     return next((t for t in (found or {}).get("Targets", []) if t["Id"] == outputs["targetId"]), None)
 
 
@@ -312,10 +314,13 @@ def event_target(target: Target) -> Created:
         }
     if (i.get("deadLetterConfig") or {}).get("arn"):
         rendered["DeadLetterConfig"] = {"Arn": i["deadLetterConfig"]["arn"]}
-    response = target.client("events").put_targets(Rule=str(i["rule"]), Targets=[rendered])
+    bus = {"EventBusName": str(i["eventBusName"])} if i.get("eventBusName") else {}
+    response = target.client("events").put_targets(Rule=str(i["rule"]), Targets=[rendered], **bus)
     if response.get("FailedEntryCount"):
         raise RuntimeError(f"PutTargets refused: {response.get('FailedEntries')}")
-    return Created(f"{i['rule']}-{target_id}", {"targetId": target_id})
+    return Created(
+        f"{i['rule']}-{target_id}", {"targetId": target_id, **({"eventBusName": bus["EventBusName"]} if bus else {})}
+    )
 
 
 # ------------------------------------------------------------------------------------ AWS Config
