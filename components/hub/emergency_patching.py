@@ -90,11 +90,20 @@ class RolloutDefaults(Protocol):
 
 
 def validate_environment(
-    defaults: RolloutDefaults, administration_role_arn: str, approval_timeout_seconds: int | None = None
+    defaults: RolloutDefaults,
+    administration_role_arn: str,
+    patch_log_bucket: str,
+    approval_timeout_seconds: int | None = None,
 ) -> dict[str, str]:
-    """Environment variables of the validation Lambda (its configuration contract)."""
+    """Environment variables of the validation Lambda (its configuration contract).
+
+    ``patch_log_bucket``: the hub's patch-log bucket, every wave's ``OutputS3BucketName`` (the
+    runbook requires it: SendCommand refuses an empty bucket name)."""
+    if not patch_log_bucket:
+        raise ValueError("emergency patching: the patch-log bucket is required (every wave writes its command output)")
     emergency = defaults.emergency
     return {
+        "PATCH_LOG_BUCKET": patch_log_bucket,
         "DEFAULT_WAVES": ",".join(emergency.waves),
         "APPROVAL_BEFORE": ",".join(emergency.approval_before),
         "DEFAULT_REGIONS": ",".join(defaults.regions or [defaults.home_region]),
@@ -125,6 +134,9 @@ class EmergencyPatchingArgs:
     #: Regions the child stacks patch: a rollout's default (empty: the home Region).
     regions: Sequence[str] = ()
     partition: str = "aws"
+    #: The hub's patch-log bucket (``ComplianceLake.patch_logs``): the standalone runbook's
+    #: ``OutputS3BucketName`` in every wave. Required (an empty name is refused at construction).
+    patch_log_bucket: pulumi.Input[str] = ""
     #: CMK for the approval topic (the ComplianceLake key works: its key policy delegates to
     #: the hub account's IAM). ``None``: the AWS managed key ``alias/aws/sns``.
     topic_kms_key_arn: pulumi.Input[str] | None = None
@@ -154,6 +166,8 @@ class EmergencyPatching(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EmergencyPatchingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:EmergencyPatching", name, None, opts)
+        if not args.patch_log_bucket:
+            raise ValueError("EmergencyPatchingArgs.patch_log_bucket: required (every wave writes its command output)")
         child = pulumi.ResourceOptions(parent=self)
         partition, account, region = args.partition, args.account_id, args.home_region
         arn = f"arn:{partition}"
@@ -286,7 +300,9 @@ class EmergencyPatching(pulumi.ComponentResource):
             code=packaging.archive("emergency_validate"),
             layers=[packaging.powertools_layer(partition, region, "arm64")],
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables=self.administration_role.arn.apply(lambda admin: validate_environment(args, admin))
+                variables=pulumi.Output.all(self.administration_role.arn, args.patch_log_bucket).apply(
+                    lambda values: validate_environment(args, values[0], values[1])
+                )
             ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON", log_group=self.validate_log_group.name

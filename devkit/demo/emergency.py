@@ -78,11 +78,20 @@ class EmergencyHub:
         return events
 
 
-def deploy_emergency_hub(session: Any, cfg: CentralConfig, runbooks: Mapping[str, str]) -> EmergencyHub:
+def deploy_emergency_hub(
+    session: Any, cfg: CentralConfig, runbooks: Mapping[str, str], patch_log_bucket: str | None = None
+) -> EmergencyHub:
     """What ``EmergencyPatching`` deploys, in the hub account of ``session``.
 
     ``runbooks``: ``{document name: content}`` (a multi-account automation runs the hub's copy).
+    ``patch_log_bucket``: the hub's patch-log bucket (every wave's ``OutputS3BucketName``); by
+    default one is created in the hub account.
     """
+    if patch_log_bucket is None:
+        patch_log_bucket = f"org-patching-patch-logs-{cfg.central_account_id}"  # the demo world's name
+        s3 = session.client("s3")
+        if patch_log_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            s3.create_bucket(Bucket=patch_log_bucket)
     iam = session.client("iam")
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})
     validate_role = iam.create_role(RoleName="org-patching-emergency-validate", AssumeRolePolicyDocument=trust)
@@ -97,7 +106,7 @@ def deploy_emergency_hub(session: Any, cfg: CentralConfig, runbooks: Mapping[str
         Role=validate_role["Role"]["Arn"],
         Handler="app.handler",
         Code={"ZipFile": package.getvalue()},
-        Environment={"Variables": validate_environment(cfg, admin["Role"]["Arn"])},
+        Environment={"Variables": validate_environment(cfg, admin["Role"]["Arn"], patch_log_bucket)},
     )["FunctionArn"]
     ssm = session.client("ssm")
     for name, content in runbooks.items():

@@ -24,7 +24,9 @@ brackets): ``DEFAULT_WAVES`` [Dev,Test,Prod], ``APPROVAL_BEFORE`` [Prod], ``DEFA
 ``MAX_CONCURRENCY`` [10%], ``MAX_ERRORS`` [5%], ``TARGET_LOCATION_MAX_CONCURRENCY`` [10],
 ``TARGET_LOCATION_MAX_ERRORS`` [1], ``POLL_SECONDS`` [60], ``APPROVAL_TIMEOUT_SECONDS``
 [86400], ``EXECUTION_ROLE_NAME``, ``ADMINISTRATION_ROLE_ARN``, ``RUNBOOK_STANDALONE``,
-``RUNBOOK_ASG`` (required).
+``RUNBOOK_ASG``, ``PATCH_LOG_BUCKET`` (required: the hub's patch-log bucket, the standalone
+runbook's ``OutputS3BucketName``; SendCommand refuses an empty bucket name, so the plan always
+passes one).
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ _OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})\Z")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d\Z", re.ASCII)
 _CONCURRENCY = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)\Z")
 _ERRORS = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)\Z")
+#: S3 bucket naming rules (3-63 lowercase letters, digits, dots, hyphens; letter or digit at both ends):
+#: the runbook's OutputS3BucketName allowedPattern is the same expression.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z", re.ASCII)
 _OVERRIDE = re.compile(r"^\Z|^https://\S+\Z|^s3://[^/\s]+/\S+\Z")
 
 
@@ -267,6 +272,14 @@ class Settings:
     administration_role_arn: str
     runbook_standalone: str
     runbook_asg: str
+    #: The hub's patch-log bucket: every wave's ``OutputS3BucketName``. SendCommand refuses a
+    #: bucket name shorter than 3 characters (SendCommand API reference, OutputS3BucketName), so
+    #: an empty value is a configuration error here, not a failed wave in every target location.
+    patch_log_bucket: str
+
+    def __post_init__(self) -> None:
+        if not _BUCKET.match(self.patch_log_bucket):
+            raise ValueError(f"PATCH_LOG_BUCKET: {self.patch_log_bucket!r} is not an S3 bucket name")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -287,6 +300,7 @@ class Settings:
             administration_role_arn=env["ADMINISTRATION_ROLE_ARN"],
             runbook_standalone=env["RUNBOOK_STANDALONE"],
             runbook_asg=env["RUNBOOK_ASG"],
+            patch_log_bucket=env.get("PATCH_LOG_BUCKET", ""),
         )
 
 
@@ -350,6 +364,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
                     "RebootOption": [reboot],
                     "MaxConcurrency": [concurrency],
                     "MaxErrors": [errors],
+                    "OutputS3BucketName": [settings.patch_log_bucket],
                 },
             }
         ]

@@ -52,7 +52,7 @@ def build(cfg: CentralConfig, **args: Any) -> Capture:
                 home_region=cfg.home_region,
                 log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
                 regions=cfg.regions,
-                **args,
+                **{"patch_log_bucket": "org-patching-patch-logs-123456789012", **args},
             ),
             opts=pulumi.ResourceOptions(providers=[hub]),
         )

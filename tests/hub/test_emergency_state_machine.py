@@ -14,10 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from components import naming
 from components.config import BootstrapConfig, CentralConfig
 from components.hub.emergency_patching import DETAIL_TYPE, render_definition
+from components.runbooks import render_runbook
 from devkit.demo.emergency import EmergencyHub, deploy_emergency_hub
 from devkit.emulator import Emulator
 from devkit.moto_extensions.ssm.models import automation as ssm_automation
@@ -27,33 +29,11 @@ REGION = "us-east-1"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 REGIONS = ["us-east-1", "eu-west-1"]
 
-# The parameter declarations of the spoke's runbooks (components/runbooks/*.yaml).
-WINDOW = {"type": "String", "default": "Default_maintenance_window", "allowedPattern": "^[A-Za-z]+_maintenance_window$"}
-PATCH_GROUP = {"type": "String", "default": "", "allowedPattern": "^$|^(Default|Dev|Test|Prod)$"}
-STANDALONE_PARAMETERS = {
-    "AutomationAssumeRole": {"type": "String", "default": ""},
-    "MaintenanceWindow": WINDOW,
-    "PatchGroup": PATCH_GROUP,
-    "Operation": {"type": "String", "default": "Scan", "allowedValues": ["Scan", "Install"]},
-    "RebootOption": {"type": "String", "default": "RebootIfNeeded", "allowedValues": ["RebootIfNeeded", "NoReboot"]},
-    "InstallOverrideList": {"type": "String", "default": ""},
-    "MaxConcurrency": {"type": "String", "default": "10%"},
-    "MaxErrors": {"type": "String", "default": "10%"},
-    "OutputS3BucketName": {"type": "String", "default": ""},
-    "OutputS3KeyPrefix": {"type": "String", "default": "patching"},
-}
-ASG_PARAMETERS = {
-    "AutomationAssumeRole": {"type": "String", "default": ""},
-    "MaintenanceWindow": WINDOW,
-    "PatchGroup": PATCH_GROUP,
-    "TargetASG": {"type": "String", "default": ""},
-    "Operation": {"type": "String", "default": "Install", "allowedValues": ["Scan", "Install"]},
-    "InstallOverrideList": {"type": "String", "default": ""},
-    "InstanceType": {"type": "String", "default": ""},
-    "MinHealthyPercentage": {"type": "Integer", "default": 90},
-    "InstanceWarmup": {"type": "Integer", "default": 300},
-    "AutoRollback": {"type": "Boolean", "default": True},
-}
+# The parameter declarations of the runbooks the hub deploys (rendered, not copied): a wave that
+# leaves out a required parameter, or passes one the runbook refuses, fails to start here as in SSM.
+STANDALONE_PARAMETERS = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))["parameters"]
+ASG_PARAMETERS = yaml.safe_load(render_runbook(naming.RUNBOOK_ASG))["parameters"]
+PATCH_LOGS = f"org-patching-patch-logs-{HUB}"
 
 
 def _runbook(parameters: dict[str, Any]) -> str:
@@ -168,6 +148,9 @@ def test_three_waves_run_in_order_after_prod_approval(hub: Hub) -> None:
         assert parent["Parameters"]["AutomationAssumeRole"][0].endswith(
             f":role/{naming.AUTOMATION_ADMINISTRATION_ROLE}"
         )
+        if parent["DocumentName"] == naming.RUNBOOK_STANDALONE:
+            # the runbook requires it: its old default "" reached SendCommand, which refuses it
+            assert parent["Parameters"]["OutputS3BucketName"] == [PATCH_LOGS]
     assert by_env == {env: {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG} for env in ("Dev", "Test", "Prod")}
     # the children really ran in each target account and Region
     for account in ACCOUNTS:
