@@ -9,9 +9,10 @@ therefore do not grow with the number of accounts (see ``bench/bench_emergency.p
 
 Flow (``emergency_patching.asl.json``, beside this file): validate the request (a tiny Lambda,
 ``lambda_src/emergency_validate``: a bad field fails the execution with error ``InvalidInput``
-naming the field, before anything starts) → per wave: optional human approval (SNS message
-with the task token; approvers answer ``aws stepfunctions send-task-success|send-task-failure
---task-token ...`` — no public approval endpoint to secure) → start the runbooks → poll
+naming the field, before anything starts) → per wave: optional human approval (the approval gate,
+``emergency_approval.py``, keeps the task token and mails the approvers through the KMS-encrypted
+topic without it; an approver answers with ``patchctl emergency approve``, authenticated by IAM,
+never the requester, once per wave) → start the runbooks → poll
 ``DescribeAutomationExecutions`` (filtered to the execution: a bounded response) until
 terminal → stop the rollout when a wave is not ``Success`` (SSM ends it ``Failed`` when a
 target location exceeded its error threshold) → summary
@@ -29,9 +30,12 @@ SSM reads it before running it in each target location):
 * ASG (``patch_asgs.yaml``): ``AutomationAssumeRole``, ``PatchGroup``, ``Operation``,
   ``InstallOverrideList``, ``MinHealthyPercentage``.
 
-Who may start or approve: grant ``states:StartExecution`` on ``state_machine.arn`` and
-``states:SendTaskSuccess``/``states:SendTaskFailure`` to the operators' roles (identity
-policies in the org's SSO permission sets; not created here).
+Who may start or approve: grant ``lambda:InvokeFunction`` on the approval gate
+(``naming.EMERGENCY_APPROVAL_FUNCTION``) to the operators' roles, and ``states:DescribeExecution``,
+``states:ListExecutions``, ``states:StopExecution`` for ``patchctl emergency status|list|cancel``
+(identity policies in the org's SSO permission sets; not created here). Do not grant operators
+``states:StartExecution`` or ``states:SendTaskSuccess``: an execution not started through the gate
+cannot be approved, and the gate is what refuses the requester.
 """
 
 from __future__ import annotations
@@ -48,11 +52,12 @@ import pulumi_aws as aws
 from .. import naming, packaging
 from ..config import EmergencyConfig
 from ..policy_documents import allow, document, to_json
+from .emergency_approval import EmergencyApproval, EmergencyApprovalArgs
 from .emergency_policy import state_machine_policy
 
 ASL_FILE = Path(__file__).with_name("emergency_patching.asl.json")
 #: Placeholders of the ASL file, filled from Outputs by :func:`render_definition`.
-PLACEHOLDERS = ("Partition", "ValidateFunctionArn", "ApprovalTopicArn", "EventSource")
+PLACEHOLDERS = ("Partition", "ValidateFunctionArn", "ApprovalFunctionArn", "EventSource")
 DETAIL_TYPE = "Emergency Patching Rollout Finished"
 
 
@@ -155,6 +160,7 @@ class EmergencyPatching(pulumi.ComponentResource):
     administration_policy: aws.iam.RolePolicy
     approval_topic: aws.sns.Topic
     approver_subscriptions: list[aws.sns.TopicSubscription]
+    approval: EmergencyApproval
     validate_role: aws.iam.Role
     validate_log_group: aws.cloudwatch.LogGroup
     validate_function: aws.lambda_.Function
@@ -248,6 +254,21 @@ class EmergencyPatching(pulumi.ComponentResource):
             )
             for index, email in enumerate(args.emergency.approvers)
         ]
+
+        # --- the approval gate (keeps the task token; authenticates and records approvers) --
+        self.approval = EmergencyApproval(
+            f"{name}-approval-gate",
+            EmergencyApprovalArgs(
+                partition=partition,
+                account_id=account,
+                region=region,
+                log_retention_days=retention,
+                topic_arn=self.approval_topic.arn,
+                kms_key_arn=args.topic_kms_key_arn,
+                log_kms_key_arn=args.log_kms_key_arn,
+            ),
+            parent=self,
+        )
 
         # --- validation Lambda ------------------------------------------------------------
         self.validate_role = aws.iam.Role(
@@ -347,18 +368,17 @@ class EmergencyPatching(pulumi.ComponentResource):
                     region,
                     validate_function_arn=self.validate_function.arn,
                     administration_role_arn=self.administration_role.arn,
-                    approval_topic_arn=self.approval_topic.arn,
-                    topic_kms_key_arn=args.topic_kms_key_arn,
+                    approval_function_arn=self.approval.function.arn,
                 )
             ),
             opts=child,
         )
-        definition = pulumi.Output.all(self.validate_function.arn, self.approval_topic.arn).apply(
+        definition = pulumi.Output.all(self.validate_function.arn, self.approval.function.arn).apply(
             lambda values: render_definition(
                 {
                     "Partition": partition,
                     "ValidateFunctionArn": values[0],
-                    "ApprovalTopicArn": values[1],
+                    "ApprovalFunctionArn": values[1],
                     "EventSource": naming.EVENT_SOURCE,
                 }
             )
@@ -371,7 +391,8 @@ class EmergencyPatching(pulumi.ComponentResource):
             definition=definition,
             logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
                 level="ALL",
-                include_execution_data=True,
+                # No execution data: the approval step's input holds the task token (issue 13 item 7).
+                include_execution_data=False,
                 log_destination=pulumi.Output.concat(self.log_group.arn, ":*"),
             ),
             tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
@@ -382,6 +403,7 @@ class EmergencyPatching(pulumi.ComponentResource):
             {
                 "stateMachineArn": self.state_machine.arn,
                 "approvalTopicArn": self.approval_topic.arn,
+                "approvalFunctionName": self.approval.function.name,
                 "administrationRoleArn": self.administration_role.arn,
                 "logGroupName": self.log_group.name,
             }
@@ -392,5 +414,6 @@ class EmergencyPatching(pulumi.ComponentResource):
         return {
             "stateMachineArn": self.state_machine.arn,
             "approvalTopicArn": self.approval_topic.arn,
+            "approvalFunctionName": self.approval.function.name,
             "administrationRoleArn": self.administration_role.arn,
         }

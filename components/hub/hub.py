@@ -60,6 +60,7 @@ class PatchingHub(pulumi.ComponentResource):
                 regions=list(cfg.regions),
                 partition=args.partition,
                 patch_log_bucket=self.compliance.patch_logs.bucket.bucket,
+                topic_kms_key_arn=self.compliance.key.arn,  # the approval topic and table use the hub key
                 # A multi-account automation runs the hub's copy of each runbook in the targets.
                 runbooks={
                     runbook: render_runbook(runbook) for runbook in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)

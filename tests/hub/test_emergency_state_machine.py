@@ -9,6 +9,7 @@ bookkeeping, rate control, failure injection). Waits use ``poll_seconds: 0``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -111,8 +112,9 @@ def request(**overrides: Any) -> dict[str, Any]:
 def approve(hub: Hub, seen: list[str]) -> Callable[[dict[str, Any]], None]:
     def answer(body: dict[str, Any]) -> None:
         seen.append(body["wave"])
-        assert body["task_token"] in body["approve"]  # the message carries the command to run
-        hub.sfn.send_task_success(taskToken=body["task_token"], output="true")
+        assert "task_token" not in body and "Token" not in json.dumps(body)  # only the gate holds it
+        assert body["approve"] == f"patchctl emergency approve --execution {body['execution']} --wave {body['wave']}"
+        hub.approve(body)
 
     return answer
 
@@ -215,7 +217,7 @@ def test_completed_with_failure_stops_the_rollout(hub: Hub) -> None:
 def test_rejected_approval_stops_before_prod(hub: Hub) -> None:
     def reject(body: dict[str, Any]) -> None:
         assert body["wave"] == "Prod"
-        hub.sfn.send_task_failure(taskToken=body["task_token"], error="Rejected", cause="CAB said no")
+        hub.reject(body, "CAB said no")
 
     result = hub.finish(hub.start(request()), reject)
 
@@ -250,6 +252,11 @@ def test_unanswered_approval_times_out_and_stops(hub: Hub) -> None:
     )
     asked: list[str] = []
     result = hub.finish(hub.start(request(waves=["Prod"])), lambda body: asked.append(body["wave"]))
+    # the gate may still be publishing when the 1-s timeout ends the execution: wait for its request
+    deadline = time.monotonic() + 20
+    while not asked and time.monotonic() < deadline:
+        hub.finish(result["executionArn"], lambda body: asked.append(body["wave"]))
+        time.sleep(0.1)
 
     assert asked == ["Prod"]
     assert result["status"] == "FAILED" and result["error"] == "ApprovalRejected"
@@ -369,13 +376,13 @@ def test_seed_payload_with_env_runs_one_wave(hub: Hub) -> None:
 
 def test_definition_placeholders_are_all_filled() -> None:
     text = render_definition(
-        {"Partition": "aws-us-gov", "ValidateFunctionArn": "fn", "ApprovalTopicArn": "topic", "EventSource": "src"}
+        {"Partition": "aws-us-gov", "ValidateFunctionArn": "fn", "ApprovalFunctionArn": "gate", "EventSource": "src"}
     )
     assert "${" not in text and "arn:aws-us-gov:states:::aws-sdk:ssm:startAutomationExecution" in text
-    with pytest.raises(ValueError, match="ApprovalTopicArn"):
+    with pytest.raises(ValueError, match="ApprovalFunctionArn"):
         render_definition({"Partition": "aws", "ValidateFunctionArn": "fn", "EventSource": "src"})
     with pytest.raises(ValueError, match=r"\$\{Other\}"):
         render_definition(
-            {"Partition": "aws", "ValidateFunctionArn": "f", "ApprovalTopicArn": "t", "EventSource": "s"},
+            {"Partition": "aws", "ValidateFunctionArn": "f", "ApprovalFunctionArn": "g", "EventSource": "s"},
             template='{"a": "${Other}"}',
         )
