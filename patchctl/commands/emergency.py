@@ -43,6 +43,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     start.add_argument("--include-asg", action="store_true", help="also rebake and refresh the waves' ASGs")
     start.add_argument("--no-reboot", action="store_true", help="operation_post_patching NoReboot")
     start.add_argument("--approval-before", metavar="LIST", help="extra waves that wait for an approver")
+    start.add_argument("--poll-seconds", type=int, metavar="N", help="how often a running wave is polled")
 
     status = actions.add_parser("status", help="a rollout's waves, accounts and per-location results")
     common(status)
@@ -82,6 +83,8 @@ def request_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         request["include_asg"] = "Yes"
     if args.no_reboot:
         request["operation_post_patching"] = "NoReboot"
+    if args.poll_seconds is not None:
+        request["poll_seconds"] = args.poll_seconds
     if args.approval_before:
         request["approval"] = {"required_before": [w.strip() for w in args.approval_before.split(",")]}
     return request
