@@ -6,9 +6,15 @@ schedules is a central API call, counted from the execution history. One wave = 
 one ``StartAutomationExecution`` per runbook (``TargetLocations`` carry up to 50 accounts or
 OUs each, 100 locations per call) + ``DescribeAutomationExecutions`` polls + one
 ``DescribeAutomationStepExecutions`` (failed locations) per runbook + one ``PutEvents``.
-Polls depend on how long the wave runs (one per ``poll_seconds``), not on the number of
-accounts; here every location finishes in one SSM tick (``TargetLocationMaxConcurrency``
-100%), so the counts isolate the part that could scale with accounts.
+Polls depend on how long the wave runs (one per ``poll_seconds``), not directly on the number of
+accounts. Two settings are measured:
+
+* **at the config defaults** (``emergency.targetLocationMaxConcurrency`` 10, ``pollSeconds`` 60):
+  SSM runs 10 account-Regions at a time, and each poll stands for one 60-s interval in which the
+  running account-Regions finish (one tick of the emulator's SSM Automation per poll; a real
+  patch run of more than 60 s means more polls);
+* **best case** (``TargetLocationMaxConcurrency`` 100%): every location finishes in one tick, so
+  the counts isolate the part that could scale with accounts. It is labelled as the best case.
 
 Seed: the emergency Lambda pages ``ListAccounts`` (20 per page) and then, serially for every
 account, ``AssumeRole`` + ``Invoke`` of the task Lambda (+ a second ``Invoke`` for ASGs).
@@ -34,6 +40,9 @@ from devkit.moto_extensions.ssm.models import automation
 HUB, REGION = "123456789012", "us-east-1"
 REGIONS = ["us-east-1", "eu-west-1"]
 SIZES = (10, 100, 1000)
+#: The sizes the defaults table is measured at (issue 19: quote calls per wave at the defaults).
+DEFAULT_SIZES = (10, 100)
+DEFAULT_CONCURRENCY = "10"  # components/config.py EmergencyConfig.target_location_max_concurrency
 
 
 def _state_machine(accounts: list[str]) -> str:
@@ -52,7 +61,9 @@ def _state_machine(accounts: list[str]) -> str:
     return deploy_emergency_hub(boto3.session.Session(region_name=REGION), cfg, runbooks).machine_arn
 
 
-def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str], int, float]:
+def run_wave(
+    accounts: int, include_asg: bool, concurrency: str = "100%"
+) -> tuple[collections.Counter[str], int, float]:
     """Central calls made by the state machine for one wave; child executions created; seconds."""
     ids = [f"{100000000000 + i:012d}" for i in range(accounts)]
     with Emulator():  # SSM Automation, and the validation Lambda's real handler, on moto
@@ -63,7 +74,7 @@ def run_wave(accounts: int, include_asg: bool) -> tuple[collections.Counter[str]
             "include_asg": "Yes" if include_asg else "No",
             "targets": {"accounts": ids, "regions": REGIONS},
             "waves": ["Dev"],
-            "target_location_max_concurrency": "100%",
+            "target_location_max_concurrency": concurrency,
             "target_location_max_errors": "10%",
             "poll_seconds": 0,
         }
@@ -96,7 +107,34 @@ def seed_calls(accounts: int, include_asg: bool) -> int:
     return math.ceil(accounts / 20) + accounts * (2 + int(include_asg))
 
 
+def defaults_table() -> None:
+    """Calls per wave at the config defaults (TargetLocationMaxConcurrency 10, one poll per 60 s)."""
+    print("AT THE CONFIG DEFAULTS: central API calls for ONE emergency wave (2 Regions per account,")
+    print("TargetLocationMaxConcurrency 10, pollSeconds 60: each poll = one 60-s interval)")
+    header = (
+        f"{'accounts':>8} {'asg':>4} | {'ours':>5} {'start':>5} {'poll':>4} {'steps':>5} {'other':>5} | {'minutes':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for include_asg in (False, True):
+        for size in DEFAULT_SIZES:
+            calls, _, _ = run_wave(size, include_asg, DEFAULT_CONCURRENCY)
+            total = sum(calls.values())
+            start = calls["ssm:startAutomationExecution"]
+            poll = calls["ssm:describeAutomationExecutions"]
+            steps = calls["ssm:describeAutomationStepExecutions"]
+            polls_per_runbook = poll // max(start, 1)
+            print(
+                f"{size:>8} {'yes' if include_asg else 'no':>4} | {total:>5} {start:>5} {poll:>4} {steps:>5} "
+                f"{total - start - poll - steps:>5} | {polls_per_runbook:>7}"
+            )
+    print("minutes = polls per runbook x 60 s: the wave's length if each batch of 10 finishes within a poll")
+    print()
+
+
 def main() -> None:
+    defaults_table()
+    print("BEST CASE (TargetLocationMaxConcurrency 100%, every location done in one poll):")
     print("central API calls for ONE emergency wave (2 Regions per account)")
     header = (
         f"{'accounts':>8} {'asg':>4} | {'ours':>5} {'start':>5} {'poll':>4} {'steps':>5} {'other':>5} | "

@@ -114,6 +114,9 @@ EMERGENCY_STATE_MACHINE = "org-patching-emergency"
 #: Step Functions vends its logs to a group under ``/aws/vendedlogs/``.
 EMERGENCY_STATE_MACHINE_LOG_GROUP = f"/aws/vendedlogs/states/{EMERGENCY_STATE_MACHINE}"
 EMERGENCY_VALIDATE_FUNCTION = "org-patching-emergency-validate"
+#: The approval gate (``lambda_src/emergency_approval``) and its table: requesters, approvals, one answer per wave.
+EMERGENCY_APPROVAL_FUNCTION = "org-patching-emergency-approval"
+EMERGENCY_APPROVAL_TABLE = "org-patching-emergency-approvals"
 #: Service Catalog portfolio and product of the self-service maintenance window.
 CATALOG_PORTFOLIO = "Patching"
 CATALOG_PRODUCT = "Patching maintenance window"

@@ -61,6 +61,11 @@ def run_runbook(
     unknown = set(parameters) - set(declared)
     if unknown:
         raise UndeclaredParameters(f"undeclared parameters {sorted(unknown)} (SSM rejects the execution)")
+    # A parameter without a default is required: StartAutomationExecution fails without it
+    # (SSM Automation runbook reference, "parameters": "default ... If not specified, the parameter is required").
+    missing = sorted(name for name, spec in declared.items() if "default" not in spec and name not in parameters)
+    if missing:
+        raise UndeclaredParameters(f"required parameters {missing} not given (SSM rejects the execution)")
     values: dict[str, Any] = {name: spec.get("default") for name, spec in declared.items()}
     values.update(parameters)
     values.update({"automation:EXECUTION_ID": execution_id, "global:ACCOUNT_ID": account, "global:REGION": region})

@@ -9,9 +9,10 @@ therefore do not grow with the number of accounts (see ``bench/bench_emergency.p
 
 Flow (``emergency_patching.asl.json``, beside this file): validate the request (a tiny Lambda,
 ``lambda_src/emergency_validate``: a bad field fails the execution with error ``InvalidInput``
-naming the field, before anything starts) → per wave: optional human approval (SNS message
-with the task token; approvers answer ``aws stepfunctions send-task-success|send-task-failure
---task-token ...`` — no public approval endpoint to secure) → start the runbooks → poll
+naming the field, before anything starts) → per wave: optional human approval (the approval gate,
+``emergency_approval.py``, keeps the task token and mails the approvers through the KMS-encrypted
+topic without it; an approver answers with ``patchctl emergency approve``, authenticated by IAM,
+never the requester, once per wave) → start the runbooks → poll
 ``DescribeAutomationExecutions`` (filtered to the execution: a bounded response) until
 terminal → stop the rollout when a wave is not ``Success`` (SSM ends it ``Failed`` when a
 target location exceeded its error threshold) → summary
@@ -29,9 +30,12 @@ SSM reads it before running it in each target location):
 * ASG (``patch_asgs.yaml``): ``AutomationAssumeRole``, ``PatchGroup``, ``Operation``,
   ``InstallOverrideList``, ``MinHealthyPercentage``.
 
-Who may start or approve: grant ``states:StartExecution`` on ``state_machine.arn`` and
-``states:SendTaskSuccess``/``states:SendTaskFailure`` to the operators' roles (identity
-policies in the org's SSO permission sets; not created here).
+Who may start or approve: grant ``lambda:InvokeFunction`` on the approval gate
+(``naming.EMERGENCY_APPROVAL_FUNCTION``) to the operators' roles, and ``states:DescribeExecution``,
+``states:ListExecutions``, ``states:StopExecution`` for ``patchctl emergency status|list|cancel``
+(identity policies in the org's SSO permission sets; not created here). Do not grant operators
+``states:StartExecution`` or ``states:SendTaskSuccess``: an execution not started through the gate
+cannot be approved, and the gate is what refuses the requester.
 """
 
 from __future__ import annotations
@@ -48,11 +52,12 @@ import pulumi_aws as aws
 from .. import naming, packaging
 from ..config import EmergencyConfig
 from ..policy_documents import allow, document, to_json
+from .emergency_approval import EmergencyApproval, EmergencyApprovalArgs
 from .emergency_policy import state_machine_policy
 
 ASL_FILE = Path(__file__).with_name("emergency_patching.asl.json")
 #: Placeholders of the ASL file, filled from Outputs by :func:`render_definition`.
-PLACEHOLDERS = ("Partition", "ValidateFunctionArn", "ApprovalTopicArn", "EventSource")
+PLACEHOLDERS = ("Partition", "ValidateFunctionArn", "ApprovalFunctionArn", "EventSource")
 DETAIL_TYPE = "Emergency Patching Rollout Finished"
 
 
@@ -90,11 +95,20 @@ class RolloutDefaults(Protocol):
 
 
 def validate_environment(
-    defaults: RolloutDefaults, administration_role_arn: str, approval_timeout_seconds: int | None = None
+    defaults: RolloutDefaults,
+    administration_role_arn: str,
+    patch_log_bucket: str,
+    approval_timeout_seconds: int | None = None,
 ) -> dict[str, str]:
-    """Environment variables of the validation Lambda (its configuration contract)."""
+    """Environment variables of the validation Lambda (its configuration contract).
+
+    ``patch_log_bucket``: the hub's patch-log bucket, every wave's ``OutputS3BucketName`` (the
+    runbook requires it: SendCommand refuses an empty bucket name)."""
+    if not patch_log_bucket:
+        raise ValueError("emergency patching: the patch-log bucket is required (every wave writes its command output)")
     emergency = defaults.emergency
     return {
+        "PATCH_LOG_BUCKET": patch_log_bucket,
         "DEFAULT_WAVES": ",".join(emergency.waves),
         "APPROVAL_BEFORE": ",".join(emergency.approval_before),
         "DEFAULT_REGIONS": ",".join(defaults.regions or [defaults.home_region]),
@@ -125,6 +139,9 @@ class EmergencyPatchingArgs:
     #: Regions the child stacks patch: a rollout's default (empty: the home Region).
     regions: Sequence[str] = ()
     partition: str = "aws"
+    #: The hub's patch-log bucket (``ComplianceLake.patch_logs``): the standalone runbook's
+    #: ``OutputS3BucketName`` in every wave. Required (an empty name is refused at construction).
+    patch_log_bucket: pulumi.Input[str] = ""
     #: CMK for the approval topic (the ComplianceLake key works: its key policy delegates to
     #: the hub account's IAM). ``None``: the AWS managed key ``alias/aws/sns``.
     topic_kms_key_arn: pulumi.Input[str] | None = None
@@ -147,6 +164,7 @@ class EmergencyPatching(pulumi.ComponentResource):
     administration_policy: aws.iam.RolePolicy
     approval_topic: aws.sns.Topic
     approver_subscriptions: list[aws.sns.TopicSubscription]
+    approval: EmergencyApproval
     validate_role: aws.iam.Role
     validate_log_group: aws.cloudwatch.LogGroup
     validate_function: aws.lambda_.Function
@@ -158,6 +176,8 @@ class EmergencyPatching(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EmergencyPatchingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:EmergencyPatching", name, None, opts)
+        if not args.patch_log_bucket:
+            raise ValueError("EmergencyPatchingArgs.patch_log_bucket: required (every wave writes its command output)")
         child = pulumi.ResourceOptions(parent=self)
         partition, account, region = args.partition, args.account_id, args.home_region
         arn = f"arn:{partition}"
@@ -240,6 +260,21 @@ class EmergencyPatching(pulumi.ComponentResource):
             for index, email in enumerate(args.emergency.approvers)
         ]
 
+        # --- the approval gate (keeps the task token; authenticates and records approvers) --
+        self.approval = EmergencyApproval(
+            f"{name}-approval-gate",
+            EmergencyApprovalArgs(
+                partition=partition,
+                account_id=account,
+                region=region,
+                log_retention_days=retention,
+                topic_arn=self.approval_topic.arn,
+                kms_key_arn=args.topic_kms_key_arn,
+                log_kms_key_arn=args.log_kms_key_arn,
+            ),
+            parent=self,
+        )
+
         # --- validation Lambda ------------------------------------------------------------
         self.validate_role = aws.iam.Role(
             f"{name}-validate",
@@ -291,7 +326,9 @@ class EmergencyPatching(pulumi.ComponentResource):
             code=packaging.archive("emergency_validate"),
             layers=[packaging.powertools_layer(partition, region, "arm64")],
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables=self.administration_role.arn.apply(lambda admin: validate_environment(args, admin))
+                variables=pulumi.Output.all(self.administration_role.arn, args.patch_log_bucket).apply(
+                    lambda values: validate_environment(args, values[0], values[1])
+                )
             ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON", log_group=self.validate_log_group.name
@@ -336,18 +373,17 @@ class EmergencyPatching(pulumi.ComponentResource):
                     region,
                     validate_function_arn=self.validate_function.arn,
                     administration_role_arn=self.administration_role.arn,
-                    approval_topic_arn=self.approval_topic.arn,
-                    topic_kms_key_arn=args.topic_kms_key_arn,
+                    approval_function_arn=self.approval.function.arn,
                 )
             ),
             opts=child,
         )
-        definition = pulumi.Output.all(self.validate_function.arn, self.approval_topic.arn).apply(
+        definition = pulumi.Output.all(self.validate_function.arn, self.approval.function.arn).apply(
             lambda values: render_definition(
                 {
                     "Partition": partition,
                     "ValidateFunctionArn": values[0],
-                    "ApprovalTopicArn": values[1],
+                    "ApprovalFunctionArn": values[1],
                     "EventSource": naming.EVENT_SOURCE,
                 }
             )
@@ -360,7 +396,8 @@ class EmergencyPatching(pulumi.ComponentResource):
             definition=definition,
             logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
                 level="ALL",
-                include_execution_data=True,
+                # No execution data: the approval step's input holds the task token (issue 13 item 7).
+                include_execution_data=False,
                 log_destination=pulumi.Output.concat(self.log_group.arn, ":*"),
             ),
             tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
@@ -371,6 +408,7 @@ class EmergencyPatching(pulumi.ComponentResource):
             {
                 "stateMachineArn": self.state_machine.arn,
                 "approvalTopicArn": self.approval_topic.arn,
+                "approvalFunctionName": self.approval.function.name,
                 "administrationRoleArn": self.administration_role.arn,
                 "logGroupName": self.log_group.name,
             }
@@ -381,6 +419,7 @@ class EmergencyPatching(pulumi.ComponentResource):
         return {
             "stateMachineArn": self.state_machine.arn,
             "approvalTopicArn": self.approval_topic.arn,
+            "approvalFunctionName": self.approval.function.name,
             "administrationRoleArn": self.administration_role.arn,
         }
 

@@ -1,7 +1,7 @@
 """What the emergency patching state machine may do (its role's policy), as a plain document.
 
 Validate the request, start the two runbooks in the hub's home Region (SSM fans them out with
-the administration role), follow and poll the executions, ask the approvers, announce the
+the administration role), follow and poll the executions, ask the approval gate, announce the
 result on the default bus, and deliver its own logs and traces. Every ``*`` says why.
 """
 
@@ -20,8 +20,7 @@ def state_machine_policy(
     *,
     validate_function_arn: pulumi.Input[str],
     administration_role_arn: pulumi.Input[str],
-    approval_topic_arn: pulumi.Input[str],
-    topic_kms_key_arn: pulumi.Input[str] | None = None,
+    approval_function_arn: pulumi.Input[str],
 ) -> Document:
     """The policy of the state machine's role in the hub account (``partition``/``account``/``region``)."""
     arn = f"arn:{partition}"
@@ -30,6 +29,12 @@ def state_machine_policy(
             ["lambda:InvokeFunction"],
             [validate_function_arn, pulumi.Output.concat(validate_function_arn, ":*")],
             sid="Validate",
+        ),
+        # The approval gate keeps the task token and asks the approvers (the machine no longer publishes).
+        allow(
+            ["lambda:InvokeFunction"],
+            [approval_function_arn, pulumi.Output.concat(approval_function_arn, ":*")],
+            sid="AskApprovalGate",
         ),
         allow(
             ["ssm:StartAutomationExecution"],
@@ -54,7 +59,6 @@ def state_machine_policy(
             sid="PassAdministrationRoleToSsm",
             conditions={"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
         ),
-        allow(["sns:Publish"], [approval_topic_arn], sid="AskApprovers"),
         allow(
             ["events:PutEvents"],
             [f"{arn}:events:{region}:{account}:event-bus/default"],
@@ -88,13 +92,4 @@ def state_machine_policy(
             sid="Tracing",
         ),
     ]
-    if topic_kms_key_arn is not None:
-        statements.append(
-            allow(
-                ["kms:GenerateDataKey", "kms:Decrypt"],
-                [topic_kms_key_arn],
-                sid="PublishToEncryptedTopic",
-                conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
-            )
-        )
     return document(*statements)

@@ -61,6 +61,8 @@ class PatchingHub(pulumi.ComponentResource):
                 log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
                 regions=list(cfg.regions),
                 partition=args.partition,
+                patch_log_bucket=self.compliance.patch_logs.bucket.bucket,
+                topic_kms_key_arn=self.compliance.key.arn,  # the approval topic and table use the hub key
                 # A multi-account automation runs the hub's copy of each runbook in the targets.
                 runbooks={
                     runbook: render_runbook(runbook) for runbook in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)

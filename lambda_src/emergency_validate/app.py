@@ -7,7 +7,8 @@ expressions. This function makes no AWS call; it only decides. A bad request rai
 it into a failed execution (error ``InvalidInput``) before anything is started.
 
 The request (the seed's payload plus targets, waves, approval and rate control) is the
-:class:`EmergencyRequest` model, read with the Powertools parser; ``schemas/emergency-request.schema.json``
+:class:`EmergencyRequest` model (``lambda_shared/emergency_request.py``, shared with
+``patchctl emergency start``), read with the Powertools parser; ``schemas/emergency-request.schema.json``
 is its JSON Schema (a test keeps the two equal)::
 
     {"patching_operation": "Install", "include_asg": "Yes",
@@ -24,220 +25,38 @@ brackets): ``DEFAULT_WAVES`` [Dev,Test,Prod], ``APPROVAL_BEFORE`` [Prod], ``DEFA
 ``MAX_CONCURRENCY`` [10%], ``MAX_ERRORS`` [5%], ``TARGET_LOCATION_MAX_CONCURRENCY`` [10],
 ``TARGET_LOCATION_MAX_ERRORS`` [1], ``POLL_SECONDS`` [60], ``APPROVAL_TIMEOUT_SECONDS``
 [86400], ``EXECUTION_ROLE_NAME``, ``ADMINISTRATION_ROLE_ARN``, ``RUNBOOK_STANDALONE``,
-``RUNBOOK_ASG`` (required).
+``RUNBOOK_ASG``, ``PATCH_LOG_BUCKET`` (required: the hub's patch-log bucket, the standalone
+runbook's ``OutputS3BucketName``; SendCommand refuses an empty bucket name, so the plan always
+passes one).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-import tag_contract
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_shared.validation import (
-    Hints,
-    first_problem,
-    matching,
-    one_of,
-    pattern_schema,
-    reject,
-    unique_strings,
-    without_nulls,
-    yes_no,
+from lambda_shared.emergency_request import (
+    ACCOUNTS_PER_LOCATION,
+    BUCKET_NAME,
+    ENVIRONMENTS,
+    HINTS,
+    MAX_LOCATIONS,
+    Approval,
+    EmergencyRequest,
+    InvalidEmergencyInput,
+    Targets,
 )
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from lambda_shared.validation import first_problem
+from pydantic import ValidationError
+
+__all__ = ["ENVIRONMENTS", "Approval", "EmergencyRequest", "InvalidEmergencyInput", "Targets", "handler", "plan"]
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-emergency-validate"))
-
-#: The wave names: the tag contract's patch groups, environments first (the order of the messages).
-ENVIRONMENTS: tuple[str, ...] = (*tag_contract.ENVIRONMENTS, tag_contract.DEFAULT)
-#: SSM's limits for one StartAutomationExecution (TargetLocation.Accounts and TargetLocations).
-ACCOUNTS_PER_LOCATION = 50
-MAX_LOCATIONS = 100
-
-# ASCII and \Z: "$" also matches before a trailing newline, and \d matches non-ASCII digits (found by tests/fuzz).
-_ACCOUNT = re.compile(r"^\d{12}\Z", re.ASCII)
-_OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})\Z")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d\Z", re.ASCII)
-_CONCURRENCY = re.compile(r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)\Z")
-_ERRORS = re.compile(r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)\Z")
-_OVERRIDE = re.compile(r"^\Z|^https://\S+\Z|^s3://[^/\s]+/\S+\Z")
-
-
-class InvalidEmergencyInput(Exception):  # the class name is the Step Functions error name
-    """The request cannot be run; the message names the field and the reason."""
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The request: each field's check raises "why" (the field and the value are added from where it failed)
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _always_refreshed(value: Any) -> str:
-    if yes_no(value) == "No":
-        # The spoke's ASG runbook always rolls the group onto the rebaked image (instance refresh
-        # with MinHealthyPercentage and auto-rollback): a new image no instance runs patches nothing.
-        raise reject("is not supported: ASGs are always refreshed")
-    return "Yes"
-
-
-def _percentage(value: Any) -> int:
-    healthy = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value  # "²".isdigit()
-    if isinstance(healthy, bool) or not isinstance(healthy, int) or not 0 <= healthy <= 100:
-        raise reject("is not a whole number 0-100")
-    return healthy
-
-
-def _seconds(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3600:
-        raise reject("is not a whole number of seconds 0-3600")
-    return value
-
-
-def _waves(value: Any) -> Any:
-    if unique_strings(value) == []:
-        raise reject(f"is empty: name at least one of {', '.join(ENVIRONMENTS)}")
-    return value
-
-
-def _rate(pattern: re.Pattern[str]) -> dict[str, Any]:
-    return {"anyOf": [pattern_schema(pattern), {"type": "integer", "minimum": 0}]}
-
-
-UNIQUE = Field(json_schema_extra={"uniqueItems": True})
-YES_NO = WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": "^([Yy][Ee][Ss]|[Nn][Oo])$"}]})
-WAVES = WithJsonSchema({"type": "string", "enum": list(ENVIRONMENTS)})
-Wave = Annotated[str | None, BeforeValidator(one_of(ENVIRONMENTS)), WAVES]
-Account = Annotated[
-    str, BeforeValidator(matching(_ACCOUNT, "a 12-digit account id")), WithJsonSchema(pattern_schema(_ACCOUNT))
-]
-OrganizationalUnit = Annotated[
-    str,
-    BeforeValidator(matching(_OU, "an OU or root id (ou-xxxx-xxxxxxxx, r-xxxx)")),
-    WithJsonSchema(pattern_schema(_OU)),
-]
-Region = Annotated[str, BeforeValidator(matching(_REGION, "a Region name")), WithJsonSchema(pattern_schema(_REGION))]
-Concurrency = Annotated[
-    str | None,
-    BeforeValidator(matching(_CONCURRENCY, "a count or 1%-100%", converts_int=True)),
-    WithJsonSchema(_rate(_CONCURRENCY)),
-]
-Errors = Annotated[
-    str | None,
-    BeforeValidator(matching(_ERRORS, "a count or 0%-100%", converts_int=True)),
-    WithJsonSchema(_rate(_ERRORS)),
-]
-
-
-class Targets(BaseModel):
-    """Where the waves run: accounts and/or OUs (at least one), in Regions (default: the configured ones)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=without_nulls)
-
-    accounts: Annotated[list[Account], BeforeValidator(unique_strings), UNIQUE] = []
-    organizational_units: Annotated[list[OrganizationalUnit], BeforeValidator(unique_strings), UNIQUE] = []
-    regions: Annotated[list[Region] | None, BeforeValidator(unique_strings), UNIQUE] = None
-
-    @model_validator(mode="after")
-    def _someone(self) -> Targets:
-        if not self.accounts and not self.organizational_units:
-            raise reject("name at least one account or organizational unit", whole=True)
-        return self
-
-
-class Approval(BaseModel):
-    """Waves that wait for an approver: adds to the configured approvals, never removes one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    required_before: Annotated[list[Wave], BeforeValidator(unique_strings), UNIQUE] = []
-
-
-def _schema(schema: dict[str, Any]) -> None:
-    without_nulls(schema)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://github.com/org-patching/org-patching/schemas/emergency-request.schema.json"
-
-
-class EmergencyRequest(BaseModel):
-    """An emergency patching request (the execution input of the emergency state machine).
-
-    Fields left out take the configured defaults (waves, Regions, rate limits, poll interval).
-    """
-
-    model_config = ConfigDict(
-        extra="forbid", title="org-patching emergency patching request", json_schema_extra=_schema
-    )
-
-    patching_operation: Annotated[
-        str, BeforeValidator(one_of(("Scan", "Install"))), WithJsonSchema({"enum": ["Scan", "Install"]})
-    ]
-    operation_post_patching: Annotated[
-        str,
-        BeforeValidator(one_of(("RebootIfNeeded", "NoReboot"))),
-        WithJsonSchema({"enum": ["RebootIfNeeded", "NoReboot"]}),
-    ] = "RebootIfNeeded"
-    include_asg: Annotated[str, BeforeValidator(yes_no), YES_NO] = "No"
-    refresh_asg_instances: Annotated[str, BeforeValidator(_always_refreshed), YES_NO] = Field(
-        "Yes", description="Yes only: the ASG runbook always refreshes the group"
-    )
-    retain_healthy_percentage: Annotated[
-        int,
-        BeforeValidator(_percentage),
-        WithJsonSchema(
-            {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 100}, {"type": "string", "pattern": "^[0-9]+$"}]}
-        ),
-    ] = 90
-    run_patch_baseline_install_override_list: Annotated[
-        str,
-        BeforeValidator(matching(_OVERRIDE, "empty, an https:// URL or s3://bucket/key")),
-        WithJsonSchema(pattern_schema(_OVERRIDE)),
-    ] = ""
-    max_concurrency: Concurrency = Field(None, description="Instances at a time, inside each account and Region")
-    max_errors: Errors = Field(None, description="Failed instances that stop an account and Region")
-    target_location_max_concurrency: Concurrency = Field(None, description="Accounts x Regions at a time")
-    target_location_max_errors: Errors = Field(None, description="Failed accounts x Regions that stop a wave")
-    poll_seconds: Annotated[
-        int | None, BeforeValidator(_seconds), WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 3600})
-    ] = Field(None, description="How often a running wave is polled")
-    env: Wave = Field(None, description="The seed's form of one wave (give env or waves, not both)")
-    waves: Annotated[
-        list[Wave] | None, BeforeValidator(_waves), Field(json_schema_extra={"uniqueItems": True, "minItems": 1})
-    ] = Field(None, description="Patch groups, patched in this order")
-    approval: Approval = Approval()
-    targets: Targets
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_form_of_waves(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "env" in data and "waves" in data:
-            why = "give either 'env' (one wave, the seed's form) or 'waves', not both"
-            raise reject(why, field="waves", whole=True)
-        return data
-
-
-#: What the model adds to pydantic's errors: the one-line messages of this function's contract.
-HINTS = Hints(
-    missing={
-        "patching_operation": "is required (one of Scan, Install)",
-        "targets": 'None is required: {"accounts": [...], "organizational_units": [...], "regions": [...]}',
-    },
-    not_an_object={
-        "": "is not a JSON object",
-        "targets": 'is required: {"accounts": [...], "organizational_units": [...], "regions": [...]}',
-        "approval": 'is not an object like {"required_before": ["Prod"]}',
-    },
-    unknown={
-        "": "a typo here must not be ignored in an emergency",
-        "targets": "accounts, organizational_units, regions",
-        "approval": "only required_before",
-    },
-)
 
 
 def parse_request(request: Any) -> EmergencyRequest:
@@ -267,6 +86,14 @@ class Settings:
     administration_role_arn: str
     runbook_standalone: str
     runbook_asg: str
+    #: The hub's patch-log bucket: every wave's ``OutputS3BucketName``. SendCommand refuses a
+    #: bucket name shorter than 3 characters (SendCommand API reference, OutputS3BucketName), so
+    #: an empty value is a configuration error here, not a failed wave in every target location.
+    patch_log_bucket: str
+
+    def __post_init__(self) -> None:
+        if not BUCKET_NAME.match(self.patch_log_bucket):
+            raise ValueError(f"PATCH_LOG_BUCKET: {self.patch_log_bucket!r} is not an S3 bucket name")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -287,6 +114,7 @@ class Settings:
             administration_role_arn=env["ADMINISTRATION_ROLE_ARN"],
             runbook_standalone=env["RUNBOOK_STANDALONE"],
             runbook_asg=env["RUNBOOK_ASG"],
+            patch_log_bucket=env.get("PATCH_LOG_BUCKET", ""),
         )
 
 
@@ -353,6 +181,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
                     "RebootOption": [reboot],
                     "MaxConcurrency": [concurrency],
                     "MaxErrors": [errors],
+                    "OutputS3BucketName": [settings.patch_log_bucket],
                 },
             }
         ]
@@ -387,6 +216,8 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
             "max_errors": errors,
             "target_location_max_concurrency": tl_concurrency,
             "target_location_max_errors": tl_errors,
+            "requested_by": parsed.requested_by or "",
+            "findings": [str(finding) for finding in parsed.findings],
         },
     }
 

@@ -320,6 +320,11 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
     "aws:sns/topic:Topic": _equal(
         lambda d: (d["DisplayName"], d["KmsMasterKeyId"]), lambda o: (o["displayName"], o["kmsMasterKeyId"])
     ),
+    "aws:sns/topicPolicy:TopicPolicy": _equal(lambda d: json.loads(d), lambda o: json.loads(o["policy"])),
+    "aws:dynamodb/table:Table": _equal(
+        lambda d: (d["TableName"], d["KeySchema"][0]["AttributeName"], d["BillingModeSummary"]["BillingMode"]),
+        lambda o: (o["name"], o["hashKey"], o["billingMode"]),
+    ),
     "aws:sns/topicSubscription:TopicSubscription": _equal(
         lambda d: (d["Protocol"], d["Endpoint"]), lambda o: (o["protocol"], o["endpoint"])
     ),

@@ -36,7 +36,9 @@ CFG = CentralConfig.model_validate(
         "bootstrap": {"enabled": False},  # only the emergency hub is exercised here
     }
 )
-ENVIRONMENT = validate_environment(CFG, "arn:aws:iam::123456789012:role/org-patching-automation-administration")
+ENVIRONMENT = validate_environment(
+    CFG, "arn:aws:iam::123456789012:role/org-patching-automation-administration", "org-patching-patch-logs"
+)
 SETTINGS = app.Settings.from_env(ENVIRONMENT)
 
 # What SSM's StartAutomationExecution takes, written independently of the model's own patterns.

@@ -52,7 +52,7 @@ def build(cfg: CentralConfig, **args: Any) -> Capture:
                 home_region=cfg.home_region,
                 log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
                 regions=cfg.regions,
-                **args,
+                **{"patch_log_bucket": "org-patching-patch-logs-123456789012", **args},
             ),
             opts=pulumi.ResourceOptions(providers=[hub]),
         )
@@ -79,27 +79,33 @@ def test_every_resource_is_a_child_on_the_hub_provider(capture: Capture) -> None
         "aws:sns/topic:Topic",
         "aws:sns/topicSubscription:TopicSubscription",
         "aws:lambda/function:Function",
+        "aws:dynamodb/table:Table",
+        "aws:sns/topicPolicy:TopicPolicy",
     }
     for record in children:
         assert record.provider_urn.endswith(f"pulumi:providers:aws::{HUB}"), record.urn
         assert capture.account_of(record) == HUB
 
 
-def test_state_machine_logs_everything_traces_and_runs_the_asl_file(capture: Capture) -> None:
+def test_state_machine_logs_without_execution_data_traces_and_runs_the_asl_file(capture: Capture) -> None:
     machine = one(capture, "aws:sfn/stateMachine:StateMachine", "emergency-state-machine")
     assert machine["name"] == naming.EMERGENCY_STATE_MACHINE
     assert machine["type"] == "STANDARD"
     assert machine["loggingConfiguration"]["level"] == "ALL"
-    assert machine["loggingConfiguration"]["includeExecutionData"] is True
+    # no execution data: the approval step's input carries the task token (issue 13 item 7)
+    assert machine["loggingConfiguration"]["includeExecutionData"] is False
     assert machine["loggingConfiguration"]["logDestination"].endswith(":*")
     assert machine["tracingConfiguration"] == {"enabled": True}
     definition = json.loads(machine["definition"])
     tasks = json.dumps(definition)
     assert "${" not in tasks
     function = capture.one("aws:lambda/function:Function", "emergency-validate")
-    topic = capture.one("aws:sns/topic:Topic", "emergency-approval")
+    gate = capture.one("aws:lambda/function:Function", "emergency-approval-gate-function")
     assert definition["States"]["ValidateInput"]["Parameters"]["FunctionName"] == function.outputs["arn"]
-    assert definition["States"]["RequestApproval"]["Parameters"]["TopicArn"] == topic.outputs["arn"]
+    assert definition["States"]["RequestApproval"]["Parameters"]["FunctionName"] == gate.outputs["arn"]
+    assert "Token" not in json.dumps(definition["States"]["RequestApproval"]["Parameters"]["Payload"]).replace(
+        '"task_token.$": "$$.Task.Token"', ""
+    )  # the token goes to the gate only
     log_group = one(capture, "aws:cloudwatch/logGroup:LogGroup", "emergency-state-machine")
     assert log_group["retentionInDays"] == 365.0
     # the validation function parses the request with Powertools (the layer brings pydantic) and
@@ -150,7 +156,8 @@ def test_state_machine_role_is_least_privilege(capture: Capture) -> None:
     assert statements["AnnounceResult"]["Condition"] == {"StringEquals": {"events:source": naming.EVENT_SOURCE}}
     wildcard = sorted(sid for sid, s in statements.items() if s["Resource"] == "*")
     assert wildcard == ["PollExecutions", "Tracing", "VendedLogDelivery"]  # AWS offers no resource ARNs for these
-    assert "PublishToEncryptedTopic" not in statements  # AWS managed key by default
+    assert "AskApprovers" not in statements  # the gate publishes now, not the machine
+    assert "AskApprovalGate" in statements
 
 
 def test_policies_lint_clean_with_parliament(capture: Capture) -> None:
@@ -165,9 +172,17 @@ def test_policies_lint_clean_with_parliament(capture: Capture) -> None:
     assert problems == []
 
 
-def test_approval_topic_is_encrypted_and_mails_the_approvers(capture: Capture) -> None:
+def test_approval_topic_is_encrypted_has_a_policy_and_mails_the_approvers(capture: Capture) -> None:
     topic = one(capture, "aws:sns/topic:Topic", "emergency-approval")
-    assert topic["kmsMasterKeyId"] == "alias/aws/sns"
+    assert topic["kmsMasterKeyId"] == "alias/aws/sns"  # without the hub key (the hub passes it)
+    policy = json.loads(
+        one(capture, "aws:sns/topicPolicy:TopicPolicy", "emergency-approval-gate-topic-policy")["policy"]
+    )
+    sids = {s["Sid"]: s for s in policy["Statement"]}
+    gate_role = capture.one("aws:iam/role:Role", "emergency-approval-gate-role").outputs["arn"]
+    assert sids["GatePublishes"]["Principal"] == {"AWS": gate_role}
+    assert sids["DenyOtherPublishers"]["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": gate_role}}
+    assert sids["DenyInsecureTransport"]["Effect"] == "Deny"
     subscriptions = capture.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions) == [
         ("email", "ops@example.com"),
@@ -186,10 +201,15 @@ def test_validation_lambda_gets_the_configured_defaults() -> None:
     assert variables["POLL_SECONDS"] == "30"
     assert variables["EXECUTION_ROLE_NAME"] == naming.AUTOMATION_EXECUTION_ROLE
     assert variables["ADMINISTRATION_ROLE_ARN"].endswith(f":role/{naming.AUTOMATION_ADMINISTRATION_ROLE}")
-    policy = json.loads(one(capture, "aws:iam/rolePolicy:RolePolicy", "emergency-state-machine")["policy"])
-    kms = next(s for s in policy["Statement"] if s["Sid"] == "PublishToEncryptedTopic")
+    assert variables["PATCH_LOG_BUCKET"] == "org-patching-patch-logs-123456789012"
+    policy = json.loads(one(capture, "aws:iam/rolePolicy:RolePolicy", "emergency-approval-gate-policy")["policy"])
+    kms = next(s for s in policy["Statement"] if s["Sid"] == "EncryptedTableAndTopic")
     assert kms["Resource"] == ["arn:k"]
     assert one(capture, "aws:sns/topic:Topic", "emergency-approval")["kmsMasterKeyId"] == "arn:k"
+    table = one(capture, "aws:dynamodb/table:Table", "emergency-approval-gate-table")
+    assert table["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": "arn:k"}
+    answer = next(s for s in policy["Statement"] if s["Sid"] == "AnswerApproval")
+    assert answer["Resource"] == "*"  # SAR: SendTaskSuccess/Failure have no resource type
 
 
 def test_runbooks_given_to_the_hub_become_automation_documents() -> None:

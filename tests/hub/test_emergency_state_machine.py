@@ -1,14 +1,15 @@
 """The emergency-patching ASL file, executed on moto's Step Functions interpreter.
 
-What runs is the deployed definition: ``render_definition`` fills the same placeholders the
-component fills, the runbooks declare their real parameters, the validation Lambda's real
-``handler`` runs in-process, and every ``aws-sdk:ssm:*`` task goes through the project's SSM
-Automation extension (TargetLocations bookkeeping, rate control, failure injection). Waits use ``poll_seconds: 0``.
+What runs is exactly what is deployed: ``render_definition`` fills the same placeholders the
+component fills, the validation Lambda's real ``handler`` runs in-process, and every
+``aws-sdk:ssm:*`` task goes through the project's SSM Automation extension (TargetLocations
+bookkeeping, rate control, failure injection). Waits use ``poll_seconds: 0``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,18 +30,19 @@ REGION = "us-east-1"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 REGIONS = ["us-east-1", "eu-west-1"]
 
+# The parameter declarations of the runbooks the hub deploys (rendered, not copied): a wave that
+# leaves out a required parameter, or passes one the runbook refuses, fails to start here as in SSM.
+STANDALONE_PARAMETERS = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))["parameters"]
+ASG_PARAMETERS = yaml.safe_load(render_runbook(naming.RUNBOOK_ASG))["parameters"]
+PATCH_LOGS = f"org-patching-patch-logs-{HUB}"
 
-def _runbook(name: str) -> str:
-    """The spoke runbook ``name`` with its real parameter declarations (rendered by
-    ``components.runbooks.render_runbook``, so SSM's parameter validation of the state machine's
-    calls meets what is deployed) and a one-step body: the runbooks' own steps are tested in
-    tests/runbooks, here only the rollout's calls to them are."""
-    declared = yaml.safe_load(render_runbook(name))["parameters"]
+
+def _runbook(parameters: dict[str, Any]) -> str:
     return json.dumps(
         {
             "schemaVersion": "0.3",
             "assumeRole": "{{ AutomationAssumeRole }}",
-            "parameters": declared,
+            "parameters": parameters,
             "mainSteps": [{"name": "patch", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}],
         }
     )
@@ -83,8 +85,8 @@ def _build_hub() -> Hub:
         bootstrap=BootstrapConfig(enabled=False),  # tested in test_deploy_role_bootstrap.py
     )
     runbooks = {
-        naming.RUNBOOK_STANDALONE: _runbook(naming.RUNBOOK_STANDALONE),
-        naming.RUNBOOK_ASG: _runbook(naming.RUNBOOK_ASG),
+        naming.RUNBOOK_STANDALONE: _runbook(STANDALONE_PARAMETERS),
+        naming.RUNBOOK_ASG: _runbook(ASG_PARAMETERS),
     }
     deployed = deploy_emergency_hub(boto3.session.Session(region_name=REGION), cfg, runbooks)
     return Hub(**vars(deployed))
@@ -110,8 +112,9 @@ def request(**overrides: Any) -> dict[str, Any]:
 def approve(hub: Hub, seen: list[str]) -> Callable[[dict[str, Any]], None]:
     def answer(body: dict[str, Any]) -> None:
         seen.append(body["wave"])
-        assert body["task_token"] in body["approve"]  # the message carries the command to run
-        hub.sfn.send_task_success(taskToken=body["task_token"], output="true")
+        assert "task_token" not in body and "Token" not in json.dumps(body)  # only the gate holds it
+        assert body["approve"] == f"patchctl emergency approve --execution {body['execution']} --wave {body['wave']}"
+        hub.approve(body)
 
     return answer
 
@@ -147,6 +150,9 @@ def test_three_waves_run_in_order_after_prod_approval(hub: Hub) -> None:
         assert parent["Parameters"]["AutomationAssumeRole"][0].endswith(
             f":role/{naming.AUTOMATION_ADMINISTRATION_ROLE}"
         )
+        if parent["DocumentName"] == naming.RUNBOOK_STANDALONE:
+            # the runbook requires it: its old default "" reached SendCommand, which refuses it
+            assert parent["Parameters"]["OutputS3BucketName"] == [PATCH_LOGS]
     assert by_env == {env: {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG} for env in ("Dev", "Test", "Prod")}
     # the children really ran in each target account and Region
     for account in ACCOUNTS:
@@ -211,7 +217,7 @@ def test_completed_with_failure_stops_the_rollout(hub: Hub) -> None:
 def test_rejected_approval_stops_before_prod(hub: Hub) -> None:
     def reject(body: dict[str, Any]) -> None:
         assert body["wave"] == "Prod"
-        hub.sfn.send_task_failure(taskToken=body["task_token"], error="Rejected", cause="CAB said no")
+        hub.reject(body, "CAB said no")
 
     result = hub.finish(hub.start(request()), reject)
 
@@ -246,6 +252,11 @@ def test_unanswered_approval_times_out_and_stops(hub: Hub) -> None:
     )
     asked: list[str] = []
     result = hub.finish(hub.start(request(waves=["Prod"])), lambda body: asked.append(body["wave"]))
+    # the gate may still be publishing when the 1-s timeout ends the execution: wait for its request
+    deadline = time.monotonic() + 20
+    while not asked and time.monotonic() < deadline:
+        hub.finish(result["executionArn"], lambda body: asked.append(body["wave"]))
+        time.sleep(0.1)
 
     assert asked == ["Prod"]
     assert result["status"] == "FAILED" and result["error"] == "ApprovalRejected"
@@ -290,9 +301,6 @@ def test_errors_within_the_threshold_let_the_rollout_continue(hub: Hub) -> None:
 
 
 def test_a_wave_that_cannot_start_stops_the_rollout(hub: Hub) -> None:
-    # SSM refuses to delete a shared document ("Must unshare document first before delete")
-    shared = hub.ssm.describe_document_permission(Name=naming.RUNBOOK_ASG, PermissionType="Share")["AccountIds"]
-    hub.ssm.modify_document_permission(Name=naming.RUNBOOK_ASG, PermissionType="Share", AccountIdsToRemove=shared)
     hub.ssm.delete_document(Name=naming.RUNBOOK_ASG)
     result = hub.finish(hub.start(request(waves=["Dev", "Test"])))
     assert result["status"] == "FAILED"
@@ -368,13 +376,13 @@ def test_seed_payload_with_env_runs_one_wave(hub: Hub) -> None:
 
 def test_definition_placeholders_are_all_filled() -> None:
     text = render_definition(
-        {"Partition": "aws-us-gov", "ValidateFunctionArn": "fn", "ApprovalTopicArn": "topic", "EventSource": "src"}
+        {"Partition": "aws-us-gov", "ValidateFunctionArn": "fn", "ApprovalFunctionArn": "gate", "EventSource": "src"}
     )
     assert "${" not in text and "arn:aws-us-gov:states:::aws-sdk:ssm:startAutomationExecution" in text
-    with pytest.raises(ValueError, match="ApprovalTopicArn"):
+    with pytest.raises(ValueError, match="ApprovalFunctionArn"):
         render_definition({"Partition": "aws", "ValidateFunctionArn": "fn", "EventSource": "src"})
     with pytest.raises(ValueError, match=r"\$\{Other\}"):
         render_definition(
-            {"Partition": "aws", "ValidateFunctionArn": "f", "ApprovalTopicArn": "t", "EventSource": "s"},
+            {"Partition": "aws", "ValidateFunctionArn": "f", "ApprovalFunctionArn": "g", "EventSource": "s"},
             template='{"a": "${Other}"}',
         )

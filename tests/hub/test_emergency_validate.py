@@ -32,7 +32,8 @@ CFG = CentralConfig.model_validate(
     }
 )
 ADMIN = "arn:aws:iam::123456789012:role/org-patching-automation-administration"
-SETTINGS = app.Settings.from_env(validate_environment(CFG, ADMIN))
+PATCH_LOGS = "org-patching-patch-logs-123456789012"
+SETTINGS = app.Settings.from_env(validate_environment(CFG, ADMIN, PATCH_LOGS))
 
 
 def plan(**request: Any) -> dict[str, Any]:
@@ -70,6 +71,7 @@ def test_each_wave_runs_its_patch_group_with_the_requested_options() -> None:
             "RebootOption": ["NoReboot"],
             "MaxConcurrency": ["10%"],
             "MaxErrors": ["2"],
+            "OutputS3BucketName": [PATCH_LOGS],
         },
     }
     assert asg["DocumentName"] == naming.RUNBOOK_ASG
@@ -227,3 +229,13 @@ def test_each_problem_is_one_line_naming_the_field_and_the_value(request_: dict[
     with pytest.raises(app.InvalidEmergencyInput) as raised:
         plan(**request_)
     assert str(raised.value).startswith(message), str(raised.value)
+
+
+@pytest.mark.parametrize("bucket", ["", "ab", "Bad_Bucket", "-starts-with-dash"])
+def test_an_empty_or_invalid_patch_log_bucket_is_a_configuration_error(bucket: str) -> None:
+    # SendCommand refuses an OutputS3BucketName shorter than 3 characters: never plan a wave with one.
+    environment = {**validate_environment(CFG, ADMIN, PATCH_LOGS), "PATCH_LOG_BUCKET": bucket}
+    with pytest.raises(ValueError, match="PATCH_LOG_BUCKET"):
+        app.Settings.from_env(environment)
+    with pytest.raises(ValueError, match="patch-log bucket is required"):
+        validate_environment(CFG, ADMIN, "")

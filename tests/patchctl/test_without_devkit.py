@@ -76,7 +76,15 @@ def test_every_command_and_both_previews_run_with_moto_and_devkit_uninstallable(
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["blocked"] == ["moto", "devkit"]  # the blocker works: neither can be imported
-    assert set(report["help"]) == {"admin-preview", "policy-check", "preview", "report", "shards", "summary"}
+    assert set(report["help"]) == {
+        "admin-preview",
+        "emergency",
+        "policy-check",
+        "preview",
+        "report",
+        "shards",
+        "summary",
+    }
     assert all(entry == {"exit": 0, "usage": True} for entry in report["help"].values()), report["help"]
     assert report["preview"] == {"central": 0, "child": 0}
     child = json.loads((tmp_path / "child.json").read_text(encoding="utf-8"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 import pytest
 import tag_contract
+import yaml
 
 from components import naming
 from components.runbooks import asg_rebake, render_runbook, with_parameter_default
@@ -387,6 +389,20 @@ def patch_by_targets(account: str, region: str, patched: list[str]):
     return run
 
 
+#: The standalone runbook requires its output bucket (SendCommand refuses an empty one).
+OUTPUT = {"OutputS3BucketName": "org-patching-patch-logs"}
+
+
+def test_standalone_runbook_requires_its_output_bucket(moto_aws: None) -> None:
+    # Its old default "" reached SendCommand from every caller that left it out; AWS refuses that.
+    document = render_runbook(naming.RUNBOOK_STANDALONE)
+    declared = yaml.safe_load(document)["parameters"]["OutputS3BucketName"]
+    assert "default" not in declared and re.fullmatch(declared["allowedPattern"], "org-patching-patch-logs")
+    assert not re.fullmatch(declared["allowedPattern"], "")
+    with pytest.raises(ValueError, match=r"required parameters \['OutputS3BucketName'\]"):
+        aws.automation(document, {"PatchGroup": "Prod"}, aws.ACCOUNTS[0], aws.REGIONS[0])
+
+
 def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_the_window(moto_aws: None) -> None:
     account, region = aws.ACCOUNTS[2], aws.REGIONS[0]
     sess = aws.session(account, region)
@@ -405,7 +421,7 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
     patched: list[str] = []
     wave = aws.automation(
         document,
-        {"PatchGroup": "Prod", "Operation": "Install"},
+        {"PatchGroup": "Prod", "Operation": "Install", **OUTPUT},
         account,
         region,
         run_command=patch_by_targets(account, region, patched),
@@ -421,7 +437,11 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
     # "Default" is the Patch Group Default, not every instance on the Default window
     patched.clear()
     defaults = aws.automation(
-        document, {"PatchGroup": "Default"}, account, region, run_command=patch_by_targets(account, region, patched)
+        document,
+        {"PatchGroup": "Default", **OUTPUT},
+        account,
+        region,
+        run_command=patch_by_targets(account, region, patched),
     )
     assert defaults["status"] == "Success" and patched == [default_on_default]
 
@@ -429,7 +449,7 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
     patched.clear()
     window = aws.automation(
         document,
-        {"MaintenanceWindow": default},
+        {"MaintenanceWindow": default, **OUTPUT},
         account,
         region,
         run_command=patch_by_targets(account, region, patched),

@@ -1,5 +1,5 @@
 """One module per service; importing this package registers every mapping."""
 
-from . import analytics, catalog, cloudformation, compute, events, iam, kms, s3, ssm
+from . import analytics, catalog, cloudformation, compute, dynamodb, events, iam, kms, s3, ssm
 
-__all__ = ["analytics", "catalog", "cloudformation", "compute", "events", "iam", "kms", "s3", "ssm"]
+__all__ = ["analytics", "catalog", "cloudformation", "compute", "dynamodb", "events", "iam", "kms", "s3", "ssm"]

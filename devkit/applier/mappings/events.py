@@ -44,21 +44,6 @@ def event_bus_policy(target: Target) -> Created:
 # ------------------------------------------------------------------------------------ SNS / SQS policies
 
 
-def _read_topic_policy(session: boto3.session.Session, topic_arn: str, _: dict[str, Any]) -> Any:
-    client = session.client("sns")
-    found = missing_is_none(lambda: client.get_topic_attributes(TopicArn=topic_arn)["Attributes"])
-    return found if found and found.get("Policy") else None
-
-
-@mapping("aws:sns/topicPolicy:TopicPolicy", _read_topic_policy)
-def topic_policy(target: Target) -> Created:
-    topic_arn = str(target.inputs["arn"])
-    target.client("sns").set_topic_attributes(
-        TopicArn=topic_arn, AttributeName="Policy", AttributeValue=str(target.inputs["policy"])
-    )
-    return Created(topic_arn, {"arn": topic_arn})
-
-
 def _read_queue_policy(session: boto3.session.Session, url: str, _: dict[str, Any]) -> Any:
     client = session.client("sqs")
     found = missing_is_none(lambda: client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]))
@@ -72,35 +57,7 @@ def queue_policy(target: Target) -> Created:
     return Created(url, {"queueUrl": url})
 
 
-# ------------------------------------------------------------------------------------ DynamoDB
-
-
-def _read_table(session: boto3.session.Session, name: str, _: dict[str, Any]) -> Any:
-    client = session.client("dynamodb")
-    return missing_is_none(lambda: client.describe_table(TableName=name)["Table"])
-
-
-@mapping("aws:dynamodb/table:Table", _read_table)
-def table(target: Target) -> Created:
-    i = target.inputs
-    name = target.autoname()
-    request: dict[str, Any] = {
-        "TableName": name,
-        "BillingMode": i.get("billingMode") or "PROVISIONED",
-        "AttributeDefinitions": [{"AttributeName": a["name"], "AttributeType": a["type"]} for a in i["attributes"]],
-        "KeySchema": [{"AttributeName": i["hashKey"], "KeyType": "HASH"}]
-        + ([{"AttributeName": i["rangeKey"], "KeyType": "RANGE"}] if i.get("rangeKey") else []),
-    }
-    if target.tags:
-        request["Tags"] = target.tag_list()
-    client = target.client("dynamodb")
-    table_arn = client.create_table(**request)["TableDescription"]["TableArn"]
-    ttl = i.get("ttl") or {}
-    if ttl.get("enabled"):
-        client.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]}
-        )
-    return Created(name, {"name": name, "arn": table_arn})
+# (DynamoDB tables and SNS topic policies: devkit/applier/mappings/dynamodb.py)
 
 
 # ------------------------------------------------------------------------------------ CloudWatch alarms

@@ -1,0 +1,1 @@
+"""The emergency rollout's approval gate (see app.py)."""
