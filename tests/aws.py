@@ -219,9 +219,14 @@ def instances_tags(sess: boto3.session.Session, instance_ids: list[str]) -> dict
 
 
 def create_launch_template(
-    sess: boto3.session.Session, name: str, image_id: str = AMI, profile: str | None = None
+    sess: boto3.session.Session,
+    name: str,
+    image_id: str = AMI,
+    profile: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> str:
-    """A launch template with a realistic data set (type, profile, tags, metadata options)."""
+    """A launch template with a realistic data set (type, profile, tags, metadata options); ``tags`` on the
+    template itself (a rebaked group's template carries its ``Patch Group``)."""
     data: dict[str, Any] = {
         "ImageId": image_id,
         "InstanceType": "t3.small",
@@ -231,9 +236,15 @@ def create_launch_template(
     if profile:
         data["IamInstanceProfile"] = {"Name": profile}
     return str(
-        sess.client("ec2").create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"][
-            "LaunchTemplateId"
-        ]
+        sess.client("ec2").create_launch_template(
+            LaunchTemplateName=name,
+            LaunchTemplateData=data,
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            ]
+            if tags
+            else [],
+        )["LaunchTemplate"]["LaunchTemplateId"]
     )
 
 
@@ -248,7 +259,8 @@ def create_asg(
     version: str = "$Default",
 ) -> str:
     """An ASG on a launch template (created if not given) across the default subnets."""
-    template_id = template_id or create_launch_template(sess, f"lt-{name}")
+    template_tags = {k: v for k, v in (tags or {}).items() if k == "Patch Group"}
+    template_id = template_id or create_launch_template(sess, f"lt-{name}", tags=template_tags)
     kwargs: dict[str, Any] = {
         "AutoScalingGroupName": name,
         "MinSize": 0,
