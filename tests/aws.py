@@ -387,11 +387,19 @@ def automation(
     region: str,
     run_command: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     execution_id: str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+    abort_after: int | None = None,
 ) -> dict[str, Any]:
     """Run a rendered runbook as SSM Automation walks it (the emulator's interpreter, shared
-    with ``python -m devkit demo``), as ``account`` in ``region``."""
+    with ``python -m devkit demo``), as ``account`` in ``region``; ``abort_after`` stops it after that many steps."""
     from devkit.runbook_interpreter import run_runbook
 
     return run_runbook(
-        content, parameters, account, region, as_account=as_account, run_command=run_command, execution_id=execution_id
+        content,
+        parameters,
+        account,
+        region,
+        as_account=as_account,
+        run_command=run_command,
+        execution_id=execution_id,
+        abort_after=abort_after,
     )

@@ -203,26 +203,29 @@ def _running(ssm: Any, execution: str) -> bool:
     return str(found.get("AutomationExecutionStatus")) in RUNNING
 
 
-def acquire_lock(ssm: Any, group: str, execution: str) -> str | None:
-    """Take the group's lock for ``execution``; returns the id of a running execution that holds it, else None."""
+def acquire_lock(ssm: Any, group: str, execution: str) -> tuple[str | None, str | None]:
+    """Take the group's lock for ``execution``. Returns ``(running, previous)``: the id of a running execution that
+    holds it (refused), or of a finished one whose lock was taken over (its rebake did not end cleanly)."""
     value = json.dumps({"execution": execution, "since": int(time.time())})
+    previous: str | None = None
     for _ in range(3):
         try:
             ssm.put_parameter(Name=_lock_name(group), Value=value, Type="String", Overwrite=False)
-            return None
+            return None, previous
         except ClientError as error:
             if _code(error) != "ParameterAlreadyExists":
                 raise
         holder = _holder(ssm, group)
         if holder == execution:
-            return None
+            return None, previous
         if holder is not None and _running(ssm, holder):
-            return holder
+            return holder, None
         # the holder finished or never existed: take over, then make sure no one else did at the same time
+        previous = holder
         ssm.put_parameter(Name=_lock_name(group), Value=value, Type="String", Overwrite=True)
         if _holder(ssm, group) == execution:
-            return None
-    return _holder(ssm, group) or "unknown"
+            return None, previous
+    return _holder(ssm, group) or "unknown", None
 
 
 def release_locks(ssm: Any, groups: list[str], execution: str) -> list[str]:
@@ -268,8 +271,8 @@ def _plan(ec2: Any, autoscaling: Any, group: str, template: str, resolved: Mappi
     if candidate is not None:
         version = str(candidate["VersionNumber"])
         refreshes = [r for r in _refreshes(autoscaling, group) if _desired_version(r) == version]
-        if any(r["Status"] == "Successful" for r in refreshes):
-            return {"phase": "build", "sourceVersion": version}  # finished: the rebake version is the new source
+        if any(r["Status"] == "Successful" for r in refreshes):  # finished: the rebake version is the new source
+            return {"phase": "build", "sourceVersion": version, "completed": True}
         active = [r for r in refreshes if r["Status"] in ACTIVE_REFRESH]
         if active:
             return {
@@ -387,7 +390,7 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
     for group, tags, version in candidates:
         name = group["AutoScalingGroupName"]
-        holder = acquire_lock(ssm, name, execution)
+        holder, previous = acquire_lock(ssm, name, execution)
         if holder is not None:
             failures.append(f"{name}: another rebake of this group is running (execution {holder}); refused")
             continue
@@ -403,6 +406,10 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
             groups_.extend(interface.get("Groups", []))
         subnets = [s.strip() for s in (group.get("VPCZoneIdentifier") or "").split(",") if s.strip()]
         plan = _plan(ec2, autoscaling, name, version["LaunchTemplateId"], version)
+        if previous is not None and plan.pop("completed", False):
+            # an interrupted run got as far as a successful refresh: finish it (release the lock), rebake nothing
+            plan = {"phase": "done", "sourceVersion": str(version["VersionNumber"])}
+        plan.pop("completed", None)
         if plan["phase"] == "build" and plan["sourceVersion"] != str(version["VersionNumber"]):
             version = _template_version(
                 ec2, {"LaunchTemplateId": version["LaunchTemplateId"], "Version": plan["sourceVersion"]}
@@ -651,7 +658,7 @@ def start_instance_refreshes(events: Mapping[str, Any], context: Any) -> dict[st
         preferences["InstanceWarmup"] = int(events["InstanceWarmup"])
     refreshes: list[dict[str, Any]] = []
     for item in events.get("Updated") or []:
-        if item.get("phase") == "wait":
+        if item.get("phase") in ("wait", "done"):
             refreshes.append(item)
             continue
         try:
@@ -672,7 +679,7 @@ def poll_refreshes(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """One look at the refreshes: ``waiting`` while any is active (until the deadline). A refresh that failed,
     was cancelled or rolled back fails its group, and its version is deleted (``$Latest`` is the source again)."""
     autoscaling, ec2 = _client("autoscaling"), _client("ec2")
-    items = list(events.get("Refreshes") or [])
+    items = [i for i in events.get("Refreshes") or [] if i.get("phase") == "wait"]
     states: dict[str, dict[str, Any]] = {}
     for item in items:
         found = autoscaling.describe_instance_refreshes(
