@@ -82,6 +82,7 @@ def steps_of(document: str, account: str, region: str) -> list[str]:
 def test_a_rebake_interrupted_after_any_step_converges_on_a_rerun(moto_aws: None, document: str) -> None:
     executed = steps_of(document, aws.ACCOUNTS[2], aws.REGIONS[1])
     assert len(executed) > 15  # the wait loops ran several times
+    print(f"rebake interruption points: {len(executed) - 1} of {len(executed)} steps ({len(set(executed))} distinct)")
     sess = aws.session(ACCOUNT, REGION)
     aws.create_instance_profile(sess)
     for k in range(1, len(executed)):
