@@ -17,7 +17,6 @@ STAR_SIDS = {
     "ReadCommandResults",
     "DescribeForRebake",
     "ReadFleet",
-    "ReadMissingPatches",
     "DescribeWindows",
     "ReadProductTemplate",
 }
