@@ -227,9 +227,14 @@ def instances_tags(sess: boto3.session.Session, instance_ids: list[str]) -> dict
 
 
 def create_launch_template(
-    sess: boto3.session.Session, name: str, image_id: str = AMI, profile: str | None = None
+    sess: boto3.session.Session,
+    name: str,
+    image_id: str = AMI,
+    profile: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> str:
-    """A launch template with a realistic data set (type, profile, tags, metadata options)."""
+    """A launch template with a realistic data set (type, profile, tags, metadata options); ``tags`` on the
+    template itself (a rebaked group's template carries its ``Patch Group``)."""
     data: dict[str, Any] = {
         "ImageId": image_id,
         "InstanceType": "t3.small",
@@ -239,9 +244,15 @@ def create_launch_template(
     if profile:
         data["IamInstanceProfile"] = {"Name": profile}
     return str(
-        sess.client("ec2").create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"][
-            "LaunchTemplateId"
-        ]
+        sess.client("ec2").create_launch_template(
+            LaunchTemplateName=name,
+            LaunchTemplateData=data,
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            ]
+            if tags
+            else [],
+        )["LaunchTemplate"]["LaunchTemplateId"]
     )
 
 
@@ -256,7 +267,8 @@ def create_asg(
     version: str = "$Default",
 ) -> str:
     """An ASG on a launch template (created if not given) across the default subnets."""
-    template_id = template_id or create_launch_template(sess, f"lt-{name}")
+    template_tags = {k: v for k, v in (tags or {}).items() if k == "Patch Group"}
+    template_id = template_id or create_launch_template(sess, f"lt-{name}", tags=template_tags)
     kwargs: dict[str, Any] = {
         "AutoScalingGroupName": name,
         "MinSize": 0,
@@ -395,11 +407,19 @@ def automation(
     region: str,
     run_command: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     execution_id: str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+    abort_after: int | None = None,
 ) -> dict[str, Any]:
     """Run a rendered runbook as SSM Automation walks it (the emulator's interpreter, shared
-    with ``python -m devkit demo``), as ``account`` in ``region``."""
+    with ``python -m devkit demo``), as ``account`` in ``region``; ``abort_after`` stops it after that many steps."""
     from devkit.runbook_interpreter import run_runbook
 
     return run_runbook(
-        content, parameters, account, region, as_account=as_account, run_command=run_command, execution_id=execution_id
+        content,
+        parameters,
+        account,
+        region,
+        as_account=as_account,
+        run_command=run_command,
+        execution_id=execution_id,
+        abort_after=abort_after,
     )

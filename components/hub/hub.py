@@ -68,7 +68,6 @@ class PatchingHub(pulumi.ComponentResource):
                     runbook: render_runbook(runbook) for runbook in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
                 },
                 # The hub's key: its policy already lets the hub's CloudWatch Logs and IAM use it (issue 13 item 8).
-                topic_kms_key_arn=self.compliance.key.arn,
                 log_kms_key_arn=self.compliance.key.arn,
                 shared_with=list(cfg.accounts),
             ),

@@ -212,8 +212,15 @@ def window_tagging(scope: AccountScope) -> list[Statement]:
 
 def override_list(scope: AccountScope) -> list[Statement]:
     return [
-        # DescribeInstancePatches has no resource-level permission for a list of instances.
-        allow(["ssm:DescribeInstancePatches"], "*", sid="ReadMissingPatches"),
+        # One instance per call, this account's only (SAR: resource types instance and managed-instance).
+        allow(
+            ["ssm:DescribeInstancePatches"],
+            [
+                f"{scope.arn}:ec2:*:{scope.account_id}:instance/*",
+                f"{scope.arn}:ssm:*:{scope.account_id}:managed-instance/*",
+            ],
+            sid="ReadMissingPatches",
+        ),
         # Exclusion lists live under the account's own prefix: the hub's bucket policy serves no other.
         allow(
             ["s3:GetObject"],

@@ -24,8 +24,8 @@ from ..partitions import partition_of
 from ..runbooks import load_runbooks, with_parameter_default
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
 from ..spoke.baseline_override import uses_override
-from ..spoke.host_management import HostManagement, HostManagementArgs
 from ..spoke.event_forwarding import PatchEventForwarding, PatchEventForwardingArgs
+from ..spoke.host_management import HostManagement, HostManagementArgs
 from ..spoke.hub_data import HubData
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .accounts import child_accounts

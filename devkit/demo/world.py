@@ -193,6 +193,8 @@ def build_asg(emu: Emulator, world: World) -> None:
             "IamInstanceProfile": {"Name": world.instance_profile(account)},
             "MetadataOptions": {"HttpTokens": "required"},
         },
+        # the app team tags its template into the contract: the rebake adds versions only to such templates
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Patch Group", "Value": "Prod"}]}],
     )["LaunchTemplate"]
     autoscaling = session.client("autoscaling")
     autoscaling.create_auto_scaling_group(

@@ -402,11 +402,7 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
     "aws:cloudwatch/eventBusPolicy:EventBusPolicy": _equal(
         lambda d: json.loads(d["Policy"]), lambda o: json.loads(o["policy"])
     ),
-    "aws:sns/topicPolicy:TopicPolicy": _equal(lambda d: json.loads(d["Policy"]), lambda o: json.loads(o["policy"])),
     "aws:sqs/queuePolicy:QueuePolicy": _equal(lambda d: json.loads(d), lambda o: json.loads(o["policy"])),
-    "aws:dynamodb/table:Table": _equal(
-        lambda d: (d["TableName"], d["KeySchema"][0]["AttributeName"]), lambda o: (o["name"], o["hashKey"])
-    ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _equal(
         lambda d: (d["MetricName"], d["AlarmActions"]), lambda o: (o["metricName"], o["alarmActions"])
     ),

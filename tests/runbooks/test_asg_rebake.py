@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
@@ -19,12 +18,6 @@ from tests import aws
 NEW_AMI_TAG = "org-patching:asg"
 WINDOW = "Prod_maintenance_window"
 PG, MW = tag_contract.PATCH_GROUP_TAG, tag_contract.MAINTENANCE_WINDOW_TAG
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Waiters and polling loops sleep between attempts: moto's transitions are immediate."""
-    monkeypatch.setattr(time, "sleep", lambda seconds: None)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +50,10 @@ def fleet(account: str, region: str) -> dict[str, Any]:
     ec2 = sess.client("ec2")
     aws.create_instance_profile(sess)
     prod = {"environment": "Prod", PG: "Prod", MW: WINDOW}
-    default_lt = aws.create_launch_template(sess, "by-default", image_id="ami-00000000000000001")
-    latest_lt = aws.create_launch_template(sess, "by-latest", image_id="ami-00000000000000002")
-    pinned_lt = aws.create_launch_template(sess, "pinned-mixed", image_id="ami-00000000000000003")
+    contract = {PG: "Prod"}
+    default_lt = aws.create_launch_template(sess, "by-default", image_id="ami-00000000000000001", tags=contract)
+    latest_lt = aws.create_launch_template(sess, "by-latest", image_id="ami-00000000000000002", tags=contract)
+    pinned_lt = aws.create_launch_template(sess, "pinned-mixed", image_id="ami-00000000000000003", tags=contract)
     # pinned to version 1 while a version 2 exists: the rebake must start from 1
     ec2.create_launch_template_version(
         LaunchTemplateId=pinned_lt, LaunchTemplateData={"ImageId": "ami-0000000000000000f", "InstanceType": "t3.nano"}
@@ -115,16 +109,20 @@ def test_rebake_changes_only_the_image_refreshes_and_cleans_up(
         tags = aws.tags_of(image["Tags"])
         assert tags[NEW_AMI_TAG] == name and tags["org-patching:source-ami"] == source["ImageId"]
         assert tags[PG] == "Prod" and image["Name"].startswith(f"org-patching-{name}-")
-        if name == "by-default":
-            default = template_data(ec2, template, "$Default")
-            assert default["VersionNumber"] == newest["VersionNumber"]
-        if name == "pinned-mixed":
-            spec = group["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]
-            assert spec["Version"] == str(newest["VersionNumber"])
+        # the refresh moved the group to the new version (DesiredConfiguration): nothing else changed it
+        spec = (
+            group.get("LaunchTemplate")
+            or group["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]
+        )
+        assert spec["Version"] == str(newest["VersionNumber"])
+        assert template_data(ec2, template, "$Default")["VersionNumber"] == 1  # a shared default never moves
         # the refresh ran with the requested preferences and the members now run the new AMI
         [refresh] = autoscaling.describe_instance_refreshes(AutoScalingGroupName=name)["InstanceRefreshes"]
         assert refresh["Status"] == "Successful"
-        assert refresh["Preferences"]["MinHealthyPercentage"] == 50 and refresh["Preferences"]["AutoRollback"] is True
+        assert refresh["DesiredConfiguration"]["LaunchTemplate" if name != "pinned-mixed" else "MixedInstancesPolicy"]
+        # AWS supports AutoRollback only for groups pinned to a version number (botocore RefreshPreferences)
+        assert refresh["Preferences"]["MinHealthyPercentage"] == 50
+        assert refresh["Preferences"]["AutoRollback"] is (name == "pinned-mixed")
         members = [i["InstanceId"] for i in group["Instances"]]
         running = ec2.describe_instances(InstanceIds=members)["Reservations"]
         assert {i["ImageId"] for r in running for i in r["Instances"]} == {new["ImageId"]}
@@ -135,7 +133,10 @@ def test_rebake_changes_only_the_image_refreshes_and_cleans_up(
     builders = [i for r in described for i in r["Instances"]]
     assert {i["State"]["Name"] for i in builders} == {"terminated"}
     # SSM saw every builder online, which the emulator (like the agent) grants only with an instance profile
-    assert sorted(result["values"]["waitForBuilders.InstanceIds"]) == sorted(b["builder"] for b in builds)
+    assert sorted(result["values"]["pollBuilders.InstanceIds"]) == sorted(b["builder"] for b in builds)
+    # the waits were loops of short steps: hours of virtual time, no step past aws:executeScript's 600 s
+    assert result["seconds"] > 600 and "sleepForRefreshes" in result["executed"]
+    assert sess.client("ssm").get_parameters_by_path(Path="/org-patching/rebake-lock/")["Parameters"] == []
     assert all(b["subnet"] in b["subnets"] for b in builds)
     assert {i["InstanceType"] for i in builders} == {"t3.small"}  # the group's own type, not m3.large
     # untouched: the EKS group and the other window's group
@@ -152,7 +153,7 @@ def test_a_failed_patch_step_terminates_the_builders_and_fails(moto_aws: None, d
     )
     assert result["status"] == "Failed" and "patchBuilders" in result["error"]
     assert result["executed"][-2:] == ["patchBuilders", "cleanupAfterFailure"]
-    builders = result["values"]["launchBuilders.OutputPayload"]["instanceIds"]
+    builders = [b["builder"] for b in result["values"]["launchBuilders.OutputPayload"]["builds"]]
     states = {
         i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=builders)["Reservations"] for i in r["Instances"]
     }
@@ -160,6 +161,8 @@ def test_a_failed_patch_step_terminates_the_builders_and_fails(moto_aws: None, d
     for template in made["templates"].values():  # nothing changed
         versions = ec2.describe_launch_template_versions(LaunchTemplateId=template)["LaunchTemplateVersions"]
         assert all(not v.get("VersionDescription", "").startswith("org-patching") for v in versions)
+    # the failure path released the locks: the next window can rebake these groups
+    assert aws.session(account, region).client("ssm").get_parameters_by_path(Path="/org-patching/")["Parameters"] == []
 
 
 def test_one_group_failing_does_not_stop_the_others_but_fails_the_execution(moto_aws: None, document: str) -> None:
@@ -178,23 +181,33 @@ def test_one_group_failing_does_not_stop_the_others_but_fails_the_execution(moto
     assert result["values"]["terminateBuilders.Terminated"]  # the normal path cleaned up too
 
 
-def test_refresh_rolled_back_is_reported(moto_aws: None, document: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refresh_rolled_back_is_reported_and_its_version_deleted(moto_aws: None, document: str) -> None:
     account, region = aws.ACCOUNTS[0], aws.REGIONS[1]
-    fleet(account, region)
-    original = autoscaling_models.advance
+    made = fleet(account, region)
+    sess = aws.session(account, region)
 
-    def failing(backend: Any, refresh: Any) -> None:
-        if refresh.group == "by-default" and refresh.status == "InProgress":
-            refresh.status, refresh.rolled_back, refresh.reason = "RollbackInProgress", True, "health checks failed"
-        else:
-            original(backend, refresh)
+    def fail_then_patch(inputs: dict[str, Any]) -> dict[str, Any]:
+        return patch_with(account, region)(inputs)
 
-    monkeypatch.setattr(autoscaling_models, "advance", failing)
-    result = aws.automation(
-        document, {"MaintenanceWindow": WINDOW}, account, region, run_command=patch_with(account, region)
-    )
+    original = autoscaling_models.RefreshBackend.start_instance_refresh
+
+    def failing(self: Any, name: str, *args: Any) -> str:
+        refresh_id = original(self, name, *args)
+        if name == "pinned-mixed":  # health checks fail as soon as it starts
+            autoscaling_models.fail_refresh(account, region, name, "health checks failed")
+        return refresh_id
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(autoscaling_models.RefreshBackend, "start_instance_refresh", failing)
+        result = aws.automation(document, {"MaintenanceWindow": WINDOW}, account, region, run_command=fail_then_patch)
     assert result["status"] == "Failed"
-    assert "by-default: instance refresh" in result["error"] and "RollbackSuccessful" in result["error"]
+    assert "pinned-mixed: instance refresh" in result["error"] and "RollbackSuccessful" in result["error"]
+    # the rolled-back version is gone ($Latest is the source again) and the group stayed on version 1
+    versions = sess.client("ec2").describe_launch_template_versions(LaunchTemplateId=made["templates"]["pinned-mixed"])
+    assert [v["VersionNumber"] for v in versions["LaunchTemplateVersions"]] == [1, 2]
+    group = sess.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["pinned-mixed"])
+    spec = group["AutoScalingGroups"][0]["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]
+    assert spec["Version"] == "1"
 
 
 def test_scan_and_empty_windows_do_nothing(moto_aws: None, document: str) -> None:
@@ -203,7 +216,7 @@ def test_scan_and_empty_windows_do_nothing(moto_aws: None, document: str) -> Non
     scan = aws.automation(document, {"MaintenanceWindow": WINDOW, "Operation": "Scan"}, account, region)
     assert scan["status"] == "Success" and scan["executed"] == ["chooseOperation", "reportOutcome"]
     empty = aws.automation(document, {"MaintenanceWindow": "Test_maintenance_window"}, account, region)
-    assert empty["status"] == "Success" and empty["executed"][-2:] == ["anyAsg", "reportOutcome"]
+    assert empty["status"] == "Success" and empty["executed"][-2:] == ["anyAsg", "reportNothing"]
     builders = (
         aws.session(account, region)
         .client("ec2")
@@ -216,8 +229,8 @@ def test_script_steps_directly_subnet_fallback_and_launch_configurations(moto_aw
     account, region = aws.ACCOUNTS[0], aws.REGIONS[0]
     sess = aws.session(account, region)
     aws.create_instance_profile(sess)
-    template = aws.create_launch_template(sess, "solo")
-    aws.create_asg(sess, "solo", {"environment": "Prod", MW: WINDOW}, desired=0, template_id=template)
+    template = aws.create_launch_template(sess, "solo", tags={PG: "Prod"})
+    aws.create_asg(sess, "solo", {"environment": "Prod", PG: "Prod", MW: WINDOW}, desired=0, template_id=template)
     sess.client("autoscaling").create_launch_configuration(
         LaunchConfigurationName="old", ImageId=aws.AMI, InstanceType="t3.micro"
     )
@@ -250,8 +263,8 @@ def test_script_steps_directly_subnet_fallback_and_launch_configurations(moto_aw
             asg_rebake.terminate_builders({"ExecutionId": "exec-2", "FailAfterCleanup": True}, None)
         with pytest.raises(ValueError, match="MaintenanceWindow, PatchGroup or TargetASG"):
             asg_rebake.find_asgs({}, None)
-        missing = asg_rebake.find_asgs({"TargetASG": "nope"}, None)
-        assert missing["failures"] == ["nope: no such Auto Scaling group"]
+        with pytest.raises(ValueError, match="TargetASG nope: no such Auto Scaling group"):
+            asg_rebake.find_asgs({"TargetASG": "nope"}, None)
         with pytest.raises(RuntimeError, match="1 Auto Scaling group"):
             asg_rebake.report_outcome({"Failures": ["x: broken"]}, None)
         assert asg_rebake.report_outcome({"Failures": [""]}, None) == {"status": "Success"}
@@ -427,10 +440,11 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
         run_command=patch_by_targets(account, region, patched),
     )
     assert wave["status"] == "Success", wave["error"]
-    assert wave["executed"] == ["chooseBaseline", "chooseTargets", "runPatchBaselineByPatchGroup"]
+    # no output bucket: the command is sent without output settings (SendCommand refuses an empty bucket)
+    assert wave["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaselineByPatchGroupNoOutput"]
     assert sorted(patched) == sorted([prod_on_default, prod_on_prod])
     assert dev_on_default not in patched and default_on_default not in patched
-    assert wave["values"]["runPatchBaselineByPatchGroup.CommandId"]
+    assert wave["values"]["runPatchBaselineByPatchGroupNoOutput.CommandId"]
     states = sess.client("ssm").describe_instance_patch_states(InstanceIds=[prod_on_default, dev_on_default])
     assert [s["InstanceId"] for s in states["InstancePatchStates"]] == [prod_on_default]
 
@@ -455,5 +469,5 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
         run_command=patch_by_targets(account, region, patched),
     )
     assert window["status"] == "Success"
-    assert window["executed"] == ["chooseBaseline", "chooseTargets", "runPatchBaseline"]
+    assert window["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaselineNoOutput"]
     assert sorted(patched) == sorted([prod_on_default, dev_on_default, default_on_default])

@@ -20,6 +20,7 @@ from components.runbooks import (
     asg_rebake,
     baseline_choice,
     declared_parameters,
+    patch_instances,
     render_runbook,
     runbook_names,
 )
@@ -118,7 +119,10 @@ def test_scripts_are_inlined_compile_and_name_real_handlers(rendered: tuple[str,
             continue
         inputs = step["inputs"]
         assert inputs["Runtime"] in SUPPORTED_RUNTIMES
-        module = baseline_choice if inputs["Handler"] == "choose_baseline_override" else asg_rebake
+        if inputs["Handler"] == "choose_baseline_override":
+            module = baseline_choice
+        else:
+            module = patch_instances if inputs["Handler"] == "choose_route" else asg_rebake
         handler = getattr(module, inputs["Handler"])
         assert list(inspect.signature(handler).parameters) == ["events", "context"]
         code = compile(inputs["Script"], step["name"], "exec")
@@ -177,23 +181,32 @@ def test_patch_group_parameter_accepts_exactly_the_contract_patch_groups(
         assert not re.search(spec["allowedPattern"], value), value
 
 
-def test_the_standalone_runbook_branches_on_patch_group() -> None:
+def test_the_standalone_runbook_routes_on_patch_group_and_output_bucket() -> None:
     standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
-    first = standalone["mainSteps"][1]  # after chooseBaseline
-    assert first["action"] == "aws:branch"
-    # every patch group of the contract routes to the patch-group step; "" falls to the window
-    assert first["inputs"]["Choices"] == [
-        {"NextStep": "runPatchBaselineByPatchGroup", "Variable": "{{ PatchGroup }}", "StringEquals": group}
-        for group in tag_contract.PATCH_GROUPS
-    ]
-    assert first["inputs"]["Default"] == "runPatchBaseline"
-    run_steps = [s for s in standalone["mainSteps"] if s["action"] == "aws:runCommand"]
-    assert [s["name"] for s in run_steps] == ["runPatchBaseline", "runPatchBaselineByPatchGroup"]
-    assert all(s.get("isEnd") is True for s in run_steps)
-    # apart from the selector, both steps run the same command
-    strip = [{k: v for k, v in s["inputs"].items() if k != "Targets"} for s in run_steps]
-    assert strip[0] == strip[1]
-    assert set(standalone["outputs"]) == {f"{s['name']}.{o}" for s in run_steps for o in ("CommandId", "Status")}
+    first, branch = standalone["mainSteps"][1:3]  # after chooseBaseline
+    assert first["action"] == "aws:executeScript" and branch["action"] == "aws:branch"
+    routes = {c["StringEquals"]: c["NextStep"] for c in branch["inputs"]["Choices"]}
+    routes["ByWindow"] = branch["inputs"]["Default"]
+    assert routes == {
+        "ByWindow": "runPatchBaseline",
+        "ByWindowNoOutput": "runPatchBaselineNoOutput",
+        "ByPatchGroup": "runPatchBaselineByPatchGroup",
+        "ByPatchGroupNoOutput": "runPatchBaselineByPatchGroupNoOutput",
+    }
+    for patch_group in ("", *tag_contract.PATCH_GROUPS):
+        for bucket in ("", "logs-bucket"):
+            route = patch_instances.choose_route({"PatchGroup": patch_group, "OutputS3BucketName": bucket}, None)
+            assert route["route"] == ("ByPatchGroup" if patch_group else "ByWindow") + ("" if bucket else "NoOutput")
+    run_steps = {s["name"]: s for s in standalone["mainSteps"] if s["action"] == "aws:runCommand"}
+    assert set(run_steps) == set(routes.values())
+    assert all(s.get("isEnd") is True for s in run_steps.values())
+    # apart from the selector and the output settings, every step runs the same command; no empty bucket is sent
+    output = ("Targets", "OutputS3BucketName", "OutputS3KeyPrefix")
+    strip = [{k: v for k, v in s["inputs"].items() if k not in output} for s in run_steps.values()]
+    assert all(item == strip[0] for item in strip)
+    assert "OutputS3BucketName" not in run_steps["runPatchBaselineNoOutput"]["inputs"]
+    assert "OutputS3BucketName" not in run_steps["runPatchBaselineByPatchGroupNoOutput"]["inputs"]
+    assert set(standalone["outputs"]) == {f"{name}.{o}" for name in run_steps for o in ("CommandId", "Status")}
 
 
 def test_the_child_stack_loader_sees_the_parameters_it_passes() -> None:

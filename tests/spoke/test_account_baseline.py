@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components import naming
+from components.runbooks.asg_rebake import APP_ROLE_PATH
 
 ACCOUNT = "222222222222"
 
@@ -16,8 +17,8 @@ STAR_SIDS = {
     "ReadCommandResults",
     "DescribeForRebake",
     "ReadFleet",
-    "ReadMissingPatches",
     "ActionsWithoutResourceType",
+    "DescribeWindows",
     "ReadProductTemplate",
 }
 
@@ -105,7 +106,10 @@ def test_passrole_only_named_roles_to_one_service(child_capture: Any) -> None:
             continue
         target, service = expected[name]
         (statement,) = passes
-        assert statement["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/{target}"]
+        # the automation role also passes app-owned instance roles under the documented IAM path (the refresh's
+        # launch-template check), never any other role
+        extra = [f"arn:aws:iam::{ACCOUNT}:role{APP_ROLE_PATH}*"] if name == naming.AUTOMATION_EXECUTION_ROLE else []
+        assert statement["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/{target}", *extra]
         assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": service}}
 
 

@@ -1,19 +1,28 @@
 """EC2 Auto Scaling instance refreshes for moto: Start/Describe/Cancel/RollbackInstanceRefresh.
 
 moto 5.2 raises NotImplementedError for all four. The ASG runbook starts a refresh after the AMI
-rebake and waits for it, so the emulator needs the lifecycle the API reference documents:
+rebake and waits for it, so the emulator needs the lifecycle and the rules the API reference documents:
 
 * ``StartInstanceRefresh`` creates a refresh in ``Pending``; a second one while one is active
   fails with ``InstanceRefreshInProgress``; ``MinHealthyPercentage`` must be 0-100 and
   ``MaxHealthyPercentage`` 100-200 (``ValidationError``); an unknown group is a ``ValidationError``.
-* Each ``DescribeInstanceRefreshes`` advances every active refresh of the group by one step, so a
-  waiter that polls sees a real progression: ``Pending`` -> ``InProgress`` (50%) -> ``Baking``
-  (only with ``BakeTime`` > 0) -> ``Successful`` (100%). On success the group's instances are
-  replaced from its current launch template version, so the new AMI is really in service
-  afterwards. Refreshes are listed newest first and paged (``MaxRecords`` <= 100).
+* ``AutoRollback=true`` is refused (``ValidationError``) without a ``DesiredConfiguration``, when the
+  group uses its template's ``$Latest``/``$Default`` version, and when the template's ImageId is an
+  SSM parameter. Source: botocore's autoscaling model, documentation of ``RefreshPreferences.AutoRollback``
+  ("A rollback is not supported in the following situations").
+* **Virtual time** (:mod:`devkit.virtual_clock`): a refresh replaces ``InstancesToUpdate`` instances in
+  batches of ``max(1, N * (MaxHealthyPercentage - MinHealthyPercentage) / 100)`` (MaxHealthyPercentage
+  defaults to 100: capacity may drop to MinHealthyPercentage, never below), each batch taking
+  ``LAUNCH_SECONDS`` plus the warm-up (``InstanceWarmup``, default 300 s as the group's default warm-up).
+  The first describe moves ``Pending`` to ``InProgress``; later describes show ``PercentageComplete`` from
+  the clock, then ``Baking`` for ``BakeTime`` seconds when set, then ``Successful``. On success the group
+  takes the ``DesiredConfiguration`` (source: botocore, ``StartInstanceRefresh.DesiredConfiguration``:
+  "Once the instance refresh succeeds, Amazon EC2 Auto Scaling updates the settings of the Auto Scaling
+  group") and its instances are replaced from it, so the new AMI is really in service afterwards.
+  Refreshes are listed newest first and paged (``MaxRecords`` <= 100).
 * ``CancelInstanceRefresh`` moves an active refresh to ``Cancelling`` then ``Cancelled``;
-  ``RollbackInstanceRefresh`` to ``RollbackInProgress`` then ``RollbackSuccessful``. Without an
-  active refresh both fail with ``ActiveInstanceRefreshNotFound``.
+  ``RollbackInstanceRefresh`` to ``RollbackInProgress`` then ``RollbackSuccessful`` (the group keeps its
+  previous configuration). Without an active refresh both fail with ``ActiveInstanceRefreshNotFound``.
 
 Tests and the demo force failures with :func:`fail_refresh`. State lives on moto's Auto Scaling
 backend of the account+region, so moto's reset clears it.
@@ -35,8 +44,12 @@ from devkit.moto_extensions.autoscaling.exceptions import (
     ValidationError,
 )
 from devkit.moto_extensions.core import attached
+from devkit.virtual_clock import CLOCK
 
 ACTIVE = ("Pending", "InProgress", "Baking", "Cancelling", "RollbackInProgress")
+#: Seconds the emulator gives one batch to launch before its warm-up starts.
+LAUNCH_SECONDS = 60
+DEFAULT_WARMUP_SECONDS = 300
 #: The next status of an active refresh on each describe.
 _NEXT = {
     "Cancelling": "Cancelled",
@@ -68,6 +81,18 @@ class Refresh:
     start: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
     end: datetime.datetime | None = None
     rolled_back: bool = False
+    started_at: float = field(default_factory=CLOCK.now)
+
+    def seconds_needed(self) -> float:
+        """Virtual seconds the replacement takes (batches x (launch + warm-up)), without BakeTime."""
+        if self.instances_to_update == 0:
+            return 0.0
+        low = int(self.preferences.get("MinHealthyPercentage", 90))
+        high = int(self.preferences.get("MaxHealthyPercentage") or 100)
+        batch = max(1, self.instances_to_update * (high - low) // 100)
+        batches = -(-self.instances_to_update // batch)
+        warmup = self.preferences.get("InstanceWarmup")
+        return float(batches * (LAUNCH_SECONDS + (DEFAULT_WARMUP_SECONDS if warmup is None else int(warmup))))
 
     def to_dict(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -126,14 +151,10 @@ class RefreshBackend:
             value = preferences.get(key)
             if isinstance(value, str):
                 preferences[key] = value.lower() == "true"
-        if (
-            preferences["AutoRollback"]
-            and getattr(group, "launch_config", None) is not None
-            and not desired_configuration
-        ):
-            raise ValidationError(
-                "AutoRollback is not supported for Auto Scaling groups that use a launch configuration"
-            )
+        if preferences["AutoRollback"]:
+            _check_rollback(group, desired_configuration)
+        if desired_configuration:
+            _check_desired(self.autoscaling, desired_configuration)
         if self.active(name) is not None:
             raise InstanceRefreshInProgress(
                 "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh."
@@ -187,6 +208,61 @@ def refresh_backend(account: str, region: str) -> RefreshBackend:
     return attached(backend, "refreshes", lambda: RefreshBackend(backend))
 
 
+def _check_rollback(group: Any, desired: dict[str, Any] | None) -> None:
+    """AWS's situations where a rollback is not supported (botocore, RefreshPreferences.AutoRollback)."""
+    if not desired:
+        raise ValidationError("AutoRollback requires a DesiredConfiguration (rollback is not supported without one)")
+    if getattr(group, "launch_config", None) is not None and getattr(group, "ec2_launch_template", None) is None:
+        raise ValidationError("AutoRollback is not supported for Auto Scaling groups that use a launch configuration")
+    version = str(getattr(group, "launch_template_version", "") or "")
+    if version in ("$Latest", "$Default"):
+        raise ValidationError(
+            f"AutoRollback is not supported: the Auto Scaling group uses the launch template's {version} version"
+        )
+    template = getattr(group, "ec2_launch_template", None)
+    if template is not None and version:
+        image = str(template.get_version(version).data.get("ImageId", ""))
+        if image.startswith("resolve:ssm:"):
+            raise ValidationError(
+                "AutoRollback is not supported: the launch template uses an AWS Systems Manager parameter as ImageId"
+            )
+
+
+def _spec_of(desired: dict[str, Any]) -> dict[str, Any]:
+    spec = desired.get("LaunchTemplate") or (
+        (desired.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification")
+    )
+    return dict(spec or {})
+
+
+def _check_desired(backend: AutoScalingBackend, desired: dict[str, Any]) -> None:
+    """The desired configuration's template and version exist (EC2's own errors otherwise)."""
+    spec = _spec_of(desired)
+    if not spec:
+        return
+    ec2 = backend.ec2_backend
+    template = (
+        ec2.get_launch_template(spec["LaunchTemplateId"])
+        if spec.get("LaunchTemplateId")
+        else ec2.get_launch_template_by_name(str(spec.get("LaunchTemplateName")))
+    )
+    template.get_version(spec.get("Version") or "$Default")
+
+
+def _apply_desired(backend: AutoScalingBackend, group: Any, desired: dict[str, Any]) -> None:
+    """The group takes the desired configuration once the refresh succeeded."""
+    spec = _spec_of(desired)
+    if not spec:
+        return
+    if desired.get("MixedInstancesPolicy"):
+        policy = dict(group.mixed_instances_policy or {})
+        policy.setdefault("LaunchTemplate", {})["LaunchTemplateSpecification"] = spec
+        group._set_launch_configuration(None, {}, policy)
+        group.mixed_instances_policy = policy
+    else:
+        group._set_launch_configuration(None, spec, None)
+
+
 def _finish(backend: AutoScalingBackend, refresh: Refresh, status: str) -> None:
     refresh.status = status
     refresh.end = datetime.datetime.now(datetime.UTC)
@@ -194,6 +270,8 @@ def _finish(backend: AutoScalingBackend, refresh: Refresh, status: str) -> None:
         refresh.percentage = 100
         group = backend.autoscaling_groups.get(refresh.group)
         if group is not None:
+            if refresh.desired_configuration:
+                _apply_desired(backend, group, refresh.desired_configuration)
             # Replace every instance (SkipMatching is not modelled): they are relaunched from the group's current
             # launch template version, so the new AMI is what runs afterwards.
             desired = group.desired_capacity
@@ -203,17 +281,22 @@ def _finish(backend: AutoScalingBackend, refresh: Refresh, status: str) -> None:
 
 def advance(backend: AutoScalingBackend, refresh: Refresh) -> None:
     """One step of the documented lifecycle (what a describe observes)."""
+    elapsed = CLOCK.now() - refresh.started_at
+    needed = refresh.seconds_needed()
+    bake = int(refresh.preferences.get("BakeTime") or 0)
     if refresh.status == "Pending":
         refresh.status = "InProgress"
-        refresh.percentage = 50
     elif refresh.status == "InProgress":
-        if int(refresh.preferences.get("BakeTime") or 0) > 0:
+        if elapsed < needed:
+            refresh.percentage = min(99, int(100 * elapsed / needed))
+        elif bake > 0 and elapsed < needed + bake:
             refresh.status = "Baking"
             refresh.percentage = 100
         else:
             _finish(backend, refresh, "Successful")
     elif refresh.status == "Baking":
-        _finish(backend, refresh, "Successful")
+        if elapsed >= needed + bake:
+            _finish(backend, refresh, "Successful")
     elif refresh.status in _NEXT:
         _finish(backend, refresh, _NEXT[refresh.status])
 

@@ -1,15 +1,17 @@
-"""EC2 for the emulator: ``CreateImage`` tags the image's snapshots (see :mod:`.models`); user tag keys
-under the reserved ``aws:`` prefix are refused (see :mod:`.reserved_tags`)."""
+"""EC2 for the emulator: ``CreateImage`` tags the image's snapshots (:mod:`.models`); launch template versions
+inherit from ``SourceVersion``, carry AWS's response-only fields and can be deleted (:mod:`.launch_templates`);
+user tag keys under the reserved ``aws:`` prefix are refused (:mod:`.reserved_tags`)."""
 
 from __future__ import annotations
 
-from devkit.moto_extensions.ec2 import models, reserved_tags
+from devkit.moto_extensions.ec2 import launch_templates, models, reserved_tags
 
 
 def install() -> None:
     """Apply both (idempotent)."""
     models.install()
     reserved_tags.install()
+    launch_templates.install()
 
 
 __all__ = ["install"]
