@@ -29,7 +29,9 @@ from patchctl.emergency.hub import HubRef
 
 VALIDATE_FUNCTION = "org-patching-emergency-validate"
 #: The role people assume in the hub to operate rollouts (their session name says who they are).
-OPERATOR_ROLE = "org-patching-operator"
+#: A person's role in the central team's account (not one the program deploys, so the IAM replay
+#: leaves it to the organization's own access management).
+OPERATOR_ROLE = "central-team-operator"
 REQUESTER, APPROVER = "alice", "bob"
 
 

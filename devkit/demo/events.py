@@ -30,7 +30,7 @@ class EventsResult:
 def step_patch_events(emu: Emulator, world: World, say: Narrator) -> EventsResult:
     """Emit one window run's events and one failed install in a child account-region; show what the
     deployed hub (the central stack's ``events`` outputs, applied with both stacks) made of them."""
-    deployed = world.central_outputs()["events"]
+    deployed = world.central_outputs["events"]
     hub = emu.session(world.hub_account, world.home_region)
     sqs = hub.client("sqs")
     inbox = sqs.create_queue(QueueName="demo-platform-team-inbox")["QueueUrl"]

@@ -37,4 +37,12 @@ def subscribe_operator(session: Any, emergency_outputs: Mapping[str, Any]) -> Em
     events = session.client("events")
     events.put_rule(Name=EVENTS_RULE, EventPattern=json.dumps({"source": [naming.EVENT_SOURCE]}))
     events.put_targets(Rule=EVENTS_RULE, Targets=[{"Id": "operator", "Arn": events_arn}])
-    return EmergencyHub(session, str(emergency_outputs["stateMachineArn"]), approvals_url, events_url, topic)
+    return EmergencyHub(
+        session,
+        str(emergency_outputs["stateMachineArn"]),
+        approvals_url,
+        events_url,
+        topic,
+        str(emergency_outputs["approvalFunctionName"]),
+        naming.EMERGENCY_APPROVAL_TABLE,
+    )

@@ -19,6 +19,7 @@ from devkit.demo.events import step_patch_events
 from devkit.demo.narrative import Narrator
 from devkit.demo.world import Configure, Scenario, World, build_fleet, build_organization, deploy_stacks
 from devkit.emulator import Emulator, load_lambda
+from devkit.iam_replay.recorder import recording
 from devkit.moto_extensions.awslambda.models import lambda_context
 
 
@@ -32,6 +33,9 @@ class DemoResult:
     report: dict[str, Any] = field(default_factory=dict)
     emergency: dict[str, Any] = field(default_factory=dict)
     events: Any = None  # devkit/demo/events.py EventsResult
+    #: The IAM replay's findings over every step (devkit/iam_replay): denied or unmapped calls.
+    iam_problems: list[str] = field(default_factory=list)
+    iam_calls: int = 0
     report_dir: Path | None = None
     seconds: float = 0.0
 
@@ -457,8 +461,16 @@ def run_demo(scenario: Scenario, out_dir: Path, say: Narrator, configure: Config
         with say.step("The program's central and child stacks deployed by the applier; app teams launch a fleet"):
             step_deploy(emu, world, say, scenario, configure)
         context = DemoContext(emu, world, say, DemoResult(world), out_dir)
-        for title, step in STEPS:
-            with say.step(title):
-                step(context)
+        # Every call the deployed roles make from here on is judged by their deployed policies.
+        with recording() as replay:
+            for title, step in STEPS:
+                with say.step(title):
+                    step(context)
+        with say.step("IAM replay: every call the program's roles made, judged by their deployed policies"):
+            say.fact(replay.summary())
+            for problem in replay.problems():
+                say.fact(f"DENIED {problem}" if " may not " in problem else problem)
+        context.result.iam_problems = replay.problems()
+        context.result.iam_calls = len(replay.calls)
     context.result.seconds = say.elapsed
     return context.result

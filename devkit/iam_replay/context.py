@@ -114,6 +114,10 @@ def context_for(
         keys[f"aws:RequestTag/{key}"] = value
     if asked:
         keys["aws:TagKeys"] = list(asked)
+    profile = params.get("IamInstanceProfile") or {}
+    if service == "ec2" and (profile.get("Arn") or profile.get("Name")):
+        # ec2:InstanceProfile is the profile's ARN (Service Authorization Reference, EC2 condition keys).
+        keys["ec2:InstanceProfile"] = profile.get("Arn") or f"arn:aws:iam::{account}:instance-profile/{profile['Name']}"
     template = params.get("LaunchTemplate") or {}
     if service == "ec2" and template.get("LaunchTemplateId"):
         keys["ec2:LaunchTemplate"] = f"arn:aws:ec2:{region}:{account}:launch-template/{template['LaunchTemplateId']}"

@@ -51,7 +51,6 @@ CREATED: frozenset[tuple[str, str]] = frozenset(
         ("ec2:RunInstances", "volume"),
         ("ec2:RunInstances", "security-group"),
         ("ec2:RunInstances", "subnet"),
-        ("ec2:RunInstances", "key-pair"),
         ("ec2:CreateImage", "image"),
         ("ec2:CreateImage", "snapshot"),
         ("ec2:CopyImage", "image"),
@@ -234,6 +233,8 @@ EXTRACTORS: Mapping[tuple[str, str], Extractor] = {
     ),
     ("ec2", "snapshot"): lambda p: _ids("SnapshotId", _prefixed(p, "Resources", "snap-")),
     ("ec2", "launch-template"): lambda p: _ids("LaunchTemplateId", _launch_template_ids(p)),
+    # A key pair is authorised only when the launch names one (KeyName).
+    ("ec2", "key-pair"): lambda p: _ids("KeyPairName", _listed(p.get("KeyName"))),
     ("ssm", "document"): _documents,
     ("ssm", "automation-definition"): _automation_definitions,
     ("ssm", "automation-execution"): lambda p: _ids("AutomationExecutionId", _listed(p.get("AutomationExecutionId"))),

@@ -122,6 +122,9 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert len(result.events.alerts) == 1
     text = out.getvalue()
     assert "[8] Emergency patching" in text and "second sweep wrote 0 tags" in text
+    # [9] every call the program's roles made was allowed by the policies the program deployed
+    assert result.iam_problems == []
+    assert result.iam_calls >= 30
 
 
 def test_a_deploy_blocker_fails_the_demo_with_the_resource_and_the_rule(

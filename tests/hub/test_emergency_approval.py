@@ -41,7 +41,7 @@ def test_requester_cannot_approve_and_a_second_answer_fails(hub: Hub) -> None:
             hub.approve(body, by="alice")  # the requester
         approved = hub.approve(body, by="bob")
         outcomes.append(approved["status"])
-        with pytest.raises(gate.GateRefused, match=r"already approved by .*assumed-role/org-patching-operator/bob"):
+        with pytest.raises(gate.GateRefused, match=r"already approved by .*assumed-role/central-team-operator/bob"):
             hub.approve(body, by="carol")  # the same wave again: the token is used once
         with pytest.raises(gate.GateRefused, match="already approved"):
             hub.reject(body, "too late", by="carol")
@@ -52,10 +52,10 @@ def test_requester_cannot_approve_and_a_second_answer_fails(hub: Hub) -> None:
     assert result["status"] == "SUCCEEDED", result.get("cause")
     assert outcomes == ["approved"]
     started = _record(hub, f"start#{execution}")
-    assert started["requested_by"] == f"arn:aws:sts::{HUB}:assumed-role/org-patching-operator/alice"
+    assert started["requested_by"] == f"arn:aws:sts::{HUB}:assumed-role/central-team-operator/alice"
     wave = _record(hub, f"wave#{execution}#Prod")
     assert wave["status"] == "approved"
-    assert wave["answered_by"] == f"arn:aws:sts::{HUB}:assumed-role/org-patching-operator/bob"
+    assert wave["answered_by"] == f"arn:aws:sts::{HUB}:assumed-role/central-team-operator/bob"
     assert wave["answered_at"].endswith("Z") and "task_token" not in wave  # who and when; the token is gone
     # the summary and the event say who asked and who approved
     summary = json.loads(result["output"])

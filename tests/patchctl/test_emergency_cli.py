@@ -66,7 +66,7 @@ def test_start_approve_status_list_on_the_emulator(
     ]
     code, started, err = _run(capsys, "emergency", "start", "--hub-outputs", outputs, *flags, "--region", REGIONS[0])
     assert code == 0, err
-    assert started["requested_by"].endswith("assumed-role/org-patching-operator/alice")
+    assert started["requested_by"].endswith("assumed-role/central-team-operator/alice")
     execution = started["execution_arn"]
 
     answers: list[tuple[int, str]] = []

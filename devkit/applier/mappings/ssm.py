@@ -35,9 +35,11 @@ def document(target: Target) -> Created:
         request["Tags"] = target.tag_list()
     ssm = target.client("ssm")
     described = ssm.create_document(**request)["DocumentDescription"]
+    # ``permissions`` is a plain map in pulumi-aws's schema (keys ``type`` and ``account_ids``, as the
+    # Terraform provider names them), so its keys reach the engine unchanged.
     permissions = i.get("permissions") or {}
-    if permissions.get("accountIds"):
-        ids = [a for a in str(permissions["accountIds"]).split(",") if a]
+    if permissions.get("type") == "Share" and permissions.get("account_ids"):
+        ids = [a for a in str(permissions["account_ids"]).split(",") if a]
         for start in range(0, len(ids), 20):  # AccountIdsToAdd: at most 20 per call (botocore's model)
             ssm.modify_document_permission(Name=name, PermissionType="Share", AccountIdsToAdd=ids[start : start + 20])
     return Created(
