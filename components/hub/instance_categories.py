@@ -28,6 +28,7 @@ from tag_contract import (
     ASG_MEMBER_TAG,
     ECS_TAG_KEYS,
     ECS_TAG_PREFIXES,
+    EKS_RESERVED_PREFIXES,
     EKS_TAG_KEYS,
     EKS_TAG_PREFIXES,
     ENVIRONMENT_TAG,
@@ -35,6 +36,7 @@ from tag_contract import (
     EXEMPTION_TAGS,
     EXEMPTION_VALUE,
     MAINTENANCE_WINDOW_TAG,
+    RESERVED_TAG_PREFIX,
 )
 
 #: Categories in the order the report shows them; the first three (and unmanaged) are "ours".
@@ -91,7 +93,10 @@ contract AS (
         min(
             CASE
                 WHEN t.key = {_literal(ASG_MEMBER_TAG)} THEN 'Auto Scaling group ' || t.value
-                WHEN t.key IN {_in(EKS_TAG_KEYS)} OR {_starts(EKS_TAG_PREFIXES)} THEN 'EKS (tag ' || t.key || ')'
+                -- On an instance only tags under the reserved prefix are evidence (an owner can write any other)
+                WHEN NOT starts_with(t.key, {_literal(RESERVED_TAG_PREFIX)}) THEN NULL
+                WHEN t.key IN {_in(EKS_TAG_KEYS)} OR {_starts((*EKS_TAG_PREFIXES, *EKS_RESERVED_PREFIXES))}
+                    THEN 'EKS (tag ' || t.key || ')'
                 WHEN t.key IN {_in(ECS_TAG_KEYS)} OR {_starts(ECS_TAG_PREFIXES)} THEN 'ECS (tag ' || t.key || ')'
             END
         ) AS managed_by,

@@ -384,6 +384,7 @@ class PatchEvents(pulumi.ComponentResource):
             f"{self._name}-{suffix}",
             name=naming.lambda_log_group(function_name),
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.key_arn,  # every hub log group uses the hub key (issue 13 item 8)
             opts=self._child,
         )
         role = aws.iam.Role(

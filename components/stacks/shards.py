@@ -46,5 +46,6 @@ def account_urns(stack: str, account_id: str, regions: Sequence[str], project: s
         f"{prefix}org-patching:spoke:AccountBaseline::{account_id}",
         *(f"{prefix}org-patching:spoke:RegionalSpoke::{account_id}-{region}" for region in regions),
         f"{prefix}org-patching:spoke:HostManagement::{account_id}-host-management",
+        f"{prefix}org-patching:spoke:PatchEventForwarding::{account_id}-patch-events",
     ]
     return urns

@@ -214,7 +214,9 @@ def _run_command(world: World) -> Any:
 def test_the_asg_runbook_runs_within_the_automation_role(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "sleep", lambda seconds: None)
     sess = world.emu.session(world.account, world.region)
-    template = aws.create_launch_template(sess, "replay-rebake", image_id="ami-00000000000000001")
+    template = aws.create_launch_template(
+        sess, "replay-rebake", image_id="ami-00000000000000001", profile=naming.INSTANCE_PROFILE, tags={PG: "Prod"}
+    )
     window = "Prod_maintenance_window"
     aws.create_asg(
         sess, "replay-rebake", {"environment": "Prod", PG: "Prod", MW: window}, desired=1, template_id=template
@@ -232,6 +234,7 @@ def test_the_asg_runbook_runs_within_the_automation_role(world: World, monkeypat
     _judged(rec, minimum_calls=10)
     operations = {c.operation for c in rec.calls}
     assert {"CreateImage", "CreateLaunchTemplateVersion", "StartInstanceRefresh", "RunInstances"} <= operations
+    # the refresh names the template: AWS also authorises RunInstances on it and PassRole of its profile's role
 
 
 def test_the_override_list_writes_to_the_hub_within_its_role_and_the_hub_policies(world: World) -> None:

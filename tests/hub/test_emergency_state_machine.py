@@ -301,6 +301,12 @@ def test_errors_within_the_threshold_let_the_rollout_continue(hub: Hub) -> None:
 
 
 def test_a_wave_that_cannot_start_stops_the_rollout(hub: Hub) -> None:
+    # SSM deletes a shared document only once it is unshared (InvalidDocumentOperation otherwise)
+    shared = hub.ssm.describe_document_permission(Name=naming.RUNBOOK_ASG, PermissionType="Share")["AccountIds"]
+    for start in range(0, len(shared), 20):
+        hub.ssm.modify_document_permission(
+            Name=naming.RUNBOOK_ASG, PermissionType="Share", AccountIdsToRemove=shared[start : start + 20]
+        )
     hub.ssm.delete_document(Name=naming.RUNBOOK_ASG)
     result = hub.finish(hub.start(request(waves=["Dev", "Test"])))
     assert result["status"] == "FAILED"

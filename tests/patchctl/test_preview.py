@@ -120,10 +120,15 @@ def test_inventory_bucket_accepts_resource_data_sync_from_the_org_only(central_d
         if "hub-compliance-inventory" in p["urn"]
     )
     sids = {s["Sid"]: s for s in policy["Statement"]}
-    assert {"SSMBucketPermissionsCheck", "SSMBucketDelivery", "SSMBucketDeliveryTagging"} <= set(sids)
-    delivery = sids["SSMBucketDelivery"]
-    assert delivery["Resource"].endswith("/inventory/*/accountid=*/*")
-    assert delivery["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+    assert {"SSMBucketPermissionsCheck", "SSMBucketDeliveryTagging"} <= set(sids)
+    # one delivery statement per listed account, each pinned to its own accountid= partition (issue 13 item 8)
+    deliveries = {sid: s for sid, s in sids.items() if sid.startswith("SSMBucketDelivery") and sid[17:].isdigit()}
+    assert deliveries, sids
+    for sid, delivery in deliveries.items():
+        account = sid.removeprefix("SSMBucketDelivery")
+        assert delivery["Resource"].endswith(f"/inventory/*/accountid={account}/*")
+        assert delivery["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+        assert delivery["Condition"]["StringEquals"]["aws:SourceAccount"] == account
 
 
 def test_patch_logs_are_written_to_the_callers_own_prefix(central_document: dict[str, Any]) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 import tag_contract
-import yaml
 
 from components import naming
 from components.runbooks import asg_rebake, render_runbook, with_parameter_default
@@ -214,7 +212,7 @@ def test_scan_and_empty_windows_do_nothing(moto_aws: None, document: str) -> Non
     account, region = aws.ACCOUNTS[2], aws.REGIONS[1]
     fleet(account, region)
     scan = aws.automation(document, {"MaintenanceWindow": WINDOW, "Operation": "Scan"}, account, region)
-    assert scan["status"] == "Success" and scan["executed"] == ["chooseOperation", "reportOutcome"]
+    assert scan["status"] == "Success" and scan["executed"] == ["chooseBaseline", "chooseOperation", "reportOutcome"]
     empty = aws.automation(document, {"MaintenanceWindow": "Test_maintenance_window"}, account, region)
     assert empty["status"] == "Success" and empty["executed"][-2:] == ["anyAsg", "reportNothing"]
     builders = (
@@ -406,16 +404,6 @@ def patch_by_targets(account: str, region: str, patched: list[str]):
 OUTPUT = {"OutputS3BucketName": "org-patching-patch-logs"}
 
 
-def test_standalone_runbook_requires_its_output_bucket(moto_aws: None) -> None:
-    # Its old default "" reached SendCommand from every caller that left it out; AWS refuses that.
-    document = render_runbook(naming.RUNBOOK_STANDALONE)
-    declared = yaml.safe_load(document)["parameters"]["OutputS3BucketName"]
-    assert "default" not in declared and re.fullmatch(declared["allowedPattern"], "org-patching-patch-logs")
-    assert not re.fullmatch(declared["allowedPattern"], "")
-    with pytest.raises(ValueError, match=r"required parameters \['OutputS3BucketName'\]"):
-        aws.automation(document, {"PatchGroup": "Prod"}, aws.ACCOUNTS[0], aws.REGIONS[0])
-
-
 def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_the_window(moto_aws: None) -> None:
     account, region = aws.ACCOUNTS[2], aws.REGIONS[0]
     sess = aws.session(account, region)
@@ -440,11 +428,12 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
         run_command=patch_by_targets(account, region, patched),
     )
     assert wave["status"] == "Success", wave["error"]
-    # no output bucket: the command is sent without output settings (SendCommand refuses an empty bucket)
-    assert wave["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaselineByPatchGroupNoOutput"]
+    # with an output bucket the command keeps its output (without one it is sent with no output settings:
+    # tests/runbooks/test_documents.py checks every route)
+    assert wave["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaselineByPatchGroup"]
     assert sorted(patched) == sorted([prod_on_default, prod_on_prod])
     assert dev_on_default not in patched and default_on_default not in patched
-    assert wave["values"]["runPatchBaselineByPatchGroupNoOutput.CommandId"]
+    assert wave["values"]["runPatchBaselineByPatchGroup.CommandId"]
     states = sess.client("ssm").describe_instance_patch_states(InstanceIds=[prod_on_default, dev_on_default])
     assert [s["InstanceId"] for s in states["InstancePatchStates"]] == [prod_on_default]
 
@@ -469,5 +458,5 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
         run_command=patch_by_targets(account, region, patched),
     )
     assert window["status"] == "Success"
-    assert window["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaselineNoOutput"]
+    assert window["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaseline"]
     assert sorted(patched) == sorted([prod_on_default, dev_on_default, default_on_default])

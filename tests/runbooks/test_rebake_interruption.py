@@ -180,7 +180,7 @@ def test_a_target_asg_outside_the_contract_is_refused_before_anything_changes(
         default.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
         result = aws.automation(document, {"TargetASG": "odd"}, ACCOUNT, REGION, run_command=patch(ACCOUNT, REGION))
     assert result["status"] == "Failed" and why in result["error"] and "nothing was changed" in result["error"]
-    assert result["executed"] == ["chooseOperation", "findAsgs"]
+    assert result["executed"] == ["chooseBaseline", "chooseOperation", "findAsgs"]
     assert not set(calls) & set(writes), calls
 
 

@@ -217,10 +217,10 @@ def test_make_targets_exist() -> None:
     assert used <= targets
 
 
-@pytest.mark.parametrize(("tag", "code"), [("policy-v0.1.0", 0), ("policy-v0.1.1", 2), ("v0.1.0", 2)])
+@pytest.mark.parametrize(("tag", "code"), [("policy-v0.2.0", 0), ("policy-v0.2.1", 2), ("v0.2.0", 2)])
 def test_the_release_tag_check_compares_with_the_pack_version(tag: str, code: int) -> None:
     version = load(ROOT / "policies" / "PulumiPolicy.yaml")["version"]
-    assert version == "0.1.0", "this test's tags assume the pack's version"
+    assert version == "0.2.0", "this test's tags assume the pack's version"
     result = subprocess.run(
         ["make", "--no-print-directory", "policy-tag-check", f"TAG={tag}"],
         cwd=ROOT,
@@ -230,7 +230,7 @@ def test_the_release_tag_check_compares_with_the_pack_version(tag: str, code: in
     )
     assert result.returncode == code, result.stdout + result.stderr
     if code:
-        assert f"::error title=version mismatch::tag {tag} but policies/PulumiPolicy.yaml says 0.1.0" in result.stdout
+        assert f"::error title=version mismatch::tag {tag} but policies/PulumiPolicy.yaml says 0.2.0" in result.stdout
 
 
 # --------------------------------------------------------------------------- 3. structure

@@ -46,8 +46,42 @@ def test_send_command_refuses_a_bad_output_bucket(moto_aws: None, bucket: str) -
 
 def test_send_command_accepts_a_bucket_name_or_none(moto_aws: None) -> None:
     ssm = _ssm_without_client_checks()
+    sess = aws.session(ACCOUNT, REGION)
+    [managed] = aws.run_instances(sess, {"environment": "Dev"}, profile=aws.create_instance_profile(sess))
     for extra in ({}, {"OutputS3BucketName": "org-patching-patch-logs"}):
         ssm.send_command(  # type: ignore[attr-defined]
-            DocumentName="AWS-RunPatchBaseline", InstanceIds=["i-0123456789abcdef0"], Parameters={}, **extra
+            DocumentName="AWS-RunPatchBaseline", InstanceIds=[managed], Parameters={}, **extra
         )
     assert len(ssm.list_commands()["Commands"]) == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        ({"DocumentName": "No-Such-Document"}, "InvalidDocument"),
+        ({"DocumentName": "AWS-RunPatchBaseline", "Parameters": {"Bogus": ["x"]}}, "InvalidParameters"),
+        ({"DocumentName": "AWS-RunPatchBaseline", "Parameters": {"Operation": ["Patch"]}}, "InvalidParameters"),
+        ({"DocumentName": "AWS-RunPatchBaseline", "Parameters": {"RebootOption": ["Always"]}}, "InvalidParameters"),
+    ],
+)
+def test_send_command_refuses_what_the_document_does_not_allow(
+    moto_aws: None, request_: dict[str, object], code: str
+) -> None:
+    sess = aws.session(ACCOUNT, REGION)
+    [managed] = aws.run_instances(sess, {"environment": "Dev"}, profile=aws.create_instance_profile(sess))
+    with pytest.raises(ClientError) as raised:
+        sess.client("ssm").send_command(InstanceIds=[managed], **request_)
+    assert raised.value.response["Error"]["Code"] == code
+
+
+def test_send_command_runs_only_on_managed_instances(moto_aws: None) -> None:
+    sess = aws.session(ACCOUNT, REGION)
+    [managed] = aws.run_instances(sess, {"environment": "Dev"}, profile=aws.create_instance_profile(sess))
+    [plain] = aws.run_instances(sess, {"environment": "Dev"})  # no instance profile: the agent cannot register
+    ssm = sess.client("ssm")
+    request = {"DocumentName": "AWS-RunPatchBaseline", "Parameters": {"Operation": ["Scan"]}}
+    with pytest.raises(ClientError) as raised:
+        ssm.send_command(InstanceIds=[managed, plain], **request)
+    assert raised.value.response["Error"]["Code"] == "InvalidInstanceId" and plain in str(raised.value)
+    sent = ssm.send_command(InstanceIds=[managed], **request)["Command"]
+    assert ssm.list_commands(CommandId=sent["CommandId"])["Commands"][0]["DocumentName"] == "AWS-RunPatchBaseline"
