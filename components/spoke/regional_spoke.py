@@ -188,7 +188,8 @@ class RegionalSpoke(pulumi.ComponentResource):
             # The instance role may write only under its own account's prefix of the log bucket.
             "OutputS3BucketName": args.hub.patch_log_bucket,
             # The runbook appends accountid=/region=/executionid= partitions.
-            "OutputS3KeyPrefix": f"{args.account_id}/patching",
+            # The runbook puts the account id first (the instance role writes only under its own prefix).
+            "OutputS3KeyPrefix": "patching",
         }
         asg_only: dict[str, pulumi.Input[str]] = {
             "MinHealthyPercentage": str(window_cfg.asg_min_healthy_percentage),

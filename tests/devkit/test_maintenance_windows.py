@@ -79,7 +79,7 @@ def parameters(**overrides: str) -> dict[str, str]:
         "MaxConcurrency": "1",
         "MaxErrors": "0",
         "OutputS3BucketName": BUCKET,
-        "OutputS3KeyPrefix": f"{ACCOUNT}/patching",
+        "OutputS3KeyPrefix": "patching",  # the runbook puts the account id first
         **overrides,
     }
 
@@ -118,7 +118,8 @@ def test_a_failed_patch_fails_the_command_the_automation_and_stops_at_max_errors
 
 
 def test_output_outside_the_role_s_prefix_is_not_written(fleet: dict[str, list[str]]) -> None:
-    register_window(parameters(OutputS3KeyPrefix="someone-else/patching"))
+    # the runbook always writes under the account's own prefix; another bucket is outside the role's grant
+    register_window(parameters(OutputS3BucketName="someone-elses-patch-logs"))
     agent = RunCommandAgent(aws.emulator())
     run_window(aws.emulator(), agent, ACCOUNT, REGION, WINDOW)
     [command] = agent.commands

@@ -303,7 +303,7 @@ def test_standalone_runbook_resolves_targets_and_output_prefix(moto_aws: None) -
     assert seen["Targets"] == [{"Key": f"tag:{MW}", "Values": [WINDOW]}]
     assert (
         seen["OutputS3KeyPrefix"]
-        == f"p/accountid={account}/region={region}/executionid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        == f"{account}/p/accountid={account}/region={region}/executionid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
     )
     assert seen["Parameters"] == {
         "Operation": "Install",
