@@ -195,7 +195,43 @@ class Judge:
         self._judge_passed_roles(verdict, service, operation, params)
         if service == "ec2" and params.get("TagSpecifications"):
             self._judge_tag_on_create(verdict, operation, params)
+        if service == "autoscaling" and operation == "StartInstanceRefresh":
+            self._judge_refresh_template(verdict, params)
         return verdict
+
+    def _judge_refresh_template(self, verdict: Verdict, params: Mapping[str, Any]) -> None:
+        """A refresh whose DesiredConfiguration names a launch template is authorised as
+        ``ec2:RunInstances`` on the template and ``iam:PassRole`` of its profile's role (Amazon EC2
+        Auto Scaling User Guide, "Permissions to use launch templates": the same checks as
+        creating or updating a group with that template)."""
+        spec = ((params.get("DesiredConfiguration") or {}).get("LaunchTemplate")) or {}
+        template_id = spec.get("LaunchTemplateId")
+        if not template_id:
+            return
+        arn = f"arn:aws:ec2:{self.region}:{self.account}:launch-template/{template_id}"
+        target = Authorised(arn, "launch-template")
+        ctx = context_for(
+            principal_arn=self.role_arn,
+            account=self.account,
+            region=self.region,
+            service="ec2",
+            operation="RunInstances",
+            params={},
+            resource_arn=arn,
+            resource_type="launch-template",
+            extra={"ec2:LaunchTemplate": arn},
+        )
+        self._judge_one(verdict, "ec2:RunInstances", target, ctx)
+        profile = _template_profile(self.account, self.region, template_id, spec.get("Version"))
+        role = _profile_role(profile, self.account) if profile else None
+        if role:
+            reason = self._identity_denial(
+                "iam:PassRole",
+                Authorised(role, "role"),
+                {"aws:PrincipalAccount": self.account, "iam:PassedToService": "ec2.amazonaws.com"},
+            )
+            if reason:
+                verdict.denials.append(Denial(self.role_arn, "iam:PassRole", role, reason))
 
     def _judge_tag_on_create(self, verdict: Verdict, operation: str, params: Mapping[str, Any]) -> None:
         """Tags asked for at creation are authorised as ``ec2:CreateTags`` on the new resource, with
@@ -305,6 +341,18 @@ def passed_roles(service: str, operation: str, params: Mapping[str, Any], accoun
             if role:
                 found.append((role, "ec2.amazonaws.com"))
     return found
+
+
+def _template_profile(account: str, region: str, template_id: str, version: Any) -> str | None:
+    """The instance profile (name or ARN) a launch template version names, from the emulator."""
+    from moto.ec2.models import ec2_backends
+
+    template = ec2_backends[account][region].launch_templates.get(template_id)
+    if template is None:
+        return None
+    chosen = template.default_version() if version in (None, "$Default") else template.get_version(version)
+    profile = (chosen.data or {}).get("IamInstanceProfile") or {}
+    return str(profile.get("Arn") or profile.get("Name") or "") or None
 
 
 def _profile_role(profile: str, account: str) -> str | None:

@@ -286,3 +286,29 @@ def test_the_hub_bucket_policy_is_what_lets_the_child_write(world: World) -> Non
         role, world.account, world.region, "s3", "PutObject", {**params, "Key": "999999999999/override-lists/x"}
     )
     assert not other.allowed  # another account's prefix
+
+
+def test_a_refresh_onto_a_template_with_an_app_profile_needs_its_pass_role(world: World) -> None:
+    """The refresh's implicit authorisations are judged: RunInstances on the template, PassRole of its role."""
+    from devkit.iam_replay.evaluate import judge
+
+    sess = world.emu.session(world.account, world.region)
+    iam = sess.client("iam")
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    iam.create_role(RoleName="app-admin", AssumeRolePolicyDocument=json.dumps(trust))  # outside /org-patching-app/
+    iam.create_instance_profile(InstanceProfileName="app-admin")
+    iam.add_role_to_instance_profile(InstanceProfileName="app-admin", RoleName="app-admin")
+    own = aws.create_launch_template(sess, "replay-own", profile=naming.INSTANCE_PROFILE, tags={PG: "Prod"})
+    foreign = aws.create_launch_template(sess, "replay-app", profile="app-admin", tags={PG: "Prod"})
+    role = _automation_role(world)
+
+    def refresh(template: str) -> Any:
+        desired = {"LaunchTemplate": {"LaunchTemplateId": template, "Version": "1"}}
+        params = {"AutoScalingGroupName": "g", "DesiredConfiguration": desired}
+        return judge(role, world.account, world.region, "autoscaling", "StartInstanceRefresh", params)
+
+    assert not [d for d in refresh(own).denials if d.action in ("iam:PassRole", "ec2:RunInstances")]
+    denied = [(d.action, d.resource) for d in refresh(foreign).denials]
+    assert ("iam:PassRole", f"arn:aws:iam::{world.account}:role/app-admin") in denied
