@@ -156,6 +156,7 @@ def world() -> Iterator[World]:
         central = apply_central(emu, central_cfg)
         ensure_config_recorders(emu, child_cfg)
         child = apply_child(emu, child_cfg, central.outputs)
+        assert child_cfg.accounts
         yield World(emu, central, child, child_cfg.accounts[0].id, child_cfg.regions[0])
 
 
