@@ -66,11 +66,13 @@ _EXEMPT_TAGS: tuple[tuple[str, str], ...] = (("install_patch", "no"), ("patch_in
 #: Tags that make an instance a managed node (its ASG, EKS or ECS patches it), as the tag contract reads them;
 #: written as AWS and the orchestrators write them (the generator does not import the contract: its figures are
 #: the known answers the report's SQL, rendered from the contract, must reproduce).
+#: Only reserved ``aws:`` tags are evidence on an instance (a marker such as ``eks:cluster-name`` is something an
+#: owner can write: issue 13 item 6), so every managed node carries one.
 _MANAGED_TAGS: tuple[tuple[str, str], ...] = (
     ("aws:autoscaling:groupName", "web-asg"),
-    ("eks:cluster-name", "platform"),
-    ("kubernetes.io/cluster/platform", "owned"),
-    ("AmazonECSManaged", ""),
+    ("aws:eks:cluster-name", "platform"),
+    ("aws:eks:nodegroup-name", "general"),
+    ("aws:ecs:clusterName", "batch"),
     ("aws:ecs:clusterName", "jobs"),
 )
 #: Categories of an instance that is not terminated (components/hub/instance_categories.py).
