@@ -21,6 +21,7 @@ from devkit.demo.fleet_spec import FLEET_MIX, KINDS, kind_counts
 from devkit.demo.narrative import Narrator
 from devkit.demo.run import FAILING_PATCH, run_demo
 from devkit.demo.world import Scenario
+from tests.pulumi_leftovers import collect_failed_program_leftovers
 
 SCENARIO = Scenario(child_accounts=2, regions=("us-east-1", "eu-west-1"), instances=60)
 LOCATIONS = SCENARIO.child_accounts * len(SCENARIO.regions)
@@ -140,6 +141,7 @@ def test_a_deploy_blocker_fails_the_demo_with_the_resource_and_the_rule(
 
     with pytest.raises(ServiceRuleViolation) as raised:
         run_demo(SCENARIO, tmp_path, Narrator(io.StringIO()), configure=expire_logs_before_archive)
+    collect_failed_program_leftovers()  # the program stopped mid-apply (tests/pulumi_leftovers.py)
     message = str(raised.value)
     assert "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration" in message
     assert "-lifecycle" in message and ("patch-logs" in message or "patch-lists" in message), message
@@ -154,6 +156,7 @@ def test_the_demo_command_reports_a_deploy_failure_in_one_line(
 
     monkeypatch.setattr(demo_run, "deploy_stacks", refused)
     assert main(["demo", "--accounts", "1", "--instances", "10", "--regions", "us-east-1", "--quiet"]) == 1
+    collect_failed_program_leftovers()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("devkit demo: error: ") and "InvalidArgument: no" in err[0]
 

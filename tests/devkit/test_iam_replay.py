@@ -29,6 +29,7 @@ from devkit.moto_extensions.ssm.models import patch_runs
 from devkit.runbook_interpreter import run_runbook
 from tests import aws
 from tests.devkit.test_applier import organization_configs
+from tests.pulumi_leftovers import collect_failed_program_leftovers
 
 PG, MW = tag_contract.PATCH_GROUP_TAG, tag_contract.MAINTENANCE_WINDOW_TAG
 
@@ -151,6 +152,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
+    collect_failed_program_leftovers()  # an earlier test's failed program must not break this one's compile()
     with Emulator() as emu:
         central_cfg, child_cfg = organization_configs(emu)
         central = apply_central(emu, central_cfg)
