@@ -78,3 +78,12 @@ def test_only_successful_statuses_count_as_success() -> None:
     routes = _routes(choice)
     assert routes == dict.fromkeys(SUCCESS, "AutomationSucceeded")
     assert choice["Default"] == "AutomationFailed"
+
+
+def test_the_rebake_polls_on_the_same_running_statuses() -> None:
+    """The rebake's own wait (an executeScript step, components/runbooks/asg_rebake.py) keeps its copy of the
+    running statuses (the script runs in SSM, away from this package); it must be this classification,
+    plus ``Exiting`` (named as not terminal in the SSM console, absent from botocore's enum)."""
+    from components.runbooks import asg_rebake
+
+    assert set(asg_rebake.RUNNING) - {"Exiting"} == RUNNING
