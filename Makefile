@@ -31,8 +31,10 @@ preview: setup
 demo: setup
 	$(PY) -m devkit demo --out $(OUT)/demo
 
+## The whole suite, spread over every core (pytest-xdist); `PYTEST_ARGS=-n0` runs it in one process.
+PYTEST_ARGS ?= -n auto
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Every entry point with at least 500 property-based cases each; prints the table of docs/reliability.md
 ## (written to $(OUT)/fuzz-table.md; FUZZ_UPDATE_DOC=1 rewrites the table in docs/reliability.md).
