@@ -79,13 +79,19 @@ def steps_of(document: str, account: str, region: str) -> list[str]:
     return list(run["executed"])
 
 
-def test_a_rebake_interrupted_after_any_step_converges_on_a_rerun(moto_aws: None, document: str) -> None:
+# The cut points are dealt round-robin to CHUNKS tests, so that pytest-xdist spreads the slowest check of the suite
+# over the cores; together the chunks cover every step.
+CHUNKS = 4
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_a_rebake_interrupted_after_any_step_converges_on_a_rerun(moto_aws: None, document: str, chunk: int) -> None:
     executed = steps_of(document, aws.ACCOUNTS[2], aws.REGIONS[1])
     assert len(executed) > 15  # the wait loops ran several times
     print(f"rebake interruption points: {len(executed) - 1} of {len(executed)} steps ({len(set(executed))} distinct)")
     sess = aws.session(ACCOUNT, REGION)
     aws.create_instance_profile(sess)
-    for k in range(1, len(executed)):
+    for k in range(1 + chunk, len(executed), CHUNKS):
         name = f"web-{k}"
         template = group(sess, name)
         cut = aws.automation(
