@@ -8,14 +8,23 @@ data sync: one file per instance and type), each phase in its own process so eac
 2. **whole report**: load, every named query, the CSVs, ``report.json`` and ``index.html`` (what
    ``patchctl report --source`` does), with its rows/s, peak memory and its ratio to the plain scan
    (goal <= 1.3);
-3. the named queries alone, one line each (engine time, rows in and out).
+3. the named queries alone, one line each: engine seconds (what ``report.json`` records), the CPU seconds of
+   each query's ``run`` (DuckDB's threads included: on a box shared by a dozen jobs the wall time measures
+   the queue for the CPU as much as the query) and the rows out.
+
+``--baseline DIR`` (a checkout of an earlier revision: ``git archive REV | tar -x -C DIR``) runs that
+revision's whole report too, in the same run over the same files, prints its figures next to these and
+fails unless both wrote the same CSVs and ``report.json`` (``bench.report_digest``).
 
 The issue's sizes: 30,000 instances x 50 items (the ratio) and 100,000 x 50 (the queries alone,
 goal < 10 s): ``python -m bench.bench_report --instances 100000`` (``make bench-report-100k``).
 The default is smaller (``DEFAULT_INSTANCES``) so ``make bench`` stays short on a shared 2-vCPU box;
-the ratio does not depend on the size (both sides read the same files). Files go to ``/dev/shm`` when it
-has room (on a disk, creating 100,000s of files measures the disk). The machine is shared: the load
-average is printed with the figures.
+the ratio does not depend on the size (both sides read the same files). The generated fleet is kept
+between runs (``bench.fleet_cache``: ``~/.cache/org-patching/bench-fleets/<size, seed, generator hash>``,
+outside the repository; ``--cache DIR`` or ``$ORG_PATCHING_BENCH_CACHE`` elsewhere, ``--fresh`` to generate
+into the scratch directory instead); a reused fleet is read once, unmeasured, so both phases find it in the
+page cache. Outputs go to ``/dev/shm`` when it has room. The machine is shared: the load average is printed
+with the figures.
 """
 
 from __future__ import annotations
@@ -29,10 +38,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from devkit.fleet import FleetSpec, generate_fleet
+from bench.fleet_cache import CACHE_ENV, cached_fleet, default_cache_dir
+from bench.report_digest import differences, report_digest
+from components.hub.compliance_tables import NamedQuery
+from devkit.fleet import FleetSpec
+from patchctl.report.duck import DuckDBSource
+from patchctl.report.queries import QueryResult, parse_trino, report_queries
 
 DEFAULT_INSTANCES = 10_000
 DEFAULT_ITEMS = 50
@@ -50,6 +65,16 @@ def _scratch(requested: Path | None, needed: int) -> Path:
     if shm.is_dir() and shutil.disk_usage(shm).free > 3 * needed:
         return shm
     return Path(tempfile.gettempdir())
+
+
+def _warm_up(root: Path) -> float:
+    """Read every file once so a fleet reused from a disk-backed cache is in the page cache for both phases."""
+    started = time.perf_counter()
+    for directory, _, files in os.walk(root):
+        for name in files:
+            with open(os.path.join(directory, name), "rb") as handle:
+                handle.read()
+    return time.perf_counter() - started
 
 
 def _peak_mb() -> float:
@@ -72,17 +97,40 @@ def phase_scan(root: Path) -> dict[str, float]:
     return {"seconds": seconds, "rows": float(row[0] if row else 0), "peak_mb": _peak_mb()}
 
 
+class _CpuTimed:
+    """The source with the process CPU time of each ``run`` recorded (DuckDB's threads included; also the rows'
+    conversion and a sorted query's CSV). On a box shared by a dozen jobs the wall time of a query measures the
+    queue for the CPU as much as the query; its CPU seconds do not depend on the load."""
+
+    def __init__(self, source: DuckDBSource) -> None:
+        self.source = source
+        self.skipped = source.skipped
+        self.cpu: dict[str, float] = {}
+
+    def run(
+        self,
+        query: NamedQuery,
+        csv_path: Path | None = None,
+        max_rows: int | None = None,
+        account_names: Mapping[str, str] | None = None,
+    ) -> QueryResult:
+        started = time.process_time()
+        try:
+            return self.source.run(query, csv_path, max_rows, account_names=account_names)
+        finally:
+            self.cpu[query.name] = time.process_time() - started
+
+
 def phase_report(root: Path, out: Path) -> dict[str, object]:
     """``patchctl report --source root --out out``, timed as a whole and per query."""
     from patchctl.report.build import build_report
-    from patchctl.report.duck import DuckDBSource
-    from patchctl.report.queries import report_queries
 
     started = time.perf_counter()
     queries = report_queries()
     source = DuckDBSource(root, queries=queries)
+    timed = _CpuTimed(source)
     try:
-        document = build_report(source, queries, out, source=str(root))
+        document = build_report(timed, queries, out, source=str(root))
     finally:
         source.close()
     seconds = time.perf_counter() - started
@@ -94,22 +142,23 @@ def phase_report(root: Path, out: Path) -> dict[str, object]:
         "peak_mb": _peak_mb(),
         "summary": document["summary"],
         "queries": {
-            name: {"seconds": query["seconds"], "rows_out": query["row_count"]}
+            name: {"seconds": query["seconds"], "rows_out": query["row_count"], "cpu": timed.cpu.get(name)}
             for name, query in document["queries"].items()
         },
     }
 
 
-def _child(phase: str, root: Path, out: Path) -> dict[str, Any]:
+def _child(phase: str, root: Path, out: Path, checkout: Path | None = None) -> dict[str, Any]:
+    """One phase in a fresh process, from this checkout or from ``checkout`` (an earlier revision's files)."""
     result = subprocess.run(
         [sys.executable, "-m", "bench.bench_report", "--phase", phase, "--root", str(root), "--out", str(out)],
         capture_output=True,
         text=True,
         check=False,
-        cwd=Path(__file__).parent.parent,
+        cwd=checkout or Path(__file__).parent.parent,
     )
     if result.returncode != 0:
-        raise SystemExit(f"bench phase {phase} failed:\n{result.stderr[-3000:]}")
+        raise SystemExit(f"bench phase {phase} ({checkout or 'this checkout'}) failed:\n{result.stderr[-3000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
@@ -119,6 +168,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--items", type=int, default=DEFAULT_ITEMS, help="patch compliance items per instance")
     parser.add_argument("--dir", type=Path, help="scratch directory (default: /dev/shm if it has room)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=FleetSpec.seed, help="the generator's seed (part of the cache key)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=default_cache_dir(),
+        help=f"where generated fleets are kept between runs (default: ${CACHE_ENV} or ~/.cache/org-patching/...)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of an earlier revision (git archive REV | tar -x -C DIR): its report runs side by side",
+    )
+    parser.add_argument("--fresh", action="store_true", help="generate into the scratch directory, not the cache")
     parser.add_argument("--phase", choices=("scan", "report"), help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -129,50 +191,75 @@ def main(argv: list[str]) -> int:
         return 0
 
     per_cell = max(1, args.instances // (ACCOUNTS * REGIONS))
-    spec = FleetSpec(accounts=ACCOUNTS, regions=REGIONS, instances=per_cell, items=args.items, workers=args.workers)
+    spec = FleetSpec(
+        accounts=ACCOUNTS, regions=REGIONS, instances=per_cell, items=args.items, seed=args.seed, workers=args.workers
+    )
     total = ACCOUNTS * REGIONS * per_cell
     scratch = _scratch(args.dir, total * args.items * BYTES_PER_INSTANCE_ITEM)
     work = Path(tempfile.mkdtemp(prefix="bench-report-", dir=scratch))
     try:
         started = time.perf_counter()
-        fleet = generate_fleet(work / "bucket", spec)
-        generation = time.perf_counter() - started
+        fleet = cached_fleet(spec, work if args.fresh else args.cache)
         print(f"fleet: {ACCOUNTS} accounts x {REGIONS} regions x {per_cell} = {total} instances x {args.items} items")
+        how = "reused from" if fleet.reused else "generated into"
         print(
-            f"generation: {generation:.1f} s  {fleet.files_written} files  {fleet.items_written} item rows  "
-            f"(scratch: {scratch})"
+            f"generation: {fleet.generation_seconds:.1f} s  {fleet.files_written} files  {fleet.items_written} item "
+            f"rows  ({how} {fleet.root.parent}, generated {fleet.generated_at})"
         )
-        root = work / "bucket"
+        if fleet.reused:
+            # Both phases must find the files in the page cache, as a fresh generation leaves them.
+            print(f"warm-up: every file read once in {_warm_up(fleet.root):.1f} s (not measured)")
+        root = fleet.root
         load_before = os.getloadavg()
         scan = _child("scan", root, work / "out-scan")
+        before = _child("report", root, work / "out-before", args.baseline) if args.baseline else None
         report = _child("report", root, work / "out")
         load_after = os.getloadavg()
         print(
             f"plain scan:   {scan['seconds']:7.2f} s  {scan['rows']:>12,.0f} JSON objects  "
             f"{scan['rows'] / scan['seconds']:>12,.0f} rows/s  peak {scan['peak_mb']:,.0f} MB"
         )
-        rows_loaded = sum(report["rows_loaded"].values())
-        ratio = float(report["seconds"]) / float(scan["seconds"])
-        print(
-            f"whole report: {report['seconds']:7.2f} s  {rows_loaded:>12,} rows loaded  "
-            f"{rows_loaded / float(report['seconds']):>12,.0f} rows/s  peak {report['peak_mb']:,.0f} MB  "
-            f"(load {report['load_seconds']:.2f} s, {report['files']} files)"
-        )
+        runs = [("before", before), ("whole report", report)] if before else [("whole report", report)]
+        for label, run in runs:
+            rows_loaded = sum(run["rows_loaded"].values())
+            print(
+                f"{label + ':':<13} {run['seconds']:7.2f} s  {rows_loaded:>12,} rows loaded  "
+                f"{rows_loaded / float(run['seconds']):>12,.0f} rows/s  peak {run['peak_mb']:,.0f} MB  "
+                f"(load {run['load_seconds']:.2f} s, {run['files']} files)  "
+                f"ratio {float(run['seconds']) / float(scan['seconds']):.2f}"
+            )
         queries: dict[str, dict[str, float]] = report["queries"]
+        old: dict[str, dict[str, float]] = before["queries"] if before else {}
         query_seconds = sum(query["seconds"] for query in queries.values())
+        cpu_seconds = sum(query.get("cpu") or 0.0 for query in queries.values())
+        print(f"  {'query':<28} {'seconds':>9} {'cpu s':>9} {'before':>9}  rows out")
         for name, query in sorted(queries.items()):
-            print(f"  {name:<28} {query['seconds']:7.3f} s  out {query['rows_out']:>10,.0f} rows")
+            was = f"{old[name]['seconds']:9.3f}" if name in old else ""
+            cpu = f"{query['cpu']:9.3f}" if query.get("cpu") is not None else ""
+            print(f"  {name:<28} {query['seconds']:9.3f} {cpu:>9} {was:>9}  {query['rows_out']:>10,.0f}")
+        if before:
+            print(f"queries alone before: {sum(query['seconds'] for query in old.values()):.2f} s")
         print(
             f"queries alone: {query_seconds:.2f} s for {len(queries)} named queries  "
-            f"{query_seconds / total * 100_000:.2f} s per 100,000 instances"
+            f"{query_seconds / total * 100_000:.2f} s per 100,000 instances  (CPU of their run() calls: "
+            f"{cpu_seconds:.2f} s on {os.cpu_count()} CPUs)"
         )
+        ratio = float(report["seconds"]) / float(scan["seconds"])
         print(f"ratio whole report / plain scan: {ratio:.2f} (goal <= {RATIO_GOAL})")
         print(
             f"load average (1/5/15 min) before {', '.join(f'{x:.1f}' for x in load_before)}, "
             f"after {', '.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} CPUs"
         )
+        if before:
+            unsorted = {q.name for q in report_queries() if parse_trino(q.sql).args.get("order") is None}
+            changed = differences(report_digest(work / "out-before", unsorted), report_digest(work / "out", unsorted))
+            print("outputs: " + ("identical to the baseline's" if not changed else "DIFFER from the baseline's"))
+            for line in changed:
+                print(f"  {line}")
+            if changed:
+                return 1
         summary: dict[str, int] = report["summary"]
-        checks = {**fleet.summary(), "unreported": fleet.unreported, "exempt": fleet.exempt}
+        checks = fleet.known
         got = {key: summary.get(key) for key in checks}
         print(f"known figures: {checks}  report said: {got}")
         print(f"total: {time.perf_counter() - started:.1f} s")

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -28,6 +29,7 @@ from components.hub.compliance_tables import PARTITION_KEYS, TABLES, Column, Com
 
 from .errors import QueryFailed, ReportError
 from .queries import QueryResult, account_name_sql, json_value, parse_trino, to_duckdb
+from .shared import SharedCtes, shared_definitions
 
 _ANCHOR = "AWS:InstanceInformation"
 #: The inventory schema version the Glue tables describe (every type the sync writes is at 1.0).
@@ -221,6 +223,8 @@ class DuckDBSource:
     the views themselves). ``queries``: load only the columns they reference (faster on big
     fleets); default: every Glue column. ``staging_dir``: where the staged copy goes (default:
     the system temp directory, ``TMPDIR``; it is removed as soon as each table is loaded).
+    ``share`` (with ``queries``): compute the CTEs several of them share once (:mod:`.shared`);
+    off, every query runs on its own, as Athena runs it (the reference the tests compare with).
     """
 
     def __init__(
@@ -231,6 +235,7 @@ class DuckDBSource:
         queries: Sequence[NamedQuery] | None = None,
         threads: int | None = None,
         staging_dir: Path | None = None,
+        share: bool = True,
     ) -> None:
         self.root = find_sync_root(source)
         self.connection = duckdb.connect(database=":memory:")
@@ -282,6 +287,8 @@ class DuckDBSource:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
         self.load_seconds = time.perf_counter() - started
+        #: CTEs two or more of ``queries`` share, each computed once (:mod:`.shared`); off without ``queries``.
+        self.shared = SharedCtes(self.connection, shared_definitions(queries) if share and queries else set())
 
     def run(
         self,
@@ -302,9 +309,13 @@ class DuckDBSource:
         except Exception as exc:  # sqlglot raises several types; all mean "not valid Trino"
             raise QueryFailed(query.name, f"sqlglot could not transpile it: {exc}") from exc
         try:
-            if csv_path is not None and parse_trino(query.sql).args.get("order") is None:
-                return self._export(query, sql, csv_path, max_rows, account_names)
             started = time.perf_counter()
+            # The shared CTEs this query is the first to need are computed here: counted in its time.
+            sql = self.shared.rewrite(query)
+            if csv_path is not None and parse_trino(query.sql).args.get("order") is None:
+                prepared = time.perf_counter() - started
+                exported = self._export(query, sql, csv_path, max_rows, account_names)
+                return replace(exported, seconds=prepared + exported.seconds)
             self.connection.execute(f"CREATE OR REPLACE TEMP TABLE _result AS {sql}")
             seconds = time.perf_counter() - started
             count_row = self.connection.execute("SELECT count(*) FROM _result").fetchone()
