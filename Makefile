@@ -9,7 +9,7 @@ OUT ?= out
 POLICY_VENV := policies/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat policies/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview test lint typecheck bench bench-report-100k demo fuzz clean
+.PHONY: setup preview test lint typecheck bench bench-report-100k bench-sweep-load demo demo-faults fuzz clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,16 @@ typecheck: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The tag sweep at the issue's size: 50,000 instances in one account-region, projected against Lambda's
+# limits (docs/reliability.md#load). Long on the emulator: not part of `make bench`.
+bench-sweep-load: setup
+	$(PY) -m bench.load_sweep --instances 50000
+
+## A patch cycle under the documented faults; the run checks its own invariants (docs/reliability.md).
+demo-faults: setup
+	$(PY) -m devkit demo --accounts 2 --instances 40 --out $(OUT)/demo-faults \
+		--faults throttle=0.3,deny=child-1,region-down=eu-west-1,lambda-timeout=1,automation-fail=1,seed=7
 
 # The report at the issue's size: 100,000 instances x 50 items (generation alone takes minutes).
 bench-report-100k: setup

@@ -24,6 +24,7 @@ import botocore.loaders
 import botocore.session
 
 import devkit.iam_replay.recorder  # noqa: F401  (adds the IAM replay's hooks to every botocore session)
+from devkit import faults
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -122,6 +123,7 @@ class Accounts:
         boto3.setup_default_session(botocore_session=botocore_session())
         try:
             assert boto3.DEFAULT_SESSION is not None
+            faults.on_runtime_session(boto3.DEFAULT_SESSION, account, region)  # devkit demo --faults
             yield boto3.DEFAULT_SESSION
         finally:
             _restore(saved)

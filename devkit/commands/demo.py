@@ -13,6 +13,8 @@ from patchctl.errors import EXIT_BAD_INPUT, EXIT_OK
 
 #: The stacks did not deploy (a rendered input the emulated services refuse).
 EXIT_DEPLOY_FAILED = 1
+#: ``--faults``: an invariant did not hold (each printed as ``INVARIANT BROKEN``).
+EXIT_INVARIANTS_BROKEN = 1
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -22,6 +24,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--instances", type=int, default=200, help="instances across the organization (default 200)")
     parser.add_argument("--regions", default="us-east-1,eu-west-1", help="comma-separated regions")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="inject faults into the runtime and check the invariants after them, e.g. "
+        "throttle=0.3,deny=child-1,region-down=eu-west-1,lambda-timeout=1,automation-fail=1,seed=7 "
+        "(docs/reliability.md#a-patch-cycle-under-faults)",
+    )
     return parser
 
 
@@ -50,6 +59,7 @@ def region_problem(regions: tuple[str, ...]) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from devkit.applier import ApplyError
     from devkit.demo.run import run_demo
+    from devkit.faults import FaultSpecError, parse
 
     regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
     problem = region_problem(regions)
@@ -57,18 +67,30 @@ def run(args: argparse.Namespace) -> int:
         problem = f"--accounts {args.accounts}: must be 1..20"
     if problem is None and not 10 <= args.instances <= 5000:
         problem = f"--instances {args.instances}: must be 10..5000"
+    faults = None
+    if problem is None and args.faults is not None:
+        try:
+            faults = parse(args.faults)
+        except FaultSpecError as error:
+            problem = str(error)
     if problem:
         print(f"devkit demo: error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     say = Narrator(quiet=args.quiet)
     say.say(f"org-patching demo: {args.accounts} child accounts x {len(regions)} regions, ~{args.instances} instances")
     try:
-        result = run_demo(Scenario(args.accounts, regions, args.instances), Path(args.out), say)
+        result = run_demo(Scenario(args.accounts, regions, args.instances), Path(args.out), say, faults=faults)
+    except FaultSpecError as error:  # deny=/region-down= naming what the organization does not have
+        print(f"devkit demo: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ApplyError as error:
         # pulumi up would stop here: the program's rendered input is one AWS refuses.
         print(f"devkit demo: error: {error}", file=sys.stderr)
         return EXIT_DEPLOY_FAILED
     say.say(f"\ndone in {result.seconds:.1f} s")
+    if result.faults is not None and result.faults.violations:
+        print(f"devkit demo: {len(result.faults.violations)} invariant(s) broken under faults", file=sys.stderr)
+        return EXIT_INVARIANTS_BROKEN
     if result.report_dir:
         say.say(f"report: {result.report_dir / 'index.html'}")
     return EXIT_OK

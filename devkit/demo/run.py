@@ -16,9 +16,11 @@ from typing import Any
 from components import naming
 from devkit.applier.summary import count_in_emulator
 from devkit.demo.events import step_patch_events
+from devkit.demo.fault_run import fault_run
 from devkit.demo.narrative import Narrator
 from devkit.demo.world import Configure, Scenario, World, build_fleet, build_organization, deploy_stacks
 from devkit.emulator import Emulator, load_lambda
+from devkit.faults import FaultSpec, invoke_async
 from devkit.iam_replay.recorder import recording
 from devkit.moto_extensions.awslambda.models import lambda_context
 
@@ -36,6 +38,8 @@ class DemoResult:
     #: The IAM replay's findings over every step (devkit/iam_replay): denied or unmapped calls.
     iam_problems: list[str] = field(default_factory=list)
     iam_calls: int = 0
+    #: ``--faults``: the invariants the run checked after them (devkit/demo/fault_checks.py FaultReport).
+    faults: Any = None
     report_dir: Path | None = None
     seconds: float = 0.0
 
@@ -68,8 +72,12 @@ def sweep(
     unchanged = 0
     for account, region in world.locations:
         with emu.as_account(account, region):
-            result = handler(
-                scheduled_event(account, region), lambda_context(naming.TAG_REMEDIATION_FUNCTION, account, region)
+            result = invoke_async(
+                handler,
+                scheduled_event(account, region),
+                lambda_context(naming.TAG_REMEDIATION_FUNCTION, account, region),
+                account,
+                region,
             )
         tagged.update(result["tagged"])
         skipped.update(result["skipped"])
@@ -451,18 +459,25 @@ def step_deploy(emu: Emulator, world: World, say: Narrator, scenario: Scenario, 
     )
 
 
-def run_demo(scenario: Scenario, out_dir: Path, say: Narrator, configure: Configure | None = None) -> DemoResult:
+def run_demo(
+    scenario: Scenario,
+    out_dir: Path,
+    say: Narrator,
+    configure: Configure | None = None,
+    faults: FaultSpec | None = None,
+) -> DemoResult:
     """The demo: deploy both stacks, launch the fleet, then every step of :data:`STEPS`.
 
     ``configure`` changes the demo's stack configs before the deploy (a rendered input AWS
-    would refuse then fails the demo with the resource and the rule)."""
+    would refuse then fails the demo with the resource and the rule). ``faults``: the steps run
+    under them (``devkit/demo/fault_run.py``), then the run checks its invariants."""
     with Emulator(extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}) as emu:
         world = build_organization(emu, scenario)
         with say.step("The program's central and child stacks deployed by the applier; app teams launch a fleet"):
             step_deploy(emu, world, say, scenario, configure)
         context = DemoContext(emu, world, say, DemoResult(world), out_dir)
         # Every call the deployed roles make from here on is judged by their deployed policies.
-        with recording() as replay:
+        with recording() as replay, fault_run(context, faults):
             for title, step in STEPS:
                 with say.step(title):
                     step(context)

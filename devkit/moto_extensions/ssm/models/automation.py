@@ -105,6 +105,24 @@ def run_children_with(runner: ChildRunner) -> Iterator[None]:
             _CHILD_RUNNER.remove(runner)
 
 
+#: Fault hooks (``devkit/faults.py``): asked before each child runs; a message fails that child.
+ChildFault = Callable[[str, str, str], "str | None"]
+_CHILD_FAULTS: list[ChildFault] = []
+
+
+@contextlib.contextmanager
+def inject_child_faults(fault: ChildFault) -> Iterator[None]:
+    """Ask ``fault(account, region, document)`` before every child execution runs; a message it
+    returns fails that child (the runner is not called), as a failed step would."""
+    with _LOCK:
+        _CHILD_FAULTS.append(fault)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _CHILD_FAULTS.remove(fault)
+
+
 #: Scripted statuses (test hook, :func:`report_statuses`): (statuses before the run, end status).
 _STATUS_SCRIPT: list[tuple[tuple[str, ...], str]] = []
 
@@ -248,6 +266,8 @@ def _run_child(parent: _Execution, child: _Child) -> None:
     failure = unshared_document(parent.account, parent.region, parent.document, child.account)
     if failure is None:
         failure = _failure_for(child.account, child.region, parent.document)
+    for fault in list(_CHILD_FAULTS) if failure is None else []:
+        failure = failure or fault(child.account, child.region, parent.document)
     if failure is None and _CHILD_RUNNER:
         failure = _CHILD_RUNNER[-1](child.account, child.region, parent.document, dict(parent.parameters))
     child.status = "Failed" if failure else "Success"
