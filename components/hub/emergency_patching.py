@@ -240,7 +240,7 @@ class EmergencyPatching(pulumi.ComponentResource):
                 document_format="YAML",
                 content=content,
                 permissions=_share(args.shared_with, args.account_id),
-                **({} if copy_region == region else {"region": copy_region}),
+                region=None if copy_region == region else copy_region,  # the home copy: the provider's Region
                 opts=child,
             )
             for copy_region in [region, *sorted(set(args.regions) - {region})]

@@ -130,7 +130,7 @@ class AccountBaseline(pulumi.ComponentResource):
             description=f"org-patching: {description}",
             assume_role_policy=to_json(trust),
             max_session_duration=3600,
-            **({"tags": dict(tags)} if tags else {}),
+            tags=dict(tags) if tags else None,
             opts=child,
         )
         self.policies[role_name] = aws.iam.RolePolicy(
