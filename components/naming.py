@@ -34,11 +34,10 @@ OVERRIDE_LIST_ROLE = "org-patching-override-list"
 CATALOG_LAUNCH_ROLE = "org-patching-catalog-launch"
 #: Name of the inline policy every child-account role carries.
 INLINE_POLICY = "org-patching"
-#: Role EventBridge uses to put other regions' Config events on the home region's bus.
+#: Role EventBridge uses to put other regions' Config events on the home region's bus, and the account's patch
+#: events on the hub's bus.
 EVENT_FORWARDING_ROLE = "org-patching-event-forwarding"
-#: Role SSM uses for instances without an instance profile (Default Host Management Configuration).
-DEFAULT_HOST_MANAGEMENT_ROLE = "org-patching-default-host-management"
-#: The SSM service setting that names that role, per account and region (SSM API reference,
+#: The SSM service setting that names the DHMC role (the instance role), per account and region (SSM API reference,
 #: GetServiceSetting; User Guide "Managing EC2 instances with Default Host Management Configuration").
 DEFAULT_HOST_MANAGEMENT_SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 #: The AWS managed policy DHMC's role needs (the same User Guide page).
@@ -128,8 +127,6 @@ EVENT_SOURCE = "org-patching"
 PATCH_EVENT_BUS = "org-patching-patch-events"
 #: The one rule per child account-region that forwards them (several patterns in one rule).
 PATCH_EVENT_FORWARDING_RULE = "org-patching-patch-events-to-hub"
-#: Role EventBridge in a child account uses to put those events on the hub's bus (one per account).
-PATCH_EVENT_FORWARDING_ROLE = "org-patching-patch-events-to-hub"
 #: Hub function writing every forwarded event into the compliance lake.
 PATCH_EVENTS_FUNCTION = "org-patching-patch-events"
 #: Hub function turning failures into one alert each.

@@ -29,7 +29,7 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-from components.hub.self_service_catalog import TEMPLATE_FILE
+from components.hub.self_service_catalog import TEMPLATE_FILE, product_template_text
 from devkit import cfn_response
 
 DEFAULT_PSEUDO = {"AWS::Partition": "aws"}
@@ -49,8 +49,11 @@ class TemplateParameterError(ValueError):
 
 
 @cache
-def product_template() -> dict[str, Any]:
-    template, matches = decode_str(Path(TEMPLATE_FILE).read_text())
+def product_template(hub_account: str | None = None) -> dict[str, Any]:
+    """The product's template: as uploaded by the central stack of ``hub_account`` (its runbooks' owner filled
+    in, ``product_template_text``), or the file as written when ``None`` (for checks that need no account)."""
+    text = Path(TEMPLATE_FILE).read_text()
+    template, matches = decode_str(text if hub_account is None else product_template_text(hub_account, text))
     if template is None:
         raise ValueError(f"{TEMPLATE_FILE}: cannot be parsed: {matches}")
     return dict(template)
@@ -199,15 +202,17 @@ def launch_window_product(
     region: str,
     parameters: Mapping[str, Any],
     invoke: Callable[[dict[str, Any]], Any],
+    hub_account: str | None = None,
 ) -> dict[str, Any]:
     """Create what the product's stack creates, in order, and run the custom resource.
 
     ``session``: boto3 session in the launching account/region; ``invoke(event)`` runs the
-    window-tagging Lambda (in that account and region). Returns the stack's outputs and the
-    custom resource's CloudFormation response.
+    window-tagging Lambda (in that account and region); ``hub_account``: the central account whose
+    uploaded template is launched (its shared runbooks are what the tasks run). Returns the stack's
+    outputs and the custom resource's CloudFormation response.
     """
     pseudo = {**DEFAULT_PSEUDO, "AWS::StackName": stack_name(account), "AWS::AccountId": account, "AWS::Region": region}
-    evaluator = Evaluator(parameters, pseudo)
+    evaluator = Evaluator(parameters, pseudo, template=product_template(hub_account))
     resources = evaluator.resources()
     ssm = session.client("ssm")
     window = resources["MaintenanceWindow"]

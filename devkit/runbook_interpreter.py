@@ -41,6 +41,7 @@ import botocore.session
 import yaml
 from botocore.validate import ParamValidator
 
+from devkit.iam_replay.recorder import note_call
 from devkit.runbook_parameters import InvalidParameters, UndeclaredParameters, check_parameters
 from devkit.virtual_clock import CLOCK, VirtualClock
 
@@ -154,7 +155,11 @@ def run_runbook(
                 if run_command is None:
                     raise RuntimeError("no run_command simulator given")
                 resolved = resolve(inputs)
-                validate_call("ssm", "SendCommand", _send_command_request(resolved))
+                request = _send_command_request(resolved)
+                validate_call("ssm", "SendCommand", request)
+                if assume_role:
+                    # SSM sends the command as the automation's role: the IAM replay judges it (issue 12)
+                    note_call(str(assume_role), region, "ssm", "SendCommand", request)
                 for key, value in run_command(resolved).items():
                     values[f"{current}.{key}"] = value
             else:

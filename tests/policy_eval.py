@@ -64,3 +64,20 @@ def evaluate(document: Mapping[str, Any], request: Request, *, resource_policy: 
     if any_statement_matches(policy, "Allow", request.action, request.resource, request.context):
         return "allow"
     return "implicit-deny"
+
+
+def role_policy_documents(capture: Any, role: Any) -> list[str]:
+    """The JSON text of every inline policy a rendered role gets: its ``RolePolicy`` resources (matched by the
+    role's name, in the role's account) and any ``inlinePolicies`` on the Role itself (a deprecated input the
+    renders refuse, kept so a regression still shows its documents)."""
+    # the RolePolicy's ``role`` is the role's name or its id (the provider's id of a role is its name; the offline
+    # mocks give it an id of its own)
+    names = {role.outputs.get("name") or role.inputs.get("name"), role.id} - {None, ""}
+    account = capture.account_of(role)
+    texts = [str(p["policy"]) for p in role.inputs.get("inlinePolicies") or [] if isinstance(p.get("policy"), str)]
+    texts += [
+        str(p.inputs["policy"])
+        for p in capture.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs.get("role") in names and capture.account_of(p) == account
+    ]
+    return texts

@@ -229,16 +229,21 @@ class EmergencyPatching(pulumi.ComponentResource):
         unknown = sorted(set(args.runbooks) - {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG})
         if unknown:
             raise ValueError(f"EmergencyPatchingArgs.runbooks: {unknown[0]!r} is not a runbook the waves start")
+        # One copy per Region the children patch, shared with the organization's accounts: the home Region's for
+        # the waves, and every Region's for the child maintenance windows, which run it by ARN
+        # (components/shared_runbooks.py). The home copy keeps its URN (no region suffix).
         self.runbook_documents = [
             aws.ssm.Document(
-                f"{name}-{document_name}",
+                f"{name}-{document_name}" + ("" if copy_region == region else f"-{copy_region}"),
                 name=document_name,
                 document_type="Automation",
                 document_format="YAML",
                 content=content,
                 permissions=_share(args.shared_with, args.account_id),
+                region=None if copy_region == region else copy_region,  # the home copy: the provider's Region
                 opts=child,
             )
+            for copy_region in [region, *sorted(set(args.regions) - {region})]
             for document_name, content in sorted(args.runbooks.items())
         ]
 

@@ -391,23 +391,25 @@ class PatchEvents(pulumi.ComponentResource):
             f"{self._name}-{suffix}",
             description=f"org-patching: {description}",
             assume_role_policy=to_json(service_trust("lambda.amazonaws.com", source_account=args.account_id)),
-            inline_policies=[
-                aws.iam.RoleInlinePolicyArgs(
-                    name=naming.INLINE_POLICY,
-                    policy=to_json(
-                        document(
-                            allow(
-                                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                                [pulumi.Output.concat(log_group.arn, ":*")],
-                                sid="Logs",
-                            ),
-                            # Lambda sends a failed asynchronous invocation to the function's dead-letter queue
-                            allow(["sqs:SendMessage"], [self.dead_letters.arn], sid="DeadLetters"),
-                            *statements,
-                        )
+            opts=self._child,
+        )
+        # The role's one inline policy (a RolePolicy: the Role's inline_policies input is deprecated).
+        policy = aws.iam.RolePolicy(
+            f"{self._name}-{suffix}-policy",
+            role=role.name,
+            name=naming.INLINE_POLICY,
+            policy=to_json(
+                document(
+                    allow(
+                        ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        [pulumi.Output.concat(log_group.arn, ":*")],
+                        sid="Logs",
                     ),
+                    # Lambda sends a failed asynchronous invocation to the function's dead-letter queue
+                    allow(["sqs:SendMessage"], [self.dead_letters.arn], sid="DeadLetters"),
+                    *statements,
                 )
-            ],
+            ),
             opts=self._child,
         )
         return aws.lambda_.Function(
@@ -419,7 +421,8 @@ class PatchEvents(pulumi.ComponentResource):
             handler="app.handler",
             timeout=60,
             memory_size=256,
-            role=role.arn,
+            # the function waits for its role's policy too (no first invocation without its permissions)
+            role=pulumi.Output.all(role.arn, policy.id).apply(lambda values: str(values[0])),
             code=packaging.archive(source),
             layers=[packaging.powertools_layer(args.partition, args.region, "arm64")],
             dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=self.dead_letters.arn),

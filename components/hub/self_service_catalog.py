@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,21 @@ def template_version(key: str) -> str:
     return key.rsplit("/", 1)[1].removesuffix(".yaml")
 
 
+#: Where the template names the central account (its ``Hub`` mapping): the owner of the shared runbooks.
+HUB_ACCOUNT_PLACEHOLDER = "<<hub_account>>"
+
+
+def product_template_text(hub_account: str, text: str | None = None) -> str:
+    """The template as uploaded: ``TEMPLATE_FILE`` (or ``text``) with the central account filled in, so the tasks
+    name the hub's shared runbooks by ARN (``components/shared_runbooks.py``)."""
+    body = TEMPLATE_FILE.read_text() if text is None else text
+    if not re.fullmatch(r"\d{12}", hub_account):
+        raise ValueError(f"product template: the central account id must be 12 digits, got {hub_account!r}")
+    if HUB_ACCOUNT_PLACEHOLDER not in body:
+        raise ValueError(f"product template: no {HUB_ACCOUNT_PLACEHOLDER} to fill in")
+    return body.replace(HUB_ACCOUNT_PLACEHOLDER, hub_account)
+
+
 def template_key(text: str | None = None) -> str:
     """Object key of the current template: content-addressed, so a change is a new version."""
     body = TEMPLATE_FILE.read_text() if text is None else text
@@ -140,7 +156,8 @@ class SelfServiceCatalog(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         cfg = args.catalog
         org = args.org_id
-        key = template_key()
+        text = product_template_text(args.account_id)
+        key = template_key(text)
 
         self.artifacts = SecureBucket(
             f"{name}-artifacts",
@@ -165,7 +182,7 @@ class SelfServiceCatalog(pulumi.ComponentResource):
             f"{name}-template",
             bucket=self.artifacts.bucket.id,
             key=key,
-            source=pulumi.FileAsset(str(TEMPLATE_FILE)),
+            content=text,
             content_type="application/x-yaml",
             server_side_encryption="aws:kms",
             kms_key_id=args.kms_key_arn,

@@ -3,24 +3,30 @@
 Roles (names from :mod:`components.naming`, a contract with the hub, the runbooks and the
 Service Catalog product), one method each:
 
-* the patching instance role and instance profile ``InstanceProfileforPatching``;
+* the patching instance role and instance profile ``InstanceProfileforPatching`` (also the role SSM's
+  Default Host Management Configuration gives instances without a profile, when it is on);
 * the SSM Automation execution role, assumed by the hub's automation administration role
   (emergency waves) and by SSM in this account (maintenance-window runbooks);
 * the maintenance-window service role;
 * one execution role per Lambda (tag remediation, window tagging, override lists);
 * the Service Catalog launch role of the self-service maintenance-window product;
 * the EventBridge role that forwards other regions' Config events to the account's home
-  region, where the one tag-remediation function of the account runs.
+  region, where the one tag-remediation function of the account runs, and the account's patch
+  events to the hub's bus (``components/spoke/event_forwarding.py``).
 
 What each role may do is written in :mod:`.baseline_policies` and :mod:`.automation_policy`.
-Each role carries its permissions inline (``inline_policies``): role and policy are created in
-one call, so no function or window ever sees the role without its permissions (the IAM
-eventual-consistency race of a separate ``RolePolicy``), Pulumi removes inline policies added
-out of band, and the account's IAM costs one resource per role (the resource budget).
+Each role's permissions are one inline policy named ``org-patching``, declared as its own
+``aws.iam.RolePolicy`` (the Role's ``inline_policies`` input is deprecated in pulumi-aws, and the
+test suite fails on pulumi-aws deprecation warnings). The ARNs the spokes get
+(:meth:`AccountBaseline.role_arns`) resolve only once the role's policy exists too, so no function,
+window or rule is created while its role still lacks its permissions. Upgrading from the inline
+form keeps every role (no replacement): the provider leaves the inline policy alone once the Role
+stops managing it, and the ``RolePolicy`` of the same name takes it over (PutRolePolicy overwrites).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +35,7 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..policy_documents import Document, Statement, document, to_json
+from ..runbooks import baseline_choice
 from . import automation_policy, baseline_policies
 from .baseline_policies import AccountScope, service_trust
 from .hub_data import HubData
@@ -56,6 +63,11 @@ class AccountBaselineArgs:
     #: Where the account's own functions run (the tag-remediation events are forwarded there).
     home_region: str
     hub: HubData
+    #: The shard's BaselineOverride file (``s3://``), tagged on the automation execution role for the windows that
+    #: pass none (``components/runbooks/baseline_choice.py``); ``None`` with staged approval.
+    baseline_override: pulumi.Input[str] | None = None
+    #: Whether SSM's Default Host Management Configuration uses the instance role (it then trusts SSM too).
+    default_host_management: bool = False
 
 
 class AccountBaseline(pulumi.ComponentResource):
@@ -69,10 +81,14 @@ class AccountBaseline(pulumi.ComponentResource):
     override_list_role: aws.iam.Role
     catalog_launch_role: aws.iam.Role
     event_forwarding_role: aws.iam.Role
+    #: Each role's ``org-patching`` policy, by role name.
+    policies: dict[str, aws.iam.RolePolicy]
 
     def __init__(self, name: str, args: AccountBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:spoke:AccountBaseline", name, None, opts)
         self._name = name
+        self._baseline_override = args.baseline_override
+        self._default_host_management = args.default_host_management
         self._scope = AccountScope(
             account_id=args.account_id,
             org_id=args.org_id,
@@ -80,6 +96,7 @@ class AccountBaseline(pulumi.ComponentResource):
             home_region=args.home_region,
             hub=args.hub,
         )
+        self.policies = {}
         self._instance_role_and_profile()
         self.automation_execution_role = self._automation_execution_role()
         self.maintenance_window_role = self._maintenance_window_role()
@@ -97,20 +114,37 @@ class AccountBaseline(pulumi.ComponentResource):
         )
 
     def _role(
-        self, suffix: str, role_name: str, description: str, trust: Document, statements: list[Statement]
+        self,
+        suffix: str,
+        role_name: str,
+        description: str,
+        trust: Document,
+        statements: list[Statement],
+        tags: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> aws.iam.Role:
-        """One role with its permissions inline (see the module docstring for why inline)."""
-        return aws.iam.Role(
+        """One role and its ``org-patching`` inline policy (a ``RolePolicy``, kept in ``self.policies``)."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
             f"{self._name}-{suffix}",
             name=role_name,
             description=f"org-patching: {description}",
             assume_role_policy=to_json(trust),
-            inline_policies=[
-                aws.iam.RoleInlinePolicyArgs(name=naming.INLINE_POLICY, policy=to_json(document(*statements)))
-            ],
             max_session_duration=3600,
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=dict(tags) if tags else None,
+            opts=child,
         )
+        self.policies[role_name] = aws.iam.RolePolicy(
+            f"{self._name}-{suffix}-policy",
+            role=role.name,
+            name=naming.INLINE_POLICY,
+            policy=to_json(document(*statements)),
+            opts=child,
+        )
+        return role
+
+    def _ready(self, role: aws.iam.Role, role_name: str) -> pulumi.Output[str]:
+        """The role's ARN, resolved once its policy exists too: whatever uses it waits for both."""
+        return pulumi.Output.all(role.arn, self.policies[role_name].id).apply(lambda values: str(values[0]))
 
     def _lambda_trust(self) -> Document:
         return service_trust("lambda.amazonaws.com", self._scope.account_id)
@@ -121,7 +155,7 @@ class AccountBaseline(pulumi.ComponentResource):
             "instance",
             naming.INSTANCE_ROLE,
             "EC2 instances patched by SSM (profile InstanceProfileforPatching)",
-            baseline_policies.instance_trust(),
+            baseline_policies.instance_trust(self._default_host_management),
             baseline_policies.instance(self._scope),
         )
         child = pulumi.ResourceOptions(parent=self)
@@ -145,6 +179,7 @@ class AccountBaseline(pulumi.ComponentResource):
             "runs the patching runbooks in this account (maintenance windows, hub emergency waves)",
             automation_policy.automation_execution_trust(self._scope),
             automation_policy.automation_execution(self._scope),
+            tags=None if self._baseline_override is None else {baseline_choice.ROLE_TAG: self._baseline_override},
         )
 
     def _maintenance_window_role(self) -> aws.iam.Role:
@@ -196,10 +231,16 @@ class AccountBaseline(pulumi.ComponentResource):
         return self._role(
             "event-forwarding",
             naming.EVENT_FORWARDING_ROLE,
-            "forwards Config compliance events to the account's home region",
+            "forwards Config compliance events to the account's home region and patch events to the hub",
             service_trust("events.amazonaws.com", self._scope.account_id),
             baseline_policies.event_forwarding(self._scope),
         )
+
+    def instance_role_ready(self) -> pulumi.Output[str]:
+        """The instance role's name, once its policy and the SSM core attachment exist (DHMC's setting names it)."""
+        return pulumi.Output.all(
+            self.instance_role.name, self.policies[naming.INSTANCE_ROLE].id, self.instance_core.id
+        ).apply(lambda values: str(values[0]))
 
     def outputs(self) -> dict[str, Any]:
         """This account's part of the child stack's outputs (``schemas/child-outputs.schema.json``)."""
@@ -211,10 +252,10 @@ class AccountBaseline(pulumi.ComponentResource):
     def role_arns(self) -> RoleArns:
         """The roles the account's regional spokes use (ARNs are Outputs: each use waits for its role)."""
         return RoleArns(
-            automation_execution=self.automation_execution_role.arn,
-            maintenance_window=self.maintenance_window_role.arn,
-            tag_remediation=self.tag_remediation_role.arn,
-            window_tagging=self.window_tagging_role.arn,
-            override_list=self.override_list_role.arn,
-            event_forwarding=self.event_forwarding_role.arn,
+            automation_execution=self._ready(self.automation_execution_role, naming.AUTOMATION_EXECUTION_ROLE),
+            maintenance_window=self._ready(self.maintenance_window_role, naming.MAINTENANCE_WINDOW_ROLE),
+            tag_remediation=self._ready(self.tag_remediation_role, naming.TAG_REMEDIATION_ROLE),
+            window_tagging=self._ready(self.window_tagging_role, naming.WINDOW_TAGGING_ROLE),
+            override_list=self._ready(self.override_list_role, naming.OVERRIDE_LIST_ROLE),
+            event_forwarding=self._ready(self.event_forwarding_role, naming.EVENT_FORWARDING_ROLE),
         )

@@ -73,6 +73,13 @@ def automation_execution(scope: AccountScope) -> list[Statement]:
             [f"{runbook}/{naming.RUNBOOK_ASG}:*", f"{runbook}/{naming.RUNBOOK_STANDALONE}:*"],
             sid="StartOwnRunbooks",
         ),
+        # A window that passes no BaselineOverride gets the account's from this role's own tag
+        # (components/runbooks/baseline_choice.py; Service Authorization Reference, IAM: ListRoleTags on a role).
+        allow(
+            ["iam:ListRoleTags"],
+            [f"{scope.roles}/{naming.AUTOMATION_EXECUTION_ROLE}"],
+            sid="ReadOwnBaselineOverrideTag",
+        ),
         # Executions are named by SSM at start; only this account's. The rebake reads the execution that holds a
         # group's lock (is it still running?).
         allow(

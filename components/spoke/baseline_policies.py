@@ -13,6 +13,7 @@ import pulumi
 from .. import naming
 from ..contract import EXEMPTION_TAGS, EXEMPTION_VALUE, managed_tag_condition
 from ..policy_documents import Document, Statement, allow, document
+from ..shared_runbooks import shared_runbook_definitions
 from .hub_data import HubData
 
 
@@ -52,6 +53,13 @@ class AccountScope:
         """The hub's patch-lists bucket ARN."""
         return pulumi.Output.concat(f"{self.arn}:s3:::", self.hub.patch_list_bucket)
 
+    @property
+    def hub_bus(self) -> pulumi.Output[str]:
+        """``arn:<partition>:events:<hub region>:<central account>:event-bus/org-patching-patch-events``."""
+        return pulumi.Output.concat(
+            f"{self.arn}:events:", self.hub.region, f":{self.hub.account_id}:event-bus/{naming.PATCH_EVENT_BUS}"
+        )
+
     def key_use(self) -> Statement:
         """Use the hub's key, which the buckets' SSE-KMS needs for every read and write."""
         return allow(["kms:GenerateDataKey", "kms:Decrypt"], [self.hub.key_arn], sid="UseHubKeyThroughS3")
@@ -87,9 +95,24 @@ def function_logs(scope: AccountScope, function_name: str) -> Statement:
 # --- instance role --------------------------------------------------------------------------------
 
 
-def instance_trust() -> Document:
+def instance_trust(default_host_management: bool = False) -> Document:
+    """EC2 (the instance profile's role) and, with Default Host Management Configuration, SSM: DHMC gives instances
+    without a profile this role's credentials (``components/spoke/host_management.py``), so they can write their
+    command output and read the org's baselines like every other patched instance."""
     # EC2 does not send aws:SourceAccount when an instance assumes its role.
-    return document({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    statements = [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    if default_host_management:
+        # AWS's documented DHMC trust, without a source condition: the service setting names a role of its own
+        # account only (SettingValue is a role name), so no other account's SSM can be made to use this one.
+        statements.append(
+            {
+                "Sid": "DefaultHostManagement",
+                "Effect": "Allow",
+                "Principal": {"Service": "ssm.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        )
+    return document(*statements)
 
 
 def instance(scope: AccountScope) -> list[Statement]:
@@ -110,11 +133,12 @@ def instance(scope: AccountScope) -> list[Statement]:
 
 
 def maintenance_window(scope: AccountScope) -> list[Statement]:
-    runbook = scope.runbooks
     return [
+        # The windows run the hub's shared copies by ARN (components/shared_runbooks.py): StartAutomationExecution
+        # is authorised on the owner's automation-definition (Service Authorization Reference, Systems Manager).
         allow(
             ["ssm:StartAutomationExecution"],
-            [f"{runbook}/{naming.RUNBOOK_STANDALONE}:*", f"{runbook}/{naming.RUNBOOK_ASG}:*"],
+            shared_runbook_definitions(scope.partition, scope.hub.account_id),
             sid="StartRunbooks",
         ),
         allow(
@@ -337,10 +361,14 @@ def catalog_launch(scope: AccountScope) -> list[Statement]:
 
 
 def event_forwarding(scope: AccountScope) -> list[Statement]:
+    """EventBridge forwards Config events to the home region's default bus, and the account's patch events to the
+    hub's bus (``components/spoke/event_forwarding.py``). Service Authorization Reference, Amazon EventBridge:
+    PutEvents on an ``event-bus`` ARN."""
     return [
         allow(
             ["events:PutEvents"],
             [f"{scope.arn}:events:{scope.home_region}:{scope.account_id}:event-bus/default"],
             sid="ToHomeRegionBus",
-        )
+        ),
+        allow(["events:PutEvents"], [scope.hub_bus], sid="ToHubPatchEventBus"),
     ]

@@ -1,11 +1,14 @@
 """``PatchEventForwarding``: every child account-region sends its patch events to the hub's bus.
 
-Per account: one role EventBridge assumes to put events on the hub's bus (AWS requires a role on a
-target bus in another account when that account grants access through the organization rather than
-by account id: PutTargets API reference, ``Target.RoleArn``; and for any cross-Region bus target).
-Per region: ONE rule whose pattern carries every kind through ``$or``
-(:func:`components.event_patterns.forwarded_pattern`) and its one target. That is 2 resources per
-account-region plus 1 per account, the budget issue 16 gives (<= 2.25 per account-region).
+The target needs a role EventBridge assumes to put events on the hub's bus (AWS requires a role on
+a target bus in another account when that account grants access through the organization rather
+than by account id: PutTargets API reference, ``Target.RoleArn``; and for any cross-Region bus
+target). That is the account's one EventBridge role, ``org-patching-event-forwarding`` of
+:class:`components.spoke.account_baseline.AccountBaseline`, which also forwards Config events to the
+home region's bus (both are EventBridge putting events on a bus; one role instead of two saves a
+role and its policy per account: the resource budget). Per region: ONE rule whose pattern carries
+every kind through ``$or`` (:func:`components.event_patterns.forwarded_pattern`) and its one target:
+2 resources per account-region, within the allowance issue 16 gives (<= 2.25 per account-region).
 
 The hub's bus ARN is built from the central stack's ``homeRegion`` output, the central account
 and the contract name ``org-patching-patch-events`` (``components/naming.py``), so the child needs
@@ -22,8 +25,6 @@ import pulumi
 import pulumi_aws as aws
 
 from .. import event_patterns, naming
-from ..policy_documents import allow, document, to_json
-from .baseline_policies import service_trust
 
 #: EventBridge retries a failed delivery to the hub for up to a day (the daily sync would catch up anyway).
 MAX_EVENT_AGE_SECONDS = 24 * 3600
@@ -38,6 +39,8 @@ class PatchEventForwardingArgs:
     central_account_id: str
     #: The hub's region (the central stack's ``homeRegion`` output).
     hub_region: pulumi.Input[str]
+    #: The account's EventBridge role (``AccountBaseline``'s event-forwarding role, allowed to put on the hub's bus).
+    role_arn: pulumi.Input[str]
 
 
 def hub_bus_arn(partition: str, hub_region: pulumi.Input[str], central_account_id: str) -> pulumi.Output[str]:
@@ -48,7 +51,6 @@ def hub_bus_arn(partition: str, hub_region: pulumi.Input[str], central_account_i
 
 
 class PatchEventForwarding(pulumi.ComponentResource):
-    role: aws.iam.Role
     rules: dict[str, aws.cloudwatch.EventRule]
     targets: dict[str, aws.cloudwatch.EventTarget]
 
@@ -56,21 +58,6 @@ class PatchEventForwarding(pulumi.ComponentResource):
         super().__init__("org-patching:spoke:PatchEventForwarding", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
         bus = hub_bus_arn(args.partition, args.hub_region, args.central_account_id)
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=naming.PATCH_EVENT_FORWARDING_ROLE,
-            description="org-patching: EventBridge puts this account's patch events on the hub's bus",
-            assume_role_policy=to_json(service_trust("events.amazonaws.com", args.account_id)),
-            inline_policies=[
-                aws.iam.RoleInlinePolicyArgs(
-                    name=naming.INLINE_POLICY,
-                    # Service Authorization Reference, Amazon EventBridge: PutEvents on an event-bus ARN
-                    policy=to_json(document(allow(["events:PutEvents"], [bus], sid="ToHubPatchEventBus"))),
-                )
-            ],
-            max_session_duration=3600,
-            opts=here,
-        )
         pattern = json.dumps(event_patterns.forwarded_pattern(), separators=(",", ":"))
         self.rules, self.targets = {}, {}
         for region in args.regions:
@@ -87,7 +74,7 @@ class PatchEventForwarding(pulumi.ComponentResource):
                 rule=rule.name,
                 target_id="hub-patch-events",
                 arn=bus,
-                role_arn=self.role.arn,
+                role_arn=args.role_arn,
                 retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
                     maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS, maximum_retry_attempts=MAX_RETRIES
                 ),

@@ -7,11 +7,14 @@
   created and when an instance starts matching it, then on its schedule.
 * **Default Host Management Configuration** (``patching.defaultHostManagement``, on by default): the SSM service
   setting ``/ssm/managed-instance/default-ec2-instance-management-role`` in every account-region names the
-  account's role ``org-patching-default-host-management`` (trusted by SSM for this account only, with the AWS
-  managed policy ``AmazonSSMManagedEC2InstanceDefaultPolicy``), so SSM manages instances that have no instance
-  profile (IMDSv2 and a recent agent required). Source: AWS Systems Manager User Guide, "Managing EC2 instances
-  with Default Host Management Configuration"; the setting's id and value: SSM API reference, UpdateServiceSetting
-  ("SettingValue: the name of an IAM role").
+  account's patching instance role ``org-patching-instance`` (``AccountBaseline``: it then trusts SSM too, and has
+  ``AmazonSSMManagedInstanceCore``, which holds every permission of the DHMC policy
+  ``AmazonSSMManagedEC2InstanceDefaultPolicy``), so SSM manages instances that have no instance profile (IMDSv2 and
+  a recent agent required), and they write their command output and read the org's BaselineOverride like every
+  patched instance (the DHMC policy alone allows neither). One role instead of two saves a role and its
+  attachment per account (the resource budget). Source: AWS Systems Manager User Guide, "Managing EC2 instances
+  with Default Host Management Configuration" (the role needs the DHMC policy "or equivalent permissions"); the
+  setting's id and value: SSM API reference, UpdateServiceSetting ("SettingValue: the name of an IAM role").
 
 Its own component (not part of ``RegionalSpoke``) so the spoke's resources and URNs stay as they are.
 """
@@ -26,7 +29,6 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..config import PatchingConfig
-from ..policy_documents import document, to_json
 
 
 @dataclass
@@ -37,6 +39,8 @@ class HostManagementArgs:
     patching: PatchingConfig
     #: The shard's override file (``s3://``), or ``None`` when the accounts keep their own baselines.
     baseline_override: pulumi.Input[str] | None = None
+    #: The account's patching instance role, by name (``AccountBaseline.instance_role_ready``): DHMC's role.
+    instance_role: pulumi.Input[str] = naming.INSTANCE_ROLE
 
 
 def setting_arn(partition: str, region: str, account_id: str) -> str:
@@ -45,7 +49,6 @@ def setting_arn(partition: str, region: str, account_id: str) -> str:
 
 
 class HostManagement(pulumi.ComponentResource):
-    role: aws.iam.Role | None = None
     settings: dict[str, aws.ssm.ServiceSetting]
     scans: dict[str, aws.ssm.Association]
 
@@ -61,29 +64,12 @@ class HostManagement(pulumi.ComponentResource):
         self.register_outputs({})
 
     def _default_host_management(self, name: str, args: HostManagementArgs, here: pulumi.ResourceOptions) -> None:
-        self.role = aws.iam.Role(
-            f"{name}-dhmc",
-            name=naming.DEFAULT_HOST_MANAGEMENT_ROLE,
-            description="org-patching: SSM manages EC2 instances without an instance profile (DHMC)",
-            # AWS's documented DHMC trust policy, without a source condition: the setting names a role of its own
-            # account only (SettingValue is a role name), so no other account's SSM can be made to use this one.
-            assume_role_policy=to_json(
-                document({"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"})
-            ),
-            opts=here,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-dhmc-policy",
-            role=self.role.name,
-            policy_arn=f"arn:{args.partition}:iam::aws:policy/{naming.DEFAULT_HOST_MANAGEMENT_POLICY}",
-            opts=here,
-        )
         for region in args.regions:
             self.settings[region] = aws.ssm.ServiceSetting(
                 f"{name}-{region}-dhmc",
                 setting_id=setting_arn(args.partition, region, args.account_id),
                 # the role's name (path included when it has one): ours is at the root path
-                setting_value=self.role.name,
+                setting_value=args.instance_role,
                 region=region,
                 opts=here,
             )

@@ -19,3 +19,5 @@ class HubData:
     #: Region of the hub's buckets (resource data sync needs it): the central stack's ``homeRegion``.
     region: pulumi.Input[str]
     administration_role_arn: pulumi.Input[str]
+    #: The central (hub) account: owner of the runbooks the windows run by ARN and of the patch-event bus.
+    account_id: str

@@ -5,8 +5,8 @@
 * ``Default_maintenance_window`` with two Automation tasks: the standalone runbook and the ASG
   runbook. The tasks have no registered targets: each runbook selects its instances/ASGs by
   the ``maintenance_window`` tag itself at run time (Automation tasks with targets would start
-  one execution per instance), with its own MaxConcurrency/MaxErrors.
-* The runbooks (SSM Automation documents, YAML from ``components/runbooks``).
+  one execution per instance), with its own MaxConcurrency/MaxErrors. The runbooks are the hub's
+  shared copies in this Region, named by ARN (:mod:`components.shared_runbooks`): no document here.
 * Inventory of the contract's instances and a resource data sync into the hub's inventory
   bucket (:mod:`.inventory`).
 * The REQUIRED_TAGS Config rule and an EventBridge rule for its NON_COMPLIANT changes: in the
@@ -32,6 +32,7 @@ from .. import naming, packaging
 from ..config import PatchingConfig
 from ..contract import DEFAULT_WINDOW, MAINTENANCE_WINDOW_TAG
 from ..runbooks import declared_parameters
+from ..shared_runbooks import shared_runbook_arn
 from .account_baseline import RoleArns
 from .hub_data import HubData
 from .inventory import declare_inventory
@@ -56,12 +57,10 @@ class RegionalSpokeArgs:
     home_region: str
     #: Every region of the account (the home spoke sweeps them all).
     account_regions: Sequence[str] = field(default_factory=list)
-    #: Runbook name -> YAML content (rendered once per program).
+    #: Runbook name -> YAML content (rendered once per program): the parameters the hub's copy declares.
     runbooks: Mapping[str, str] = field(default_factory=dict)
-    #: Runbook name -> the document content to deploy, when it differs from ``runbooks`` (the shard's
-    #: ``BaselineOverride`` as the default: ``components/stacks/child.py``).
-    document_contents: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    #: The hub's override file (``s3://``) when the baselines come from it: no baselines here then.
+    #: The hub's override file (``s3://``) when the baselines come from it: no baselines here then, and the
+    #: window's tasks pass it as the runbooks' ``BaselineOverride``.
     baseline_override: pulumi.Input[str] | None = None
 
     @property
@@ -86,7 +85,6 @@ class RegionalSpoke(pulumi.ComponentResource):
     baselines: dict[str, aws.ssm.PatchBaseline]
     patch_groups: dict[str, dict[str, pulumi.Output[str]]]
     window: aws.ssm.MaintenanceWindow
-    documents: dict[str, aws.ssm.Document]
     tasks: list[aws.ssm.MaintenanceWindowTask]
     inventory: aws.ssm.Association
     data_sync: aws.ssm.ResourceDataSync
@@ -103,7 +101,6 @@ class RegionalSpoke(pulumi.ComponentResource):
         self._name, self._args = name, args
         self._here = pulumi.ResourceOptions(parent=self)
         self._patch_baselines()
-        self._runbooks()
         self._default_window()
         self._inventory()
         self._tag_compliance()
@@ -131,12 +128,17 @@ class RegionalSpoke(pulumi.ComponentResource):
                 }
             },
             "patchGroups": {group: dict(by_os) for group, by_os in self.patch_groups.items()},
+            # the hub's shared copies in this Region, by ARN (what a window task or StartAutomationExecution names)
             "runbooks": {
-                "standalone": naming.RUNBOOK_STANDALONE,
-                "autoScalingGroups": naming.RUNBOOK_ASG,
+                "standalone": self._runbook_arn(naming.RUNBOOK_STANDALONE),
+                "autoScalingGroups": self._runbook_arn(naming.RUNBOOK_ASG),
             },
             "windowTaggingFunction": naming.WINDOW_TAGGING_FUNCTION,
         }
+
+    def _runbook_arn(self, runbook: str) -> str:
+        args = self._args
+        return shared_runbook_arn(args.partition, args.region, args.hub.account_id, runbook)
 
     def _patch_baselines(self) -> None:
         if self._args.baseline_override is not None:
@@ -148,20 +150,6 @@ class RegionalSpoke(pulumi.ComponentResource):
         self.baselines, self.patch_groups = declare_patch_baselines(
             self._name, self._args.region, self._args.patching, self._here
         )
-
-    def _runbooks(self) -> None:
-        self.documents = {
-            runbook: aws.ssm.Document(
-                f"{self._name}-{runbook}",
-                name=runbook,
-                document_type="Automation",
-                document_format="YAML",
-                content=self._args.document_contents.get(runbook, content),
-                region=self._args.region,
-                opts=self._here,
-            )
-            for runbook, content in self._args.runbooks.items()
-        }
 
     def _default_window(self) -> None:
         """``Default_maintenance_window`` and its runbook tasks (no registered targets)."""
@@ -191,6 +179,9 @@ class RegionalSpoke(pulumi.ComponentResource):
             # The runbook puts the account id first (the instance role writes only under its own prefix).
             "OutputS3KeyPrefix": "patching",
         }
+        if args.baseline_override is not None:
+            # The shard's baselines (the hub's shared runbook has no default of its own).
+            common["BaselineOverride"] = args.baseline_override
         asg_only: dict[str, pulumi.Input[str]] = {
             "MinHealthyPercentage": str(window_cfg.asg_min_healthy_percentage),
         }
@@ -199,7 +190,6 @@ class RegionalSpoke(pulumi.ComponentResource):
         if window_cfg.include_asgs:
             plan.append((naming.RUNBOOK_ASG, "patch-asgs", naming.WINDOW_TASK_ASG, 2, {**common, **asg_only}))
         for runbook, suffix, task_name, priority, wanted in plan:
-            document = self.documents[runbook]
             self.tasks.append(
                 aws.ssm.MaintenanceWindowTask(
                     f"{name}-{suffix}",
@@ -207,7 +197,7 @@ class RegionalSpoke(pulumi.ComponentResource):
                     name=task_name,
                     description=f"org-patching: {runbook} on {MAINTENANCE_WINDOW_TAG}={DEFAULT_WINDOW}",
                     task_type="AUTOMATION",
-                    task_arn=document.name,
+                    task_arn=self._runbook_arn(runbook),
                     priority=priority,
                     service_role_arn=args.roles.maintenance_window,
                     cutoff_behavior="CANCEL_TASK",

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ import pulumi_aws as aws
 from .. import naming
 from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
-from ..runbooks import load_runbooks, with_parameter_default
+from ..runbooks import load_runbooks
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
 from ..spoke.baseline_override import uses_override
 from ..spoke.event_forwarding import PatchEventForwarding, PatchEventForwardingArgs
@@ -67,6 +66,7 @@ def hub_data(cfg: ChildConfig, hub: pulumi.StackReference) -> HubData:
         # elsewhere); resource data sync writes cross-region to it
         region=hub.require_output("homeRegion").apply(str),
         administration_role_arn=emergency.apply(administration_role),
+        account_id=cfg.central_account_id,
     )
 
 
@@ -84,23 +84,16 @@ def deploy_role(cfg: ChildConfig, account_id: str) -> DeployRole:
     )
 
 
-def _with_override(content: str, uri: str) -> str:
-    return with_parameter_default(content, "BaselineOverride", uri)
-
-
 def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     """Declare every account's baseline and regional spokes (outputs: :mod:`.outputs`)."""
     accounts = child_accounts(cfg)  # before any resource: a discovery error declares nothing
     runbooks = load_runbooks()
     hub = pulumi.StackReference(cfg.hub_stack)
     data = hub_data(cfg, hub)
-    # The org's baselines: one file in the hub (unless staged approval keeps them in the accounts), the default
-    # BaselineOverride of every runbook copy, so team windows that do not pass it get the same baselines.
+    # The org's baselines: one file in the hub (unless staged approval keeps them in the accounts). The default
+    # window passes it to the hub's shared runbooks; the automation execution role carries it as a tag, which the
+    # runbooks read when a window (a team's) passes none (components/runbooks/baseline_choice.py).
     override = declare_baseline_file(cfg, data) if uses_override(cfg.patching) else None
-    documents: dict[str, pulumi.Input[str]] = dict(runbooks)
-    if override is not None:
-        for runbook, content in runbooks.items():
-            documents[runbook] = override.apply(functools.partial(_with_override, content))
     built: dict[str, AccountSpokes] = {}
     for account in accounts:
         regions = cfg.regions_of(account)
@@ -110,7 +103,13 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
         baseline = AccountBaseline(
             f"{account.id}",
             AccountBaselineArgs(
-                account_id=account.id, org_id=cfg.org_id, partition=partition_of(home), home_region=home, hub=data
+                account_id=account.id,
+                org_id=cfg.org_id,
+                partition=partition_of(home),
+                home_region=home,
+                hub=data,
+                baseline_override=override,
+                default_host_management=cfg.patching.default_host_management.enabled,
             ),
             opts=opts,
         )
@@ -129,7 +128,6 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                     home_region=home,
                     account_regions=regions,
                     runbooks=runbooks,
-                    document_contents=documents,
                     baseline_override=override,
                 ),
                 # No depends_on on the baseline: every use of a role goes through its ARN (an
@@ -145,12 +143,15 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                 regions=regions,
                 patching=cfg.patching,
                 baseline_override=override,
+                instance_role=baseline.instance_role_ready(),
             ),
             opts=opts,
         )
         PatchEventForwarding(
             f"{account.id}-patch-events",
-            PatchEventForwardingArgs(account.id, partition_of(home), regions, cfg.central_account_id, data.region),
+            PatchEventForwardingArgs(
+                account.id, partition_of(home), regions, cfg.central_account_id, data.region, roles.event_forwarding
+            ),
             opts=opts,
         )
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)

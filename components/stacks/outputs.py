@@ -22,7 +22,9 @@ from .child import AccountSpokes
 #: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``; 1.2: ``events``).
 CENTRAL_OUTPUTS_VERSION = "1.2"
 #: 1.1: a patch group's baseline may be the hub's BaselineOverride file (s3://...) instead of a pb- id.
-CHILD_OUTPUTS_VERSION = "1.1"
+#: 1.2: ``runbooks`` are the ARNs of the hub's shared copies in the Region (a window task's TaskArn and
+#: StartAutomationExecution's DocumentName take a name or an ARN alike, so a program passing them on still works).
+CHILD_OUTPUTS_VERSION = "1.2"
 
 
 def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:

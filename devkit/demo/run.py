@@ -285,7 +285,10 @@ def step_custom_window(emu: Emulator, world: World, say: Narrator, result: DemoR
         with emu.as_account(account, region):
             return handler(event, lambda_context(naming.WINDOW_TAGGING_FUNCTION, account, region))
 
-    launched = launch_window_product(emu.session(account, region), account, region, CATALOG_PARAMETERS, invoke)
+    hub = world.central_config.central_account_id if world.central_config else None
+    launched = launch_window_product(
+        emu.session(account, region), account, region, CATALOG_PARAMETERS, invoke, hub_account=hub
+    )
     response = launched["CustomResource"]
     say.fact(f"team in {account}/{region} launched the product: {launched['WindowName']} at {launched['Schedule']}")
     say.fact(f"window tasks: {', '.join(launched['Tasks'])}")

@@ -70,6 +70,10 @@ class Recorder:
         role = _role_of(access_key)
         if role is None or ":role/" not in role:
             return
+        self.observe_role(role, region, service, operation, params)
+
+    def observe_role(self, role: str, region: str, service: str, operation: str, params: dict[str, Any]) -> None:
+        """Judge one call ``role`` (an ARN) makes, whether or not it went through a botocore client."""
         name = role.rsplit("/", 1)[-1]
         account = role.split(":")[4]
         if not name.startswith(self.role_prefixes):
@@ -119,6 +123,16 @@ def recording(recorder: Recorder | None = None) -> Iterator[Recorder]:
         yield active
     finally:
         _ACTIVE.remove(active)
+
+
+def note_call(role: str, region: str, service: str, operation: str, params: dict[str, Any]) -> None:
+    """A call a service makes as ``role`` (an ARN) that the emulator carries out without a botocore client: SSM's
+    StartAutomationExecution as a maintenance window's service role, an ``aws:runCommand`` step's SendCommand as
+    the automation's role. Every active recorder judges it like a recorded one."""
+    if ":role/" not in role:
+        return
+    for recorder in _ACTIVE:
+        recorder.observe_role(role, region, service, operation, copy.deepcopy(params))
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

@@ -22,6 +22,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from patchctl.offline import service_rules
 from patchctl.offline.catalog_rules import constraint_refusal
+from patchctl.offline.deprecations import warn_deprecated_inputs
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,7 @@ class AwsMocks(pulumi.runtime.Mocks):
                 self._warn(message)
             return name, {"name": name, "outputs": self.stack_outputs.get(name, {}), "secretOutputNames": []}
 
+        warn_deprecated_inputs(args.typ, args.inputs)
         if args.typ == "aws:ssm/patchBaseline:PatchBaseline":
             _check_patch_baseline(args.name, args.inputs)
         account = self.account_of(args.provider)

@@ -315,3 +315,39 @@ def test_a_refresh_onto_a_template_with_an_app_profile_needs_its_pass_role(world
     assert not [d for d in refresh(own).denials if d.action in ("iam:PassRole", "ec2:RunInstances")]
     denied = [(d.action, d.resource) for d in refresh(foreign).denials]
     assert ("iam:PassRole", f"arn:aws:iam::{world.account}:role/app-admin") in denied
+
+
+def test_a_window_firing_is_judged_as_its_service_role_and_its_commands_as_the_automation_role(world: World) -> None:
+    """Issue 12's replay gaps: SSM's StartAutomationExecution of the hub's shared runbook as the window's service role
+    (with the implicit iam:PassRole of the AutomationAssumeRole) and each aws:runCommand's SendCommand as the
+    automation's role are judged by the deployed roles' policies."""
+    from devkit.iam_replay.evaluate import judge
+    from devkit.maintenance_windows import run_window
+    from devkit.run_command import RunCommandAgent
+
+    sess = world.emu.session(world.account, world.region)
+    aws.run_instances(sess, {"environment": "Prod", MW: "Default_maintenance_window"}, profile=naming.INSTANCE_PROFILE)
+    with recording() as rec:
+        run = run_window(
+            world.emu, RunCommandAgent(world.emu), world.account, world.region, "Default_maintenance_window"
+        )
+    assert run.failures == []
+    assert {task.document.rsplit("/", 1)[-1] for task in run.tasks} == {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG}
+    _judged(rec, minimum_calls=3)
+    by_role = {(c.role.rsplit("/", 1)[-1], c.operation) for c in rec.calls}
+    assert (naming.MAINTENANCE_WINDOW_ROLE, "StartAutomationExecution") in by_role
+    assert (naming.AUTOMATION_EXECUTION_ROLE, "SendCommand") in by_role
+    # the same calls a role may not make are refused: another account's runbook, another command document
+    window_role = f"arn:aws:iam::{world.account}:role/{naming.MAINTENANCE_WINDOW_ROLE}"
+    foreign = f"arn:aws:ssm:{world.region}:999999999999:document/{naming.RUNBOOK_STANDALONE}"
+    start = {"DocumentName": foreign, "Parameters": {"AutomationAssumeRole": [_automation_role(world)]}}
+    assert not judge(window_role, world.account, world.region, "ssm", "StartAutomationExecution", start).allowed
+    passing_other = {
+        **start,
+        "DocumentName": run.tasks[0].document,
+        "Parameters": {"AutomationAssumeRole": [window_role]},
+    }
+    denied = judge(window_role, world.account, world.region, "ssm", "StartAutomationExecution", passing_other).denials
+    assert [d.action for d in denied] == ["iam:PassRole"]
+    command = {"DocumentName": "AWS-RunShellScript", "Targets": [{"Key": f"tag:{MW}", "Values": ["x"]}]}
+    assert not judge(_automation_role(world), world.account, world.region, "ssm", "SendCommand", command).allowed

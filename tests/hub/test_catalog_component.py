@@ -17,6 +17,7 @@ from components.hub.self_service_catalog import (
     TEMPLATE_FILE,
     SelfServiceCatalog,
     SelfServiceCatalogArgs,
+    product_template_text,
     template_key,
 )
 from patchctl.offline.render import Capture, render
@@ -48,14 +49,17 @@ def capture() -> Capture:
 
 def test_product_is_the_template_file_from_the_encrypted_bucket(capture: Capture) -> None:
     obj = capture.one("aws:s3/bucketObjectv2:BucketObjectv2")
-    assert obj.inputs["key"] == template_key()
+    # the file with the central account filled in (the tasks run its shared runbooks by ARN)
+    assert obj.inputs["content"] == product_template_text(HUB)
+    assert "<<hub_account>>" not in obj.inputs["content"] and f":{HUB}:" not in TEMPLATE_FILE.read_text()
+    assert obj.inputs["key"] == template_key(product_template_text(HUB))
     assert obj.inputs["key"].startswith("service-catalog/maintenance-window/")
     assert obj.inputs["serverSideEncryption"] == "aws:kms" and obj.inputs["kmsKeyId"] == KEY
     product = capture.one("aws:servicecatalog/product:Product").inputs
     assert product["name"] == naming.CATALOG_PRODUCT
     artifact = capture.one("aws:servicecatalog/provisioningArtifact:ProvisioningArtifact").inputs
     bucket = capture.one("aws:s3/bucket:Bucket", "catalog-artifacts").outputs["bucket"]
-    assert artifact["templateUrl"] == f"https://{bucket}.s3.eu-west-1.amazonaws.com/{template_key()}"
+    assert artifact["templateUrl"] == f"https://{bucket}.s3.eu-west-1.amazonaws.com/{obj.inputs['key']}"
     assert artifact["type"] == "CLOUD_FORMATION_TEMPLATE"
     # a different template is a different object (and artifact name): no stale version is served
     assert template_key(TEMPLATE_FILE.read_text() + "\n# changed") != template_key()
@@ -110,7 +114,8 @@ def test_a_changed_template_is_a_new_artifact_of_the_same_product(
     )
     assert old_artifact.urn != new_artifact.urn  # a new resource: CreateProvisioningArtifact on the product
     assert new_artifact.inputs["productId"] == after.id
-    assert new_artifact.inputs["name"] == template_key(changed.read_text()).rsplit("/", 1)[1].removesuffix(".yaml")
+    uploaded = product_template_text(HUB, changed.read_text())
+    assert new_artifact.inputs["name"] == template_key(uploaded).rsplit("/", 1)[1].removesuffix(".yaml")
     assert new_artifact.inputs["guidance"] == "DEFAULT" and new_artifact.inputs["active"] is True
 
 

@@ -38,7 +38,15 @@ TEAM = "payments"
 
 def Evaluator(parameters: dict[str, Any], team: str | None = TEAM) -> catalog_launch.Evaluator:
     """The product's evaluator (``devkit.catalog_launch``) in a non-default partition, for team ``payments``."""
-    return catalog_launch.Evaluator({**({"Team": team} if team is not None else {}), **parameters}, PSEUDO)
+    return catalog_launch.Evaluator(
+        {**({"Team": team} if team is not None else {}), **parameters},
+        PSEUDO,
+        template=catalog_launch.product_template(HUB),
+    )
+
+
+#: The central account whose stack uploaded the template (the owner of the shared runbooks).
+HUB = "444455556666"
 
 
 def test_cfn_lint_finds_nothing_not_even_informational() -> None:
@@ -107,7 +115,12 @@ def test_window_targets_tasks_and_tagging_use_the_shared_names() -> None:
     role = f"arn:aws-cn:iam::111122223333:role/{naming.MAINTENANCE_WINDOW_ROLE}"
     execution_role = f"arn:aws-cn:iam::111122223333:role/{naming.AUTOMATION_EXECUTION_ROLE}"
     standalone, asg = resources["PatchInstancesTask"], resources["PatchAutoScalingGroupsTask"]
-    assert (standalone["TaskArn"], asg["TaskArn"]) == (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
+    # the hub's shared copy in the launching Region, by ARN (components/shared_runbooks.py)
+    hub_documents = f"arn:aws-cn:ssm:cn-north-1:{HUB}:document"
+    assert (standalone["TaskArn"], asg["TaskArn"]) == (
+        f"{hub_documents}/{naming.RUNBOOK_STANDALONE}",
+        f"{hub_documents}/{naming.RUNBOOK_ASG}",
+    )
     for task in (standalone, asg):
         assert task["TaskType"] == "AUTOMATION"
         assert task["ServiceRoleArn"] == role
@@ -182,7 +195,7 @@ def test_task_parameters_are_declared_by_the_runbooks() -> None:
     resources = Evaluator({"Environment": "Prod", "IncludeASG": "Yes"}).resources()
     for task in ("PatchInstancesTask", "PatchAutoScalingGroupsTask"):
         properties = resources[task]
-        declared = yaml.safe_load(render_runbook(properties["TaskArn"]))["parameters"]
+        declared = yaml.safe_load(render_runbook(properties["TaskArn"].rsplit("/", 1)[1]))["parameters"]
         passed = properties["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"]
         for name, values in passed.items():
             assert name in declared, f"{task}: {name} is not a parameter of {properties['TaskArn']}"

@@ -10,6 +10,7 @@ import parliament
 
 from components import event_patterns, naming
 from components.hub import patch_event_table
+from tests.policy_eval import role_policy_documents
 
 
 def records(capture: Any, type_token: str, prefix: str = "hub-events") -> list[Any]:
@@ -109,7 +110,9 @@ def test_function_roles_are_narrow_and_lint_clean(central_capture: Any) -> None:
         trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert [t["Principal"] for t in trust] == [{"Service": "lambda.amazonaws.com"}]
         assert all("aws:SourceAccount" in t["Condition"]["StringEquals"] for t in trust)
-        for text in (p["policy"] for p in role.inputs["inlinePolicies"]):
+        texts = role_policy_documents(central_capture, role)
+        assert len(texts) == 1, role.name  # its one RolePolicy
+        for text in texts:
             for finding in parliament.analyze_policy_string(text, include_community_auditors=False).findings:
                 problems.append(f"{role.name}: {finding.issue} {finding.detail}")
             for statement in json.loads(text)["Statement"]:

@@ -17,7 +17,16 @@ def test_the_hubs_runbooks_are_shared_with_every_configured_account(central_capt
         for d in central_capture.of_type("aws:ssm/document:Document")
         if d.inputs["name"] in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
     ]
-    assert len(documents) == 2
+    # one copy per Region the children patch (the child windows run the copy of their Region by ARN); the home
+    # Region's keeps its URN (no region input: the provider's)
+    copies = sorted((d.inputs.get("region") or central_config.home_region, d.inputs["name"]) for d in documents)
+    assert copies == sorted(
+        (region, name) for region in central_config.regions for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)
+    )
+    assert {d.urn.split("::")[-1] for d in documents if "region" not in d.inputs} == {
+        f"hub-emergency-{naming.RUNBOOK_ASG}",
+        f"hub-emergency-{naming.RUNBOOK_STANDALONE}",
+    }
     expected = sorted(a for a in central_config.accounts if a != central_config.central_account_id)
     for document in documents:
         assert document.inputs["permissions"] == {"type": "Share", "account_ids": ",".join(expected)}

@@ -9,6 +9,7 @@ import pytest
 
 from components import naming
 from components.runbooks.asg_rebake import APP_ROLE_PATH
+from tests.policy_eval import role_policy_documents
 
 ACCOUNT = "222222222222"
 
@@ -24,21 +25,18 @@ STAR_SIDS = {
 
 
 def roles(capture: Any, account: str = ACCOUNT) -> dict[str, Any]:
-    """The AccountBaseline's roles (the DHMC role is HostManagement's: tests/spoke/test_host_management.py)."""
-    return {
-        r.inputs["name"]: r
-        for r in capture.of_type("aws:iam/role:Role")
-        if capture.account_of(r) == account and r.inputs["name"] != naming.DEFAULT_HOST_MANAGEMENT_ROLE
-    }
+    """The AccountBaseline's roles (every role of the child stack: DHMC uses the instance role)."""
+    return {r.inputs["name"]: r for r in capture.of_type("aws:iam/role:Role") if capture.account_of(r) == account}
 
 
-def policy(role: Any) -> dict[str, Any]:
-    (inline,) = role.inputs["inlinePolicies"]
-    return dict(json.loads(inline["policy"]))
+def policy(capture: Any, role: Any) -> dict[str, Any]:
+    """The role's one inline policy (a ``RolePolicy`` named ``org-patching``)."""
+    (text,) = role_policy_documents(capture, role)
+    return dict(json.loads(text))
 
 
-def statements(role: Any) -> dict[str, dict[str, Any]]:
-    return {s["Sid"]: s for s in policy(role)["Statement"]}
+def statements(capture: Any, role: Any) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in policy(capture, role)["Statement"]}
 
 
 def as_list(value: Any) -> list[Any]:
@@ -57,7 +55,6 @@ def test_roles_once_per_account(child_capture: Any) -> None:
                 naming.OVERRIDE_LIST_ROLE,
                 naming.CATALOG_LAUNCH_ROLE,
                 naming.EVENT_FORWARDING_ROLE,
-                naming.PATCH_EVENT_FORWARDING_ROLE,  # components/spoke/event_forwarding.py
             ]
         )
     profiles = child_capture.of_type("aws:iam/instanceProfile:InstanceProfile")
@@ -68,7 +65,7 @@ def test_roles_once_per_account(child_capture: Any) -> None:
 def test_instance_role_writes_only_its_own_prefix(child_capture: Any, central_capture: Any) -> None:
     compliance = central_capture.outputs["compliance"]
     role = roles(child_capture)[naming.INSTANCE_ROLE]
-    found = statements(role)
+    found = statements(child_capture, role)
     assert found["WritePatchLogsUnderOwnAccount"]["Resource"] == [
         f"arn:aws:s3:::{compliance['patchLogBucket']}/{ACCOUNT}/*"
     ]
@@ -100,7 +97,7 @@ def test_passrole_only_named_roles_to_one_service(child_capture: Any) -> None:
         naming.CATALOG_LAUNCH_ROLE: (naming.MAINTENANCE_WINDOW_ROLE, "ssm.amazonaws.com"),
     }
     for name, role in roles(child_capture).items():
-        passes = [s for s in policy(role)["Statement"] if "iam:PassRole" in as_list(s["Action"])]
+        passes = [s for s in policy(child_capture, role)["Statement"] if "iam:PassRole" in as_list(s["Action"])]
         if name not in expected:
             assert not passes, name
             continue
@@ -115,7 +112,7 @@ def test_passrole_only_named_roles_to_one_service(child_capture: Any) -> None:
 
 def test_every_star_is_an_explained_statement(child_capture: Any) -> None:
     for name, role in roles(child_capture).items():
-        for statement in policy(role)["Statement"]:
+        for statement in policy(child_capture, role)["Statement"]:
             if "*" in as_list(statement["Resource"]):
                 assert statement["Sid"] in STAR_SIDS, f"{name}: {statement['Sid']} uses Resource '*'"
             assert not any(action.endswith(":*") or action == "*" for action in as_list(statement["Action"])), name
@@ -123,7 +120,7 @@ def test_every_star_is_an_explained_statement(child_capture: Any) -> None:
 
 def test_tagging_roles_write_only_the_contract_keys(child_capture: Any) -> None:
     for name in (naming.TAG_REMEDIATION_ROLE, naming.WINDOW_TAGGING_ROLE):
-        found = statements(roles(child_capture)[name])
+        found = statements(child_capture, roles(child_capture)[name])
         for sid in ("WriteContractTagsOnInstances", "WriteContractTagsOnAsgs"):
             condition = found[sid]["Condition"]
             assert condition["ForAllValues:StringEquals"]["aws:TagKeys"] == ["Patch Group", "maintenance_window"]
@@ -150,5 +147,5 @@ def test_service_roles_are_confused_deputy_safe(child_capture: Any, role_name: s
 
 def test_override_list_writes_only_its_own_prefix(child_capture: Any, central_capture: Any) -> None:
     bucket = central_capture.outputs["compliance"]["patchListBucket"]
-    found = statements(roles(child_capture)[naming.OVERRIDE_LIST_ROLE])
+    found = statements(child_capture, roles(child_capture)[naming.OVERRIDE_LIST_ROLE])
     assert found["WriteOwnLists"]["Resource"] == [f"arn:aws:s3:::{bucket}/{ACCOUNT}/*"]

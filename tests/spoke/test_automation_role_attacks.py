@@ -56,7 +56,7 @@ def allowed(document: dict[str, Any], action: str, resource: str, **context: Any
 
 @pytest.fixture()
 def role(child_capture: Any) -> dict[str, Any]:
-    return policy(roles(child_capture)[naming.AUTOMATION_EXECUTION_ROLE])
+    return policy(child_capture, roles(child_capture)[naming.AUTOMATION_EXECUTION_ROLE])
 
 
 def test_launch_templates_outside_the_contract_cannot_be_changed(role: dict[str, Any]) -> None:

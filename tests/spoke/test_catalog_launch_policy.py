@@ -29,6 +29,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components import naming
 from devkit.catalog_launch import Evaluator, product_template
+from tests.policy_eval import role_policy_documents
 
 ACCOUNT, REGION = "222222222222", "eu-west-1"
 HANDLERS = ("create", "read", "update", "delete")
@@ -144,8 +145,8 @@ def launch_policy(child_capture: Any) -> str:
         for r in child_capture.of_type("aws:iam/role:Role")
         if r.inputs["name"] == naming.CATALOG_LAUNCH_ROLE and child_capture.account_of(r) == ACCOUNT
     ]
-    (inline,) = role.inputs["inlinePolicies"]
-    return str(inline["policy"])
+    (text,) = role_policy_documents(child_capture, role)
+    return text
 
 
 def denied(policy: str, calls: list[Call]) -> list[str]:

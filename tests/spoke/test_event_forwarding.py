@@ -10,6 +10,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from components import event_patterns, naming
+from tests.policy_eval import role_policy_documents
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"]
 SIX_OS = ["AMAZON_LINUX_2", "AMAZON_LINUX_2023", "REDHAT_ENTERPRISE_LINUX", "UBUNTU", "WINDOWS", "SUSE"]
@@ -30,10 +31,9 @@ def test_forwarding_stays_within_its_allowance(render_child: Any) -> None:
     capture = render_child(regions=REGIONS, patching={"operatingSystems": SIX_OS})
     mine = forwarding(capture)
     assert len(mine) / (2 * len(REGIONS)) <= ALLOWANCE
+    # the role is the account's EventBridge role (AccountBaseline's event-forwarding role), not one of its own
     assert sorted(r.type for r in mine) == sorted(
-        ["aws:iam/role:Role"] * 2
-        + ["aws:cloudwatch/eventRule:EventRule"] * 8
-        + ["aws:cloudwatch/eventTarget:EventTarget"] * 8
+        ["aws:cloudwatch/eventRule:EventRule"] * 8 + ["aws:cloudwatch/eventTarget:EventTarget"] * 8
     )
 
 
@@ -48,19 +48,28 @@ def test_every_account_region_forwards_to_the_hub_bus_with_the_role(child_captur
         assert json.loads(rule.inputs["eventPattern"]) == event_patterns.forwarded_pattern()
     for target in targets:
         assert target.inputs["arn"].endswith(f":{child_config.central_account_id}:event-bus/{naming.PATCH_EVENT_BUS}")
-        assert target.inputs["roleArn"].endswith(f":role/{naming.PATCH_EVENT_FORWARDING_ROLE}")
+        assert target.inputs["roleArn"] == (
+            f"arn:aws:iam::{child_capture.account_of(target)}:role/{naming.EVENT_FORWARDING_ROLE}"
+        )
 
 
-def test_the_role_may_only_put_events_on_the_hub_bus(child_capture: Any) -> None:
-    for role in (r for r in forwarding(child_capture) if r.type == "aws:iam/role:Role"):
+def test_the_role_may_only_put_events_on_the_hub_bus_and_its_home_bus(child_capture: Any, child_config: Any) -> None:
+    roles = [r for r in child_capture.of_type("aws:iam/role:Role") if r.inputs["name"] == naming.EVENT_FORWARDING_ROLE]
+    assert len(roles) == len(child_config.accounts)
+    for role in roles:
         account = child_capture.account_of(role)
         [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert trust["Principal"] == {"Service": "events.amazonaws.com"}
         assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == account
-        [inline] = role.inputs["inlinePolicies"]
-        [statement] = json.loads(inline["policy"])["Statement"]
-        assert statement["Action"] == ["events:PutEvents"]
-        assert [r.split(":event-bus/")[1] for r in statement["Resource"]] == [naming.PATCH_EVENT_BUS]
+        [text] = role_policy_documents(child_capture, role)
+        statements = json.loads(text)["Statement"]
+        assert {a for s in statements for a in s["Action"]} == {"events:PutEvents"}
+        assert sorted(r for s in statements for r in s["Resource"]) == sorted(
+            [
+                f"arn:aws:events:{child_config.home_region}:{account}:event-bus/default",
+                f"arn:aws:events:us-east-1:{child_config.central_account_id}:event-bus/{naming.PATCH_EVENT_BUS}",
+            ]
+        )
 
 
 def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -51,24 +52,29 @@ def test_dhmc_names_the_accounts_role_in_every_region(child_capture: Any) -> Non
         assert setting.inputs["settingId"] == (
             f"arn:aws:ssm:{region}:{account}:servicesetting/ssm/managed-instance/default-ec2-instance-management-role"
         )
-        assert setting.inputs["settingValue"] == naming.DEFAULT_HOST_MANAGEMENT_ROLE
-    roles = [
-        r for r in child_capture.of_type("aws:iam/role:Role") if r.inputs["name"] == naming.DEFAULT_HOST_MANAGEMENT_ROLE
-    ]
+        # the account's patching instance role: no role of its own (it trusts SSM too, with DHMC on)
+        assert setting.inputs["settingValue"] == naming.INSTANCE_ROLE
+    roles = [r for r in child_capture.of_type("aws:iam/role:Role") if r.inputs["name"] == naming.INSTANCE_ROLE]
     assert sorted(child_capture.account_of(r) for r in roles) == sorted(ACCOUNTS)
+    for role in roles:
+        principals = [s["Principal"] for s in json.loads(role.inputs["assumeRolePolicy"])["Statement"]]
+        assert principals == [{"Service": "ec2.amazonaws.com"}, {"Service": "ssm.amazonaws.com"}]
     attached = {
         (child_capture.account_of(a), a.inputs["policyArn"])
         for a in child_capture.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-        if a.inputs["role"] == naming.DEFAULT_HOST_MANAGEMENT_ROLE
+        if a.inputs["role"] == naming.INSTANCE_ROLE
     }
-    assert attached == {(a, "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy") for a in ACCOUNTS}
+    # AmazonSSMManagedInstanceCore holds every permission of the DHMC policy (AmazonSSMManagedEC2InstanceDefaultPolicy)
+    assert attached == {(a, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore") for a in ACCOUNTS}
 
 
 def test_both_can_be_turned_off_and_the_scan_rescheduled(render_child: Any) -> None:
     off = render_child(patching={"patchScan": {"enabled": False}, "defaultHostManagement": {"enabled": False}})
     assert not scans(off)
     assert not off.of_type("aws:ssm/serviceSetting:ServiceSetting")
-    assert naming.DEFAULT_HOST_MANAGEMENT_ROLE not in {r.inputs["name"] for r in off.of_type("aws:iam/role:Role")}
+    for role in off.of_type("aws:iam/role:Role"):  # the instance role trusts SSM only for DHMC
+        if role.inputs["name"] == naming.INSTANCE_ROLE:
+            assert "ssm.amazonaws.com" not in role.inputs["assumeRolePolicy"]
     weekly = render_child(patching={"patchScan": {"schedule": "cron(0 3 ? * SUN *)"}})
     assert {a.inputs["scheduleExpression"] for a in scans(weekly)} == {"cron(0 3 ? * SUN *)"}
 
@@ -106,10 +112,10 @@ def test_the_emulator_keeps_the_setting_and_refuses_a_role_that_does_not_exist(m
     with pytest.raises(ClientError, match="no IAM role of that name"):
         ssm.update_service_setting(SettingId=setting, SettingValue="nobody")
     iam = aws.session(account, region).client("iam")
-    iam.create_role(RoleName=naming.DEFAULT_HOST_MANAGEMENT_ROLE, AssumeRolePolicyDocument="{}")
-    ssm.update_service_setting(SettingId=setting, SettingValue=naming.DEFAULT_HOST_MANAGEMENT_ROLE)
+    iam.create_role(RoleName=naming.INSTANCE_ROLE, AssumeRolePolicyDocument="{}")
+    ssm.update_service_setting(SettingId=setting, SettingValue=naming.INSTANCE_ROLE)
     found = ssm.get_service_setting(SettingId=setting)["ServiceSetting"]
-    assert (found["SettingValue"], found["Status"]) == (naming.DEFAULT_HOST_MANAGEMENT_ROLE, "Customized")
+    assert (found["SettingValue"], found["Status"]) == (naming.INSTANCE_ROLE, "Customized")
     with pytest.raises(ClientError, match="not a setting of this account"):
         ssm.get_service_setting(SettingId=setting_arn("aws", region, aws.ACCOUNTS[1]))
     with pytest.raises(ClientError, match="not a service setting"):

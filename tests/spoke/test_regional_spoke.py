@@ -114,21 +114,21 @@ def test_window_tagging_function_in_every_region(child_capture: Any) -> None:
     assert found == {(a, r) for a in ("222222222222", "333333333333") for r in ("us-east-1", "eu-west-1")}
 
 
-def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: Any, central_capture: Any) -> None:
-    from components.runbooks import declared_parameters, load_runbooks, with_parameter_default
+def test_window_tasks_run_the_hubs_shared_runbooks_with_declared_parameters(
+    child_capture: Any, central_capture: Any, central_config: Any
+) -> None:
+    from components.runbooks import declared_parameters, load_runbooks
 
     lists = central_capture.outputs["compliance"]["patchListBucket"]
-    override = f"s3://{lists}/baseline-overrides/child.json"  # the shard's file is every copy's default
-    runbooks = {
-        name: with_parameter_default(content, "BaselineOverride", override) for name, content in load_runbooks().items()
-    }
+    override = f"s3://{lists}/baseline-overrides/child.json"  # the shard's file, passed by every default window
+    runbooks = load_runbooks()
     assert set(runbooks) == {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG}
-    documents = child_capture.of_type("aws:ssm/document:Document")
-    assert len(documents) == 2 * 2 * 2
-    for document in documents:
-        assert document.inputs["documentType"] == "Automation"
-        assert document.inputs["documentFormat"] == "YAML"
-        assert document.inputs["content"] == runbooks[document.inputs["name"]]
+    # no copy of the runbooks in any child account-region: the hub's shared copy of each Region (by ARN)
+    assert not child_capture.of_type("aws:ssm/document:Document")
+    hub_copies = {
+        (d.inputs.get("region") or central_config.home_region, d.inputs["name"]): d
+        for d in central_capture.of_type("aws:ssm/document:Document")
+    }
     windows = {w.id: w for w in child_capture.of_type("aws:ssm/maintenanceWindow:MaintenanceWindow")}
     tasks = child_capture.of_type("aws:ssm/maintenanceWindowTask:MaintenanceWindowTask")
     assert len(tasks) == 2 * 2 * 2
@@ -140,9 +140,15 @@ def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: A
         assert task.inputs["serviceRoleArn"] == f"arn:aws:iam::{account}:role/{naming.MAINTENANCE_WINDOW_ROLE}"
         automation = task.inputs["taskInvocationParameters"]["automationParameters"]
         parameters = {p["name"]: p["values"][0] for p in automation["parameters"]}
-        runbook = task.inputs["taskArn"]
+        prefix = f"arn:aws:ssm:{region}:{central_config.central_account_id}:document/"
+        assert task.inputs["taskArn"].startswith(prefix)
+        runbook = task.inputs["taskArn"].removeprefix(prefix)
+        copy = hub_copies[(region, runbook)]  # the hub has this Region's copy, shared with the account
+        assert copy.inputs["content"] == runbooks[runbook]
+        assert account in copy.inputs["permissions"]["account_ids"].split(",")
         # every parameter the window must pin is passed (a dropped one would run with the runbook's default)
         pinned = {"AutomationAssumeRole", "MaintenanceWindow", "Operation", "OutputS3BucketName", "OutputS3KeyPrefix"}
+        pinned |= {"BaselineOverride"}
         if runbook == naming.RUNBOOK_STANDALONE:
             pinned |= {"RebootOption", "MaxConcurrency", "MaxErrors"}
         else:
@@ -152,6 +158,7 @@ def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: A
         assert parameters["AutomationAssumeRole"].endswith(f"{account}:role/{naming.AUTOMATION_EXECUTION_ROLE}")
         assert parameters["MaintenanceWindow"] == "Default_maintenance_window"
         assert parameters["Operation"] == "Install"
+        assert parameters["BaselineOverride"] == override
         if runbook == naming.RUNBOOK_STANDALONE:
             assert parameters["RebootOption"] == "RebootIfNeeded"
             assert (parameters["MaxConcurrency"], parameters["MaxErrors"]) == ("10%", "10%")
@@ -160,6 +167,22 @@ def test_window_tasks_run_the_runbooks_with_declared_parameters(child_capture: A
             assert parameters["OutputS3KeyPrefix"] == "patching"
         else:
             assert parameters["MinHealthyPercentage"] == "90"
+
+
+def test_the_execution_role_carries_the_shards_baselines_for_windows_that_pass_none(
+    child_capture: Any, central_capture: Any, render_child: Any
+) -> None:
+    from components.runbooks.baseline_choice import ROLE_TAG
+
+    lists = central_capture.outputs["compliance"]["patchListBucket"]
+    roles = [
+        r for r in child_capture.of_type("aws:iam/role:Role") if r.inputs["name"] == naming.AUTOMATION_EXECUTION_ROLE
+    ]
+    assert len(roles) == 2
+    assert {r.inputs["tags"][ROLE_TAG] for r in roles} == {f"s3://{lists}/baseline-overrides/child.json"}
+    staged = render_child(patching={"stagedApproval": True, "operatingSystems": ["WINDOWS"]})
+    for role in staged.of_type("aws:iam/role:Role"):
+        assert ROLE_TAG not in (role.inputs.get("tags") or {})
 
 
 def test_override_list_writes_under_its_account(child_capture: Any, central_capture: Any) -> None:

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 
 from components.config import PatchingConfig
 from components.runbooks import baseline_choice
@@ -24,11 +23,12 @@ def test_the_file_is_written_in_the_hub_encrypted_and_every_runbook_copy_default
     assert written.inputs["region"] == central_capture.outputs["homeRegion"]
     assert (written.inputs["serverSideEncryption"], written.inputs["kmsKeyId"]) == ("aws:kms", compliance["keyArn"])
     uri = f"s3://{compliance['patchListBucket']}/baseline-overrides/child.json"
-    documents = child_capture.of_type("aws:ssm/document:Document")
-    assert documents
-    for document in documents:
-        parameters = yaml.safe_load(document.inputs["content"])["parameters"]
-        assert parameters["BaselineOverride"]["default"] == uri
+    # every default window passes it to the hub's shared runbooks (they carry no shard's default)
+    tasks = child_capture.of_type("aws:ssm/maintenanceWindowTask:MaintenanceWindowTask")
+    assert tasks
+    for task in tasks:
+        parameters = task.inputs["taskInvocationParameters"]["automationParameters"]["parameters"]
+        assert {p["name"]: p["values"][0] for p in parameters}["BaselineOverride"] == uri
     for entry in child_capture.outputs["accounts"].values():
         for regional in entry["regions"].values():
             assert {uri} == {value for by_os in regional["patchGroups"].values() for value in by_os.values()}
@@ -68,8 +68,12 @@ def test_staged_approval_keeps_the_baselines_in_the_accounts(render_child: Any) 
     capture = render_child(patching={"stagedApproval": True, "operatingSystems": ["WINDOWS"]})
     assert not capture.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     assert capture.of_type("aws:ssm/patchBaseline:PatchBaseline")
-    for document in capture.of_type("aws:ssm/document:Document"):
-        assert yaml.safe_load(document.inputs["content"])["parameters"]["BaselineOverride"]["default"] == ""
+    # the windows pass no BaselineOverride (the hub's shared runbooks default to none)
+    tasks = capture.of_type("aws:ssm/maintenanceWindowTask:MaintenanceWindowTask")
+    assert tasks
+    for task in tasks:
+        parameters = task.inputs["taskInvocationParameters"]["automationParameters"]["parameters"]
+        assert "BaselineOverride" not in {p["name"] for p in parameters}
 
 
 def test_an_install_override_list_drops_the_baseline_override() -> None:

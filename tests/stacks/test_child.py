@@ -177,10 +177,11 @@ def test_outputs_match_the_schema(child_capture: Any) -> None:
         entry = outputs["accounts"][account]
         assert sorted(entry["regions"]) == sorted(REGIONS)
         assert entry["instanceProfile"]["arn"] == f"arn:aws:iam::{account}:instance-profile/InstanceProfileforPatching"
-        for regional in entry["regions"].values():
+        for region, regional in entry["regions"].items():
+            hub = f"arn:aws:ssm:{region}:111111111111:document"  # the hub's shared copy in the Region, by ARN
             assert regional["runbooks"] == {
-                "standalone": naming.RUNBOOK_STANDALONE,
-                "autoScalingGroups": naming.RUNBOOK_ASG,
+                "standalone": f"{hub}/{naming.RUNBOOK_STANDALONE}",
+                "autoScalingGroups": f"{hub}/{naming.RUNBOOK_ASG}",
             }
 
 
