@@ -21,15 +21,16 @@ out of band, and the account's IAM costs one resource per role (the resource bud
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from .. import naming
+from ..config import InstanceProfilesConfig
 from ..policy_documents import Document, Statement, document, to_json
-from . import automation_policy, baseline_policies
+from . import automation_policy, baseline_policies, profile_check
 from .baseline_policies import AccountScope, service_trust
 from .hub_data import HubData
 
@@ -56,6 +57,8 @@ class AccountBaselineArgs:
     #: Where the account's own functions run (the tag-remediation events are forwarded there).
     home_region: str
     hub: HubData
+    #: The tag sweep's profile check: which repairs the tag-remediation role may make (:mod:`.profile_check`).
+    instance_profiles: InstanceProfilesConfig = field(default_factory=InstanceProfilesConfig)
 
 
 class AccountBaseline(pulumi.ComponentResource):
@@ -73,6 +76,7 @@ class AccountBaseline(pulumi.ComponentResource):
     def __init__(self, name: str, args: AccountBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:spoke:AccountBaseline", name, None, opts)
         self._name = name
+        self._instance_profiles = args.instance_profiles
         self._scope = AccountScope(
             account_id=args.account_id,
             org_id=args.org_id,
@@ -162,7 +166,10 @@ class AccountBaseline(pulumi.ComponentResource):
             naming.TAG_REMEDIATION_ROLE,
             "tag remediation function (Config events and the daily sweep, every region of the account)",
             self._lambda_trust(),
-            baseline_policies.tag_remediation(self._scope),
+            [
+                *baseline_policies.tag_remediation(self._scope),
+                *profile_check.statements(self._scope, self._instance_profiles),
+            ],
         )
 
     def _window_tagging_role(self) -> aws.iam.Role:

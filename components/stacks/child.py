@@ -110,7 +110,12 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
         baseline = AccountBaseline(
             f"{account.id}",
             AccountBaselineArgs(
-                account_id=account.id, org_id=cfg.org_id, partition=partition_of(home), home_region=home, hub=data
+                account_id=account.id,
+                org_id=cfg.org_id,
+                partition=partition_of(home),
+                home_region=home,
+                hub=data,
+                instance_profiles=cfg.patching.instance_profiles,
             ),
             opts=opts,
         )
