@@ -16,7 +16,9 @@ Resources:
     Type: AWS::IAM::Role
     Properties:
       RoleName: !Sub "${Name}"
-      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]}
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
 Parameters:
   Name: {Type: String}
 """
