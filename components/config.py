@@ -124,6 +124,21 @@ class DefaultHostManagementConfig(Model):
     enabled: bool = True
 
 
+class InstanceProfilesConfig(Model):
+    """The tag sweep's check of instances SSM does not manage (``lambda_src/lambda_shared/instance_profiles.py``).
+
+    Every sweep lists the instances the tag contract patches that SSM does not manage, with the reason, and
+    repairs what the config allows: ``attachWhenMissing`` attaches the patching instance profile to an instance
+    that has none; ``appProfiles`` decides what happens to an instance whose own (app-owned) profile's role lacks
+    ``AmazonSSMManagedInstanceCore``: ``report`` only, or ``attachPolicy`` (Quick Setup's option: attach that one
+    AWS managed policy to the role). The function role gets each permission only while its option is on.
+    """
+
+    check: bool = True
+    attach_when_missing: bool = True
+    app_profiles: Literal["report", "attachPolicy"] = "report"
+
+
 class PatchingConfig(Model):
     """Patch baselines and windows of every spoke."""
 
@@ -157,6 +172,7 @@ class PatchingConfig(Model):
     config_recorder: Literal["existing", "none"] = "existing"
     patch_scan: PatchScanConfig = Field(default_factory=PatchScanConfig)
     default_host_management: DefaultHostManagementConfig = Field(default_factory=DefaultHostManagementConfig)
+    instance_profiles: InstanceProfilesConfig = Field(default_factory=InstanceProfilesConfig)
 
     @field_validator("operating_systems")
     @classmethod
@@ -350,8 +366,14 @@ class CentralConfig(StackConfig):
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.
     regions: list[Region] = Field(default_factory=list)
     #: Child account ids, for Athena partition projection over the compliance data (an
-    #: account missing here is stored but not queried until it is added).
-    accounts: list[AccountId] = Field(min_length=1)
+    #: account missing here is stored but not queried until it is added). Empty with ``discover``:
+    #: the list is then found in AWS Organizations at preview time (``components/stacks/central_accounts.py``).
+    accounts: list[AccountId] = Field(default_factory=list)
+    #: Find the accounts in AWS Organizations, exactly as a child stack does (``components/stacks/accounts.py``).
+    discover: DiscoveryConfig | None = None
+    #: Account id -> name, shown by the report (``accountNames`` output). Overrides the names Organizations
+    #: gives discovered accounts; names listed accounts.
+    account_names: dict[AccountId, str] = Field(default_factory=dict)
     #: Which child stack (shard) enrolls which account: stack name -> account ids. Empty: every
     #: account is in the one stack ``child``. Exported as ``accountStacks`` (account -> stack), so
     #: an app team finds its shard through the central stack. The rule is explicit on purpose:
@@ -368,8 +390,34 @@ class CentralConfig(StackConfig):
     def _unique_accounts(cls, values: list[str]) -> list[str]:
         return unique(values, "account")
 
+    @field_validator("account_names")
+    @classmethod
+    def _names_fit(cls, values: dict[str, str]) -> dict[str, str]:
+        for account, name in values.items():
+            if not name.strip() or len(name) > 50:
+                raise ValueError(f"the name of {account} must be 1-50 characters")
+        return values
+
+    @model_validator(mode="after")
+    def _accounts_or_discovery(self) -> CentralConfig:
+        if not self.accounts and self.discover is None:
+            raise PathError(("accounts",), "is required (or set org-patching:discover to find accounts)")
+        if self.accounts and self.discover is not None:
+            raise PathError(("discover",), "set either org-patching:accounts or org-patching:discover, not both")
+        for index, account in enumerate(self.accounts):
+            if account == self.central_account_id:
+                raise PathError(("accounts", index), f"{account!r} is the central account; it is never a child")
+        strangers = [a for a in self.account_names if self.discover is None and a not in self.accounts]
+        if strangers:
+            raise PathError(("accountNames",), f"account {strangers[0]} is not in org-patching:accounts")
+        return self
+
     @model_validator(mode="after")
     def _every_account_in_one_shard(self) -> CentralConfig:
+        if self.discover is not None:
+            # Discovered accounts are not known yet: central_accounts.resolve_central places them
+            # (listed placements kept, new accounts by the stable hash) and checks the result.
+            return self
         seen: dict[str, str] = {}
         for stack, accounts in self.child_stacks.items():
             for account in accounts:

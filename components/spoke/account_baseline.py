@@ -27,16 +27,17 @@ stops managing it, and the ``RolePolicy`` of the same name takes it over (PutRol
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from .. import naming
+from ..config import InstanceProfilesConfig
 from ..policy_documents import Document, Statement, document, to_json
 from ..runbooks import baseline_choice
-from . import automation_policy, baseline_policies
+from . import automation_policy, baseline_policies, profile_check
 from .baseline_policies import AccountScope, service_trust
 from .hub_data import HubData
 
@@ -68,6 +69,8 @@ class AccountBaselineArgs:
     baseline_override: pulumi.Input[str] | None = None
     #: Whether SSM's Default Host Management Configuration uses the instance role (it then trusts SSM too).
     default_host_management: bool = False
+    #: The tag sweep's profile check: which repairs the tag-remediation role may make (:mod:`.profile_check`).
+    instance_profiles: InstanceProfilesConfig = field(default_factory=InstanceProfilesConfig)
 
 
 class AccountBaseline(pulumi.ComponentResource):
@@ -89,6 +92,7 @@ class AccountBaseline(pulumi.ComponentResource):
         self._name = name
         self._baseline_override = args.baseline_override
         self._default_host_management = args.default_host_management
+        self._instance_profiles = args.instance_profiles
         self._scope = AccountScope(
             account_id=args.account_id,
             org_id=args.org_id,
@@ -197,7 +201,10 @@ class AccountBaseline(pulumi.ComponentResource):
             naming.TAG_REMEDIATION_ROLE,
             "tag remediation function (Config events and the daily sweep, every region of the account)",
             self._lambda_trust(),
-            baseline_policies.tag_remediation(self._scope),
+            [
+                *baseline_policies.tag_remediation(self._scope),
+                *profile_check.statements(self._scope, self._instance_profiles),
+            ],
         )
 
     def _window_tagging_role(self) -> aws.iam.Role:

@@ -37,6 +37,7 @@ from .account_baseline import RoleArns
 from .hub_data import HubData
 from .inventory import declare_inventory
 from .patch_baselines import declare_patch_baselines, override_patch_groups
+from .profile_check import function_variables as profile_check_variables
 from .tag_compliance import compliance_event_pattern, required_tags_parameters, sweep_event
 
 #: EventBridge allows 5 targets per rule: one sweep rule per 5 regions.
@@ -355,6 +356,7 @@ class RegionalSpoke(pulumi.ComponentResource):
             args.roles.tag_remediation,
             timeout=900,
             memory_size=512,
+            variables=profile_check_variables(args.patching.instance_profiles),
             # Failed asynchronous invocations (after Lambda's two retries) land here.
             dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=self.dead_letters.arn),
         )

@@ -4,7 +4,7 @@ stack's name, so shards such as ``child-eu`` work unchanged.
 
 * :mod:`.central`: the hub in the central account;
 * :mod:`.child`: the spokes in every child account and region (accounts from config or
-  :mod:`.accounts`);
+  :mod:`.accounts`); the central stack's accounts are found the same way (:mod:`.central_accounts`);
 * :mod:`.providers`: the one provider factory both use;
 * :mod:`.outputs`: the versioned output documents, assembled from the components' sections.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from ..config import CentralConfig, ChildConfig
 from .central import build_central
+from .central_accounts import resolve_central
 from .child import build_child
 from .outputs import central_outputs, child_outputs, export
 
@@ -22,6 +23,7 @@ from .outputs import central_outputs, child_outputs, export
 def build(cfg: CentralConfig | ChildConfig) -> Any:
     """Declare the stack ``cfg`` describes and export its outputs; returns what was built."""
     if isinstance(cfg, CentralConfig):
+        cfg = resolve_central(cfg)  # before any resource: a discovery error declares nothing
         hub = build_central(cfg)
         export(central_outputs(cfg, hub))
         return hub

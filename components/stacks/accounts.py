@@ -1,4 +1,7 @@
-"""Which child accounts the child stack deploys into: from config, or found in AWS Organizations.
+"""Which child accounts a stack covers: from config, or found in AWS Organizations.
+
+Both stacks discover the same way: the child stack to declare its spokes, the central stack
+(:mod:`.central_accounts`) to name the accounts and project their compliance data.
 
 Discovery runs at preview time (the program needs the list to declare providers), with the
 deploying credentials, which must be able to read Organizations (the management account or a
@@ -14,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import AccountConfig, ChildConfig
+from ..config import AccountConfig, CentralConfig, ChildConfig
 from ..errors import DiscoveryError
 
 #: An account name in config is 1-50 characters; Organizations allows longer names.
@@ -67,7 +70,7 @@ def list_ou_accounts(client: Any, parent_id: str) -> Iterator[OrgAccount]:
             pending.extend(child["Id"] for child in page.get("Children", []))
 
 
-def discover_accounts(cfg: ChildConfig, client: Any = None) -> list[AccountConfig]:
+def discover_accounts(cfg: ChildConfig | CentralConfig, client: Any = None) -> list[AccountConfig]:
     """The child accounts under ``cfg.discover.ous``, as config entries (stack regions apply)."""
     if cfg.discover is None:
         raise DiscoveryError("org-patching:discover is not set: nothing to discover")

@@ -110,6 +110,7 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
                 hub=data,
                 baseline_override=override,
                 default_host_management=cfg.patching.default_host_management.enabled,
+                instance_profiles=cfg.patching.instance_profiles,
             ),
             opts=opts,
         )

@@ -19,8 +19,9 @@ from ..hub.hub import PatchingHub
 from .child import AccountSpokes
 
 #: Versions of the stacks' output contracts. Bump the major on any breaking change, the minor
-#: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``; 1.2: ``events``).
-CENTRAL_OUTPUTS_VERSION = "1.2"
+#: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``; 1.2: ``events``;
+#: 1.3: ``accountNames``).
+CENTRAL_OUTPUTS_VERSION = "1.3"
 #: 1.1: a patch group's baseline may be the hub's BaselineOverride file (s3://...) instead of a pb- id.
 #: 1.2: ``runbooks`` are the ARNs of the hub's shared copies in the Region (a window task's TaskArn and
 #: StartAutomationExecution's DocumentName take a name or an ARN alike, so a program passing them on still works).
@@ -36,6 +37,11 @@ def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:
         "homeRegion": cfg.home_region,
         # account -> the child stack (shard) that enrolls it: app teams reference the right shard
         "accountStacks": cfg.account_stacks(),
+        # account -> name (Organizations' for discovered accounts, overridden by org-patching:accountNames):
+        # `patchctl report --accounts` reads this document, so the report names accounts
+        "accountNames": {
+            account: cfg.account_names[account] for account in cfg.accounts if account in cfg.account_names
+        },
         **hub.outputs(),
     }
 

@@ -117,7 +117,16 @@ def context_for(
     profile = params.get("IamInstanceProfile") or {}
     if service == "ec2" and (profile.get("Arn") or profile.get("Name")):
         # ec2:InstanceProfile is the profile's ARN (Service Authorization Reference, EC2 condition keys).
-        keys["ec2:InstanceProfile"] = profile.get("Arn") or f"arn:aws:iam::{account}:instance-profile/{profile['Name']}"
+        profile_arn = profile.get("Arn") or f"arn:aws:iam::{account}:instance-profile/{profile['Name']}"
+        if operation == "AssociateIamInstanceProfile":
+            # "the ARN of the instance profile being attached" (same reference, ec2:NewInstanceProfile); the
+            # instance has no profile yet, so ec2:InstanceProfile is absent
+            keys["ec2:NewInstanceProfile"] = profile_arn
+        else:
+            keys["ec2:InstanceProfile"] = profile_arn
+    if service == "iam" and params.get("PolicyArn"):
+        # iam:PolicyARN: "the ARN of an IAM policy" being attached or detached (Service Authorization Reference, IAM).
+        keys["iam:PolicyARN"] = str(params["PolicyArn"])
     template = params.get("LaunchTemplate") or {}
     if service == "ec2" and template.get("LaunchTemplateId"):
         keys["ec2:LaunchTemplate"] = f"arn:aws:ec2:{region}:{account}:launch-template/{template['LaunchTemplateId']}"

@@ -332,7 +332,9 @@ def passed_roles(service: str, operation: str, params: Mapping[str, Any], accoun
         and params.get("ServiceRoleArn")
     ):
         found.append((params["ServiceRoleArn"], "ssm.amazonaws.com"))
-    if service == "ec2" and operation == "RunInstances":
+    # AssociateIamInstanceProfile passes the profile's role to EC2 as RunInstances does (Amazon EC2 User Guide,
+    # "Permissions to attach an IAM role to an instance": ec2:AssociateIamInstanceProfile and iam:PassRole).
+    if service == "ec2" and operation in ("RunInstances", "AssociateIamInstanceProfile"):
         profile = (params.get("IamInstanceProfile") or {}).get("Arn") or (params.get("IamInstanceProfile") or {}).get(
             "Name"
         )

@@ -255,6 +255,7 @@ EXTRACTORS: Mapping[tuple[str, str], Extractor] = {
     ("states", "execution"): _executions,
     ("states", "stateMachine"): _state_machines,
     ("iam", "role"): _roles,
+    ("iam", "instance-profile"): lambda p: _ids("InstanceProfileNameWithPath", _listed(p.get("InstanceProfileName"))),
     ("kms", "key"): _keys,
     ("firehose", "deliverystream"): lambda p: _ids("DeliveryStreamName", _listed(p.get("DeliveryStreamName"))),
 }

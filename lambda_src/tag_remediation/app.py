@@ -19,6 +19,9 @@ Why it is built this way:
 * Doing is the shared runtime (``lambda_shared.fleet.Fleet``, ``lambda_shared.tagging.apply``): every describe pages,
   clients retry throttling as the environment says, and one failure (AccessDenied, a throttle that outlasted the
   retries) is reported with its account, region and resource ids in ``errors`` and never stops the rest of the run.
+* The sweep also runs the profile check (``lambda_shared.instance_profiles``): instances the contract patches that
+  SSM does not manage come back under ``unmanaged`` (the ``patchctl report --unmanaged`` format), and the repairs
+  ``patching.instanceProfiles`` allows are made (``profiles``).
 * Powertools: the Logger carries the Lambda context, the event is an ``EventBridgeEvent``, and the Metrics count
   the resources tagged, skipped and failed.
 
@@ -28,6 +31,8 @@ Environment variables (all optional):
     read by botocore itself; the program sets ``standard`` / ``10`` (total attempts per call, first one included).
 ``DRY_RUN``
     ``true`` to compute and report the changes without writing. Default ``false``.
+``PROFILE_CHECK`` / ``PATCHING_INSTANCE_PROFILE`` / ``APP_PROFILES``
+    the profile check and its repairs (``lambda_shared.instance_profiles``).
 ``POWERTOOLS_SERVICE_NAME`` / ``POWERTOOLS_LOG_LEVEL``
     read by aws-lambda-powertools' Logger and Metrics. Defaults ``org-patching-tag-remediation`` / ``INFO``.
 """
@@ -45,6 +50,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from lambda_shared.fleet import Fleet
+from lambda_shared.instance_profiles import ProfileDoctor, Settings
 from lambda_shared.observability import METRICS_NAMESPACE, failed_resources, function_account, record_outcome
 from lambda_shared.tagging import (
     ASG_KEY_PREFIX,
@@ -176,14 +182,20 @@ def foreign_account(event: EventBridgeEvent, context: Any) -> str | None:
     return None
 
 
-def collect(aws: Fleet, request: Request) -> tuple[list[Resource], dict[str, str]]:
-    """Read the resources a request covers; ids that no longer exist come back as skips."""
+def collect(
+    aws: Fleet, request: Request, raw: list[Mapping[str, Any]] | None = None
+) -> tuple[list[Resource], dict[str, str]]:
+    """Read the resources a request covers; ids that no longer exist come back as skips. ``raw`` receives the
+    instances as EC2 describes them (the profile check reads their profile and state)."""
     missing: dict[str, str] = {}
     resources: list[Resource] = []
     if request.scope in ("sweep", "instance"):
         ids = [request.resource_id] if request.scope == "instance" and request.resource_id else None
         try:
-            resources.extend(instance_resource(i) for i in aws.instances(ids))
+            described = list(aws.instances(ids))
+            resources.extend(instance_resource(i) for i in described)
+            if raw is not None:
+                raw.extend(described)
         except ClientError as error:
             if ids and error.response.get("Error", {}).get("Code") in (
                 "InvalidInstanceID.NotFound",
@@ -231,9 +243,10 @@ def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
     if skip:
         return summary({}, {str(request.resource_id): skip}, [])
     aws = Fleet(request.region)
+    described: list[Mapping[str, Any]] = []
     try:
         windows = aws.custom_windows()
-        resources, missing = collect(aws, request)
+        resources, missing = collect(aws, request, described)
     except AWS_CALL_ERRORS as error:  # a service error, or botocore's own (unknown region, unreachable endpoint)
         ids = [request.resource_id] if request.resource_id else []
         return summary({}, {}, [error_entry(account, aws.region, "describe", ids, error)])
@@ -249,6 +262,14 @@ def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
         dry_run,
     )
     result["untagged"] = {key: list(keys) for key, keys in untagged.items()}
+    settings = Settings.from_env()
+    if request.scope == "sweep" and settings.check:
+        # The profile check (lambda_shared.instance_profiles): the instances the contract patches, read once.
+        patched = [i for i in described if i["InstanceId"] not in the_plan.skipped]
+        findings = ProfileDoctor(aws.ec2, aws.ssm, account, aws.region, settings).examine(patched, dry_run)
+        result["unmanaged"] = findings.unmanaged
+        result["profiles"] = {"attached": findings.attached, "policyAttached": findings.policy_attached}
+        result["errors"].extend(findings.errors)
     return result
 
 

@@ -39,7 +39,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--accounts",
         type=Path,
         metavar="FILE",
-        help='account names: \'aws organizations list-accounts\' JSON output, or {"<id>": "<name>"}',
+        help="account names: 'aws organizations list-accounts' JSON output, the central stack's outputs "
+        '(accountNames), or {"<id>": "<name>"}',
     )
     parser.add_argument(
         "--unmanaged",

@@ -6,7 +6,9 @@ cannot read. The file is what Organizations already prints, so nobody types name
 
     aws organizations list-accounts --output json > accounts.json    # {"Accounts": [{"Id", "Name", ...}]}
 
-A plain mapping ``{"222222222222": "payments-prod"}`` (JSON) works too. Bad input is one line
+The central stack's outputs (``pulumi stack output --json -s central``) work too: their ``accountNames``
+are the names the central stack discovered in Organizations (or its ``org-patching:accountNames``). A plain
+mapping ``{"222222222222": "payments-prod"}`` (JSON) works too. Bad input is one line
 (:class:`ReportError`) naming the file and what is wrong.
 """
 
@@ -34,10 +36,17 @@ def parse_account_names(document: Any, where: str) -> dict[str, str]:
             if not isinstance(entry, Mapping) or not isinstance(entry.get("Id"), str):
                 raise ReportError(f"{where}: Accounts[{index}] has no 'Id' string")
             pairs.append((entry["Id"], entry.get("Name")))
+    elif isinstance(document, Mapping) and "accountNames" in document:
+        outputs = document["accountNames"]
+        if not isinstance(outputs, Mapping):
+            raise ReportError(f"{where}: 'accountNames' must be an object (the central stack's outputs)")
+        pairs = list(outputs.items())
     elif isinstance(document, Mapping):
         pairs = list(document.items())
     else:
-        raise ReportError(f"{where}: expected list-accounts output or an object of account id -> name")
+        raise ReportError(
+            f"{where}: expected list-accounts output, the central stack's outputs or an object of account id -> name"
+        )
     names: dict[str, str] = {}
     for account, name in pairs:
         if not isinstance(account, str) or not _ACCOUNT_ID.match(account):

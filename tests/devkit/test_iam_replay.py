@@ -155,6 +155,10 @@ def world() -> Iterator[World]:
     collect_failed_program_leftovers()  # an earlier test's failed program must not break this one's compile()
     with Emulator() as emu:
         central_cfg, child_cfg = organization_configs(emu)
+        # Every repair of the profile check on, so the replay judges each call it can make (issue 15.4).
+        profiles = child_cfg.patching.instance_profiles.model_copy(update={"app_profiles": "attachPolicy"})
+        patching = child_cfg.patching.model_copy(update={"instance_profiles": profiles})
+        child_cfg = child_cfg.model_copy(update={"patching": patching})
         central = apply_central(emu, central_cfg)
         ensure_config_recorders(emu, child_cfg)
         child = apply_child(emu, child_cfg, central.outputs)
@@ -200,6 +204,51 @@ def test_tag_remediation_runs_within_its_deployed_role(world: World) -> None:
     _judged(rec, minimum_calls=4)
     assert {c.role.rsplit("/", 1)[-1] for c in rec.calls} == {naming.TAG_REMEDIATION_ROLE}
     assert "CreateTags" in {c.operation for c in rec.calls}
+
+
+def test_the_profile_check_repairs_within_its_deployed_role_and_nothing_more(world: World) -> None:
+    """Issue 15.4: the sweep attaches the patching profile and the SSM core policy with 0 denied calls; the same
+    role may not put another profile on an instance, attach another policy, nor widen org-patching's roles."""
+    from devkit.applier import moto_gaps
+    from devkit.iam_replay.evaluate import judge
+
+    moto_gaps.install()
+    sess = world.emu.session(world.account, world.region)
+    iam = sess.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [aws.EC2_TRUST["Statement"][0]]}
+    iam.create_role(RoleName="replay-app", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.create_instance_profile(InstanceProfileName="replay-app")
+    iam.add_role_to_instance_profile(InstanceProfileName="replay-app", RoleName="replay-app")
+    bare = aws.run_instances(sess, {"environment": "Dev"})[0]
+    app_owned = aws.run_instances(sess, {"environment": "Dev"}, profile="replay-app")[0]
+    scheduled = {"detail-type": "Scheduled Event", "source": "aws.events", "account": world.account}
+    with recording() as rec:
+        swept = _invoke(world, naming.TAG_REMEDIATION_FUNCTION, {**scheduled, "region": world.region, "detail": {}})
+    assert swept["profiles"]["attached"][bare] == naming.INSTANCE_PROFILE
+    assert swept["profiles"]["policyAttached"]["replay-app"] == [app_owned]
+    _judged(rec, minimum_calls=6)
+    made = {c.operation for c in rec.calls}
+    assert {"AssociateIamInstanceProfile", "AttachRolePolicy", "GetInstanceProfile"} <= made
+    role = f"arn:aws:iam::{world.account}:role/{naming.TAG_REMEDIATION_ROLE}"
+    attacks = {
+        "another profile": (
+            "ec2",
+            "AssociateIamInstanceProfile",
+            {"InstanceId": bare, "IamInstanceProfile": {"Name": "replay-app"}},
+        ),
+        "another policy": (
+            "iam",
+            "AttachRolePolicy",
+            {"RoleName": "replay-app", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        ),
+        "our own role": (
+            "iam",
+            "AttachRolePolicy",
+            {"RoleName": naming.INSTANCE_ROLE, "PolicyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"},
+        ),
+    }
+    for what, (service, operation, params) in attacks.items():
+        assert not judge(role, world.account, world.region, service, operation, params).allowed, what
 
 
 def _automation_role(world: World) -> str:

@@ -89,7 +89,8 @@ CREATES_WITHOUT_RESOURCE = {"CreatePatchBaseline", "CreateMaintenanceWindow"}
 
 def test_every_wildcard_resource_is_explained_and_never_writes() -> None:
     stars = [s for s in POLICY["Statement"] if s["Resource"] == "*"]
-    assert TEXT.count('Resource: "*"') == len(stars) == TEXT.count('# Resource "*":')
+    inline = TEXT.split("  DeployRoleBoundary:")[0]  # the boundary's own stars: test_the_boundary_caps_...
+    assert inline.count('Resource: "*"') == len(stars) == inline.count('# Resource "*":')
     for statement in stars:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         verbs = {a.split(":")[1] for a in actions}
@@ -157,3 +158,33 @@ def test_the_child_stacks_names_are_inside_the_policy() -> None:
 def test_the_inline_policy_fits_iams_size_limit() -> None:
     # IAM counts a role's inline policies without whitespace: 10,240 characters in all.
     assert len(json.dumps(POLICY, separators=(",", ":"))) < 10_240
+
+
+BOUNDARY = substituted(TEMPLATE["Resources"]["DeployRoleBoundary"]["Properties"])
+
+
+def test_the_boundary_caps_the_role_and_cannot_be_loosened_by_it() -> None:
+    """15.1 / 17.9: whatever the inline policy becomes, the role stays within the child stack's services, never
+    makes IAM users or keys, attaches no other managed policy, and cannot edit or drop its boundary."""
+    assert ROLE["PermissionsBoundary"] == {"Ref": "DeployRoleBoundary"}
+    assert BOUNDARY["ManagedPolicyName"] == "org-patching-deploy-boundary"
+    document = BOUNDARY["PolicyDocument"]
+    findings = parliament.analyze_policy_string(json.dumps(document), include_community_auditors=False).findings
+    # a boundary caps by service on purpose (its "*" is explained in the template); nothing else may be found
+    assert [f.issue for f in findings if f.issue not in ("RESOURCE_STAR", "PERMISSIONS_MANAGEMENT_ACTIONS")] == []
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    services = {a.split(":")[0] for a in statements["OnlyTheChildStacksServices"]["Action"]}
+    inline_services = {
+        a.split(":")[0]
+        for s in POLICY["Statement"]
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert inline_services <= services == {"iam", "ssm", "lambda", "events", "sqs", "logs", "config"}
+    assert "iam:CreateAccessKey" in statements["NoIdentitiesOrKeys"]["Action"]
+    assert statements["NoOtherManagedPolicy"]["Condition"]["ArnNotEquals"]["iam:PolicyARN"] == [
+        f"arn:aws:iam::aws:policy/{account_baseline.SSM_CORE_POLICY}",
+        f"arn:aws:iam::aws:policy/{naming.DEFAULT_HOST_MANAGEMENT_POLICY}",
+    ]
+    assert statements["NeverLoosenTheCap"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:policy/org-patching-deploy-boundary"
+    assert statements["NeverDropTheBoundary"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/{naming.CHILD_DEPLOY_ROLE}"
+    assert TEXT.count('# Boundary "*":') == 1

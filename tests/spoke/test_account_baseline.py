@@ -21,6 +21,7 @@ STAR_SIDS = {
     "ActionsWithoutResourceType",
     "DescribeWindows",
     "ReadProductTemplate",
+    "ReadManagedInstances",
 }
 
 
@@ -95,6 +96,8 @@ def test_passrole_only_named_roles_to_one_service(child_capture: Any) -> None:
         naming.AUTOMATION_EXECUTION_ROLE: (naming.INSTANCE_ROLE, "ec2.amazonaws.com"),
         naming.MAINTENANCE_WINDOW_ROLE: (naming.AUTOMATION_EXECUTION_ROLE, "ssm.amazonaws.com"),
         naming.CATALOG_LAUNCH_ROLE: (naming.MAINTENANCE_WINDOW_ROLE, "ssm.amazonaws.com"),
+        # the profile check attaches the patching profile to instances that have none (issue 15.4)
+        naming.TAG_REMEDIATION_ROLE: (naming.INSTANCE_ROLE, "ec2.amazonaws.com"),
     }
     for name, role in roles(child_capture).items():
         passes = [s for s in policy(child_capture, role)["Statement"] if "iam:PassRole" in as_list(s["Action"])]
