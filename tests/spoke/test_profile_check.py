@@ -20,7 +20,7 @@ SCOPE = AccountScope(
     org_id="o-exampleorg01",
     partition="aws",
     home_region="us-east-1",
-    hub=HubData(*(["x"] * 7)),
+    hub=HubData(*(["x"] * 8)),
 )
 
 
