@@ -60,7 +60,7 @@ def resource_class(type_token: str) -> type[pulumi.CustomResource]:
 
 
 @cache
-def args_class(type_token: str) -> type:
+def args_class(type_token: str) -> type[Any]:
     """The ``...Args`` input type beside the class of :func:`resource_class`."""
     cls = resource_class(type_token)
     module = importlib.import_module(cls.__module__)
@@ -85,7 +85,7 @@ def typed_props(type_token: str, inputs: dict[str, Any]) -> Any:
     """``inputs`` (wire names) as the typed constructor's ``__props__``: an ``...Args`` instance holding
     every property by its Python name, ``None`` when unset."""
     cls = args_class(type_token)
-    props = cls.__new__(cls)
+    props = object.__new__(cls)
     names = _property_names(type_token)
     known = set(names.values())
     for python_name, wire_name in names.items():
