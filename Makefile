@@ -69,7 +69,8 @@ bench-report-100k: setup
 	$(PY) -m bench.bench_report --instances 100000
 
 # The child stack at 300 accounts x 4 regions in the shards docs/child-stack.md recommends (1, or 2 by OU):
-# render seconds and peak memory per shard, each shard in its own process (about ten minutes on 2 cores).
+# render seconds and peak memory per shard, each shard in its own process (the 1-shard run: 215 s CPU, 3.5 GB;
+# 26 min wall on 2 cores shared by a load average of 15).
 bench-child-300: setup
 	$(PY) -m bench.shard_scale --accounts 300
 	$(PY) -m bench.shard_scale --accounts 300 --shards 2
