@@ -9,7 +9,7 @@ OUT ?= out
 POLICY_VENV := policies/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cat policies/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview test lint typecheck bench bench-report-100k bench-sweep-load demo demo-faults fuzz clean
+.PHONY: setup preview test lint typecheck bench bench-report-100k bench-sweep-load bench-child-300 demo demo-faults fuzz clean
 
 setup: $(STAMP)
 
@@ -67,6 +67,13 @@ demo-faults: setup
 # The report at the issue's size: 100,000 instances x 50 items (generation alone takes minutes).
 bench-report-100k: setup
 	$(PY) -m bench.bench_report --instances 100000
+
+# The child stack at 300 accounts x 4 regions in the shards docs/child-stack.md recommends (1, or 2 by OU):
+# render seconds and peak memory per shard, each shard in its own process (the 1-shard run: 215 s CPU, 3.5 GB;
+# 26 min wall on 2 cores shared by a load average of 15).
+bench-child-300: setup
+	$(PY) -m bench.shard_scale --accounts 300
+	$(PY) -m bench.shard_scale --accounts 300 --shards 2
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

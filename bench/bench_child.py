@@ -8,9 +8,10 @@ Prints:
   (<= 0.25) additions keep the total within the seed's 23; the default list is these 6) and with 8,
   with the per-account breakdown by type;
 * the same at 1, 2 and 4 regions (account-level resources weigh more with fewer regions);
-* for a generated 50 accounts x 4 regions config: render seconds per resource, peak memory,
-  and the ratio to the SDK's own per-resource cost (the same number of bare resources under
-  the same harness; target <= 1.2).
+* for a generated 50 accounts x 4 regions config: render seconds per resource and peak memory;
+* for 10 accounts x 4 regions: the ratio to the SDK's own per-resource cost (the same resources
+  registered bare, ``bench/baseline.py``; target <= 1.2). The 300-account shards:
+  ``bench/shard_scale.py`` (``make bench-child-300``).
 
 """
 
@@ -20,19 +21,15 @@ import cProfile
 import gc
 import pstats
 import resource
-import statistics
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pulumi
-import pulumi_aws as aws
-
+from bench.baseline import measure_ratio
 from components.config import ChildConfig, load_stack_file, parse_config
-from patchctl.offline.mocks import AwsMocks
-from patchctl.offline.render import Capture, render
-from patchctl.stack_render import render_stack
+from patchctl.offline.render import Capture
+from patchctl.stack_render import render_stack, stack_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"]
@@ -103,15 +100,6 @@ def print_breakdown(capture: Capture, accounts: int) -> None:
             print(f"    {label:22s} {type_name:28s} {shown:g}")
 
 
-def bare(count: int) -> Capture:
-    def build() -> None:
-        provider = aws.Provider("bare", region="us-east-1")
-        for index in range(count - 2):  # the stack and the provider are resources too
-            aws.ssm.Parameter(f"p{index}", type="String", value="v", opts=pulumi.ResourceOptions(provider=provider))
-
-    return render(build, mocks=AwsMocks())
-
-
 def main() -> None:
     central = load_stack_file(ROOT / "Pulumi.central.yaml")
     hub = render_stack(central).outputs
@@ -149,29 +137,12 @@ def main() -> None:
     print(f"  peak memory         {peak_mb:6.0f} MB (whole process)")
 
     # Ratio: CPU time (other processes on the machine do not count), alternating runs, medians.
-    program_runs: list[float] = []
-    bare_runs: list[float] = []
     small = child_config(10, REGIONS, SIX_OS)
-    size = 0
-    for _ in range(RUNS):
-        gc.collect()
-        cpu = time.process_time()
-        size = len(render_stack(small, hub).resources)
-        program_runs.append((time.process_time() - cpu) / size)
-        gc.collect()
-        cpu = time.process_time()
-        bare_size = len(bare(size).resources)
-        bare_runs.append((time.process_time() - cpu) / bare_size)
-    program_cost, bare_cost = statistics.median(program_runs), statistics.median(bare_runs)
-    print(
-        f"ratio over {RUNS} alternating renders of {size} resources (10 accounts x {len(REGIONS)} regions), CPU time:"
-    )
-    print(f"  program             {program_cost:.5f} s/resource")
-    print(f"  SDK bare resources  {bare_cost:.5f} s/resource")
-    print(f"  ratio program/SDK   {program_cost / bare_cost:6.2f} (target <= 1.2)")
+    result = measure_ratio(lambda: render_stack(small, hub), lambda: stack_mocks(small, hub), RUNS)
+    print("\n".join(result.lines(f"10 accounts x {len(REGIONS)} regions")))
 
-    # Where the rest goes: the share of the render spent in the program's own code (the SDK
-    # serializes bigger, nested inputs than a bare parameter's: that is the ratio above 1).
+    # Where the rest goes: the share of the render spent in the program's own code (the rest of the
+    # difference is SDK work the program causes: parents, Output chains, typed arguments).
     profile = cProfile.Profile()
     profile.enable()
     render_stack(small, hub)

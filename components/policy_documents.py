@@ -6,7 +6,8 @@ written once and linted once. ``to_json`` turns a document with Outputs into an 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -20,7 +21,40 @@ def document(*statements: Statement) -> Document:
 
 
 def to_json(doc: Mapping[str, Any]) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps(doc)
+    """The document as JSON text, the same string, dependencies and secrecy as ``Output.json_dumps(doc)``,
+    at a fraction of its cost: ``json_dumps`` first lifts every nested dict, list and string of the document
+    into an ``Output`` of its own (``Output.from_input``), which made policies a third of the child stack's
+    render. Here only the document's ``Output`` values are awaited (``Output.all``, which unwraps each as
+    deeply and carries its resources, secrecy and unknowns), and the plain structure is dumped once."""
+    found: list[pulumi.Output[Any]] = []
+    _collect_outputs(doc, found)
+    if not found:
+        return pulumi.Output.from_input(json.dumps(doc))
+    return pulumi.Output.all(*found).apply(lambda values: json.dumps(_substitute(doc, iter(values))))
+
+
+def _collect_outputs(value: Any, found: list[pulumi.Output[Any]]) -> None:
+    if isinstance(value, pulumi.Output):
+        found.append(value)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"policy document keys must be strings, got {key!r}")
+            _collect_outputs(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect_outputs(item, found)
+
+
+def _substitute(value: Any, resolved: Iterator[Any]) -> Any:
+    """``value`` with its ``Output``s replaced, in :func:`_collect_outputs`' order, by their values."""
+    if isinstance(value, pulumi.Output):
+        return next(resolved)
+    if isinstance(value, Mapping):
+        return {key: _substitute(item, resolved) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_substitute(item, resolved) for item in value]
+    return value
 
 
 def allow(

@@ -23,17 +23,22 @@ def render_stack(
     """Render one stack of the program under mocks."""
     from components.stacks import build
 
-    stack_name = stack or cfg.stack
+    mocks = stack_mocks(cfg, hub_outputs)
+    return render(lambda: build(cfg), mocks=mocks, project=PROJECT, stack=stack or cfg.stack)
+
+
+def stack_mocks(cfg: CentralConfig | ChildConfig, hub_outputs: dict[str, Any] | None = None) -> AwsMocks:
+    """The mocks one stack renders under: strict, pinned to the central account and home region, and
+    for a child stack the hub's outputs behind its StackReference."""
     stack_outputs = {}
     if isinstance(cfg, ChildConfig):
         if hub_outputs is None:
             raise InputError("child stack: the hub's outputs are needed (--hub-json or --hub-config)")
         stack_outputs[cfg.hub_stack] = hub_outputs
-    mocks = AwsMocks(
+    return AwsMocks(
         default_account=cfg.central_account_id,
         default_region=cfg.home_region,
         org_id=cfg.org_id,
         stack_outputs=stack_outputs,
         strict=True,
     )
-    return render(lambda: build(cfg), mocks=mocks, project=PROJECT, stack=stack_name)

@@ -230,3 +230,19 @@ def test_bad_names_and_handlers_fail_clearly() -> None:
         render_runbook("nope")
     with pytest.raises(PackagingError, match="handler 'missing'"):
         minimal_source("def other(events, context):\n    return {}\n", "missing")
+
+
+def test_libyaml_renders_the_same_content_as_pure_python_yaml(rendered: tuple[str, str, dict[str, Any]]) -> None:
+    """The program renders with libyaml (components/runbooks: a tenth of the time); a document's content is
+    a resource input, so the pure-Python emitter and loader must give the same text and data."""
+    from components.runbooks import _Dumper, _str
+
+    class PurePythonDumper(yaml.SafeDumper):
+        pass
+
+    PurePythonDumper.add_representer(str, _str)
+    _, content, document = rendered
+    assert _Dumper.__mro__[1] is getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    assert yaml.load(content, Loader=yaml.SafeLoader) == document
+    again = yaml.dump(document, Dumper=PurePythonDumper, sort_keys=False, width=120, allow_unicode=True)
+    assert again == yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True) == content
