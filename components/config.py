@@ -255,7 +255,7 @@ class EmergencyConfig(Model):
 
 
 class InspectorConfig(Model):
-    """The opt-in hub rule that turns Amazon Inspector findings into emergency requests (docs/emergency.md).
+    """The opt-in hub rule that turns Amazon Inspector findings into emergency requests (README, "Emergency patching").
 
     Off by default: with ``enabled: true`` every ACTIVE EC2 package-vulnerability finding of the delegated
     administrator's view, at or above ``minimumSeverity`` and with a fix available, starts (once per vulnerability
