@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tag_contract
+
 from components import naming, packaging
 from components.config import InspectorConfig
 from components.hub.inspector_rule import event_pattern, function_environment, function_statements
 
 FINDING_FILE = Path(__file__).with_name("inspector_finding.json")
+APPROVER = "bob"  # devkit/demo/emergency.py's approver (never the requester: here the function's role)
 
 
 def finding_event(
@@ -136,3 +139,90 @@ def deploy_inspector_rule(
     events.put_rule(Name=naming.INSPECTOR_FINDINGS_RULE, EventPattern=json.dumps(event_pattern(config)))
     events.put_targets(Rule=naming.INSPECTOR_FINDINGS_RULE, Targets=[{"Id": "inspector-findings", "Arn": function_arn}])
     return InspectorDeployment(session, naming.INSPECTOR_FINDINGS_FUNCTION, naming.FAILURE_ALERTS_TABLE)
+
+
+def step_inspector(emu: Any, world: Any, say: Any) -> dict[str, Any]:
+    """An Inspector finding on one Prod instance becomes an approved emergency wave for exactly that instance,
+    and ``patchctl emergency status`` shows it (issue 16's "Done when")."""
+    from components.config import InspectorConfig
+    from components.runbooks import render_runbook
+    from devkit.demo.operator import subscribe_operator
+    from devkit.demo.run import failing_patches
+    from devkit.moto_extensions.ssm.models.automation import run_children_with
+    from devkit.run_command import RunCommandAgent
+    from devkit.runbook_interpreter import run_runbook
+    from patchctl.emergency import follow
+
+    session = emu.session(world.hub_account, world.home_region)
+    outputs = world.central_outputs["emergency"]
+    hub = subscribe_operator(session, outputs)
+    # The opt-in rule (org-patching:inspector.enabled), deployed from the component's pattern, policy and environment.
+    rule = deploy_inspector_rule(
+        session, InspectorConfig(enabled=True), str(outputs["approvalFunctionName"]), str(outputs["stateMachineArn"])
+    )
+    # The configured poll interval is 60 s of wall time on the emulator: the operator shortens it for the demo.
+    lam = session.client("lambda")
+    validate = naming.EMERGENCY_VALIDATE_FUNCTION
+    variables = lam.get_function_configuration(FunctionName=validate)["Environment"]["Variables"]
+    lam.update_function_configuration(
+        FunctionName=validate, Environment={"Variables": {**variables, "POLL_SECONDS": "0"}}
+    )
+
+    account, region = world.locations[0]
+    instance = min(i for i, kind in world.kinds.items() if kind == "prod" and world.placement[i] == (account, region))
+    finding = finding_event(account, region, instance, tags={"Name": "web", tag_contract.PATCH_GROUP_TAG: "Prod"})
+    rule.put(finding)  # Inspector publishes; the rule invokes the function, which starts through the gate
+    [claim] = [c for c in rule.claims() if c["pk"] == f"inspector#CVE-2023-38408#{instance}"]
+    execution = str(claim["execution_arn"])
+    say.fact(f"Inspector finding CVE-2023-38408 (CRITICAL, fix available) on {instance} in {account}/{region}")
+    rule.put(copy.deepcopy(finding))  # Inspector re-publishes it: no second rollout while this one is pending
+    duplicates = len([c for c in rule.claims() if c["pk"].endswith(instance)])
+
+    runbooks = {name: render_runbook(name) for name in (naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG)}
+    agent = RunCommandAgent(emu, failing_patches(world))
+
+    def run_child(child_account: str, child_region: str, document: str, parameters: dict[str, list[str]]) -> str | None:
+        values = {k: v for k, v in parameters.items() if k != "AutomationAssumeRole"}
+        run = run_runbook(
+            runbooks[document],
+            values,
+            child_account,
+            child_region,
+            as_account=emu.as_account,
+            run_command=agent.runner(child_account, child_region),
+        )
+        return None if run["status"] == "Success" else str(run["error"])
+
+    approvals: list[str] = []
+
+    def approve(body: dict[str, Any]) -> None:
+        approvals.append(body["wave"])
+        hub.approve(body)
+
+    with run_children_with(run_child):
+        outcome = hub.finish(execution, approve, timeout_seconds=300)
+    patched = sorted(i.instance_id for c in agent.commands for i in c.invocations if i.status == "Success")
+    status = follow.status(session, hub.ref, execution)
+    locations = [
+        (location["account"], location["region"], location["status"])
+        for wave in status["waves"]
+        for automation in wave["automations"]
+        for location in automation["locations"]
+    ]
+    say.fact(
+        f"rollout {outcome['status']} for exactly {patched} (wave Prod, approved by {APPROVER}); "
+        f"patchctl emergency status: {[w['wave'] for w in status['waves']]} {locations}"
+    )
+    return {
+        "status": outcome["status"],
+        "execution": execution,
+        "instance": instance,
+        "patched": patched,
+        "approvals": approvals,
+        "claims_for_instance": duplicates,
+        "status_waves": [w["wave"] for w in status["waves"]],
+        "status_locations": locations,
+        "status_findings": status["findings"],
+        "requested_by": status["requested_by"],
+        "finding_arn": finding["detail"]["findingArn"],
+    }
