@@ -343,10 +343,6 @@ def test_asg_runbook_with_patch_group_selects_by_patch_group_whatever_the_window
     aws.create_asg(sess, "prod-eks", {PG: "Prod", MW: default, "eks:cluster-name": "c1"}, desired=0)
     aws.create_asg(sess, "prod-exempt", {PG: "Prod", MW: default, "install_patch": "no"}, desired=0)
     autoscaling = sess.client("autoscaling")
-    # the account's own copy, as the child stack deploys it: a wave reads its BaselineOverride default
-    sess.client("ssm").create_document(
-        Name=naming.RUNBOOK_ASG, Content=document, DocumentType="Automation", DocumentFormat="YAML"
-    )
 
     # PatchGroup wins over MaintenanceWindow (the window's default is always there)
     result = aws.automation(
@@ -422,10 +418,6 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
     dev_on_default = instance({"environment": "Dev", PG: "Dev", MW: default})
     default_on_default = instance({PG: "Default", MW: default})
     document = render_runbook(naming.RUNBOOK_STANDALONE)
-    # the account's own copy, as the child stack deploys it: a wave reads its BaselineOverride default
-    sess.client("ssm").create_document(
-        Name=naming.RUNBOOK_STANDALONE, Content=document, DocumentType="Automation", DocumentFormat="YAML"
-    )
 
     patched: list[str] = []
     wave = aws.automation(
