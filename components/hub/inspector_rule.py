@@ -120,11 +120,9 @@ class InspectorRule(pulumi.ComponentResource):
             name,
             description="org-patching: Inspector findings into emergency requests",
             assume_role_policy=to_json(service_trust("lambda.amazonaws.com", source_account=args.account_id)),
-            inline_policies=[
-                aws.iam.RoleInlinePolicyArgs(name=naming.INLINE_POLICY, policy=to_json(document(*statements)))
-            ],
             opts=child,
         )
+        policy = aws.iam.RolePolicy(name, role=role.id, policy=to_json(document(*statements)), opts=child)
         environment = pulumi.Output.all(args.table_name, args.approval_function_name, args.state_machine_arn).apply(
             lambda values: function_environment(args.config, str(values[0]), str(values[1]), str(values[2]))
         )
@@ -143,7 +141,7 @@ class InspectorRule(pulumi.ComponentResource):
             dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=args.dead_letters_arn),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
         self.rule = aws.cloudwatch.EventRule(
             name,

@@ -170,7 +170,7 @@ def test_the_hub_creates_the_rule_only_when_enabled(central_config: CentralConfi
     ]
     variables = function.inputs["environment"]["variables"]
     assert variables["MIN_SEVERITY"] == "HIGH" and variables["TABLE_NAME"] == naming.FAILURE_ALERTS_TABLE
-    [role] = [r for r in capture.of_type("aws:iam/role:Role") if r.name == "hub-inspector"]
-    statements = {s["Sid"]: s for s in json.loads(role.inputs["inlinePolicies"][0]["policy"])["Statement"]}
+    [policy] = [r for r in capture.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "hub-inspector"]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     assert statements["StartThroughTheGate"]["Action"] == ["lambda:InvokeFunction"]
     assert "states:StartExecution" not in json.dumps(statements)
