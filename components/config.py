@@ -270,6 +270,18 @@ class EmergencyConfig(Model):
     poll_seconds: int = Field(default=60, ge=0, le=3600)
 
 
+class InspectorConfig(Model):
+    """The opt-in hub rule that turns Amazon Inspector findings into emergency requests (README, "Emergency patching").
+
+    Off by default: with ``enabled: true`` every ACTIVE EC2 package-vulnerability finding of the delegated
+    administrator's view, at or above ``minimumSeverity`` and with a fix available, starts (once per vulnerability
+    and instance while one is pending) an approved-as-configured emergency wave for exactly that instance."""
+
+    enabled: bool = False
+    minimum_severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] = "CRITICAL"
+    reboot_option: Literal["RebootIfNeeded", "NoReboot"] = "RebootIfNeeded"
+
+
 class EventsConfig(Model):
     """Patch events in the hub: the lake's copy of every forwarded event and the failure alerts."""
 
@@ -361,6 +373,7 @@ class CentralConfig(StackConfig):
     emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
+    inspector: InspectorConfig = Field(default_factory=InspectorConfig)
     #: Enabled by default, so ``deployPrincipalArn`` and ``targets`` are required unless turned off.
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.

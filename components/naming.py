@@ -141,3 +141,7 @@ PATCH_EVENTS_DEAD_LETTER_QUEUE = "org-patching-patch-events-dlq"
 #: Glue table over the events the hub writes (prefix ``PATCH_EVENTS_PREFIX`` of the events bucket).
 PATCH_EVENTS_TABLE = "patch_events"
 PATCH_EVENTS_PREFIX = "events"
+
+#: The opt-in Inspector rule (components/hub/inspector_rule.py): its function and rule.
+INSPECTOR_FINDINGS_FUNCTION = "org-patching-inspector-findings"
+INSPECTOR_FINDINGS_RULE = "org-patching-inspector-findings"

@@ -41,6 +41,13 @@ def approval_policy(
         allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn], sid="Record"),
         allow(["sns:Publish"], [args.topic_arn], sid="AskApprovers"),
         allow(["states:StartExecution"], [machine], sid="StartRollout"),
+        # An "ask" is believed only when the execution's history shows the approval task with that token
+        # (Service Authorization Reference: GetExecutionHistory takes the execution resource type).
+        allow(
+            ["states:GetExecutionHistory"],
+            [f"{arn}:states:{args.region}:{args.account_id}:execution:{naming.EMERGENCY_STATE_MACHINE}:*"],
+            sid="VerifyAsk",
+        ),
         # Service Authorization Reference: SendTaskSuccess/SendTaskFailure have no resource type ("*"); the
         # token itself names the task, and only this role (not the operators) is given them.
         allow(["states:SendTaskSuccess", "states:SendTaskFailure"], "*", sid="AnswerApproval"),

@@ -194,9 +194,12 @@ class EmergencyPatching(pulumi.ComponentResource):
                         "Effect": "Allow",
                         "Principal": {"Service": "ssm.amazonaws.com"},
                         "Action": "sts:AssumeRole",
+                        # Only automations of the hub account's home Region (where the state machine starts
+                        # the waves) may take this role (issue 13 item 1: the confused deputy): global keys
+                        # aws:SourceAccount/aws:SourceArn, which SSM sets when it assumes a role for an automation.
                         "Condition": {
                             "StringEquals": {"aws:SourceAccount": account},
-                            "ArnLike": {"aws:SourceArn": f"{arn}:ssm:*:{account}:automation-execution/*"},
+                            "ArnLike": {"aws:SourceArn": f"{arn}:ssm:{region}:{account}:automation-execution/*"},
                         },
                     }
                 )

@@ -17,6 +17,7 @@ from ..runbooks import render_runbook
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
 from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
+from .inspector_rule import InspectorRule, InspectorRuleArgs
 from .patch_events import PatchEvents, PatchEventsArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
 
@@ -33,6 +34,7 @@ class PatchingHub(pulumi.ComponentResource):
     catalog: SelfServiceCatalog
     bootstrap: DeployRoleBootstrap | None
     events: PatchEvents
+    inspector: InspectorRule | None
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -102,6 +104,29 @@ class PatchingHub(pulumi.ComponentResource):
                 emergency_function_name=self.emergency.validate_function.name,
             ),
             opts=child,
+        )
+        # Opt-in (org-patching:inspector.enabled): Inspector findings start emergency requests (issue 16 item 4).
+        self.inspector = (
+            InspectorRule(
+                f"{name}-inspector",
+                InspectorRuleArgs(
+                    config=cfg.inspector,
+                    account_id=cfg.central_account_id,
+                    region=cfg.home_region,
+                    partition=args.partition,
+                    log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
+                    key_arn=self.compliance.key.arn,
+                    table_name=self.events.dedupe_table.name,
+                    table_arn=self.events.dedupe_table.arn,
+                    approval_function_name=self.emergency.approval.function.name,
+                    approval_function_arn=self.emergency.approval.function.arn,
+                    state_machine_arn=self.emergency.state_machine.arn,
+                    dead_letters_arn=self.events.dead_letters.arn,
+                ),
+                opts=child,
+            )
+            if cfg.inspector.enabled
+            else None
         )
         boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
         self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None

@@ -13,7 +13,9 @@ from typing import Any
 
 
 def choose_route(events: Mapping[str, Any], context: Any) -> dict[str, str]:
-    """``ByWindow``/``ByPatchGroup``, with ``NoOutput`` appended when no output bucket is set."""
+    """``ByWindow``/``ByPatchGroup``/``ByInstanceIds``, with ``NoOutput`` appended when no output bucket is set."""
     selector = "ByPatchGroup" if str(events.get("PatchGroup") or "").strip() else "ByWindow"
+    if [i for i in events.get("InstanceIds") or [] if str(i).strip()]:
+        selector = "ByInstanceIds"
     output = "" if str(events.get("OutputS3BucketName") or "").strip() else "NoOutput"
     return {"route": selector + output}

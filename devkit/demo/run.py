@@ -17,6 +17,7 @@ from components import naming
 from devkit.applier.summary import count_in_emulator
 from devkit.demo.events import step_patch_events
 from devkit.demo.fault_run import fault_run
+from devkit.demo.inspector import step_inspector
 from devkit.demo.narrative import Narrator
 from devkit.demo.world import Configure, Scenario, World, build_fleet, build_organization, deploy_stacks
 from devkit.emulator import Emulator, load_lambda
@@ -35,6 +36,7 @@ class DemoResult:
     report: dict[str, Any] = field(default_factory=dict)
     emergency: dict[str, Any] = field(default_factory=dict)
     events: Any = None  # devkit/demo/events.py EventsResult
+    inspector: dict[str, Any] = field(default_factory=dict)  # devkit/demo/inspector.py step_inspector
     #: The IAM replay's findings over every step (devkit/iam_replay): denied or unmapped calls.
     iam_problems: list[str] = field(default_factory=list)
     iam_calls: int = 0
@@ -438,6 +440,10 @@ STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
     (
         "Emergency patching: Step Functions → SSM Automation across the organization, in waves",
         lambda c: step_emergency(c.emu, c.world, c.say, c.result),
+    ),
+    (
+        "Inspector finding → an approved emergency wave for exactly the affected instance; patchctl emergency status",
+        lambda c: setattr(c.result, "inspector", step_inspector(c.emu, c.world, c.say)),
     ),
 ]
 

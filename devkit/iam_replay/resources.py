@@ -258,6 +258,8 @@ EXTRACTORS: Mapping[tuple[str, str], Extractor] = {
     ("iam", "instance-profile"): lambda p: _ids("InstanceProfileNameWithPath", _listed(p.get("InstanceProfileName"))),
     ("kms", "key"): _keys,
     ("firehose", "deliverystream"): lambda p: _ids("DeliveryStreamName", _listed(p.get("DeliveryStreamName"))),
+    # arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName} (the Inspector rule's dedupe calls)
+    ("dynamodb", "table"): lambda p: _ids("TableName", _listed(p.get("TableName"))),
 }
 
 #: Resource types an action lists as required side by side where a call names only one: SSM's
@@ -265,6 +267,9 @@ EXTRACTORS: Mapping[tuple[str, str], Extractor] = {
 ALTERNATIVES: Mapping[str, frozenset[str]] = {
     "instance": frozenset({"managed-instance"}),
     "managed-instance": frozenset({"instance"}),
+    # Step Functions: an execution is of a Standard or an Express state machine (DescribeExecution lists both).
+    "execution": frozenset({"express"}),
+    "express": frozenset({"execution"}),
 }
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9]+)\}")

@@ -14,7 +14,10 @@ Actions (the event's ``action``):
   state machine with ``requested_by`` set to the caller's ARN. The execution name comes from the
   caller's nonce, so a replayed start is the same execution, not a second rollout.
 * ``ask`` (the state machine, ``lambda:invoke.waitForTaskToken``): keep the wave's task token,
-  tell the approvers through the topic (no token in the message).
+  tell the approvers through the topic (no token in the message). Anyone allowed to invoke the gate
+  (every approver) could send an ask, so an ask is believed only when the execution's own history
+  (``states:GetExecutionHistory``) shows the approval task scheduled with this token for this wave:
+  a forged ask would otherwise replace a pending wave's token and hold the wave until it times out.
 * ``approve`` / ``reject`` (``patchctl emergency approve|reject``): refuse the requester and any
   execution not started here; mark the wave answered with a conditional write (a second answer,
   or a replayed request, fails), then answer Step Functions with who and when.
@@ -114,11 +117,40 @@ def start(event: dict[str, Any], table: Any) -> dict[str, Any]:
     return {"execution_arn": execution, "requested_by": requester, "started_at": record["started_at"]}
 
 
+def _scheduled_with(execution: str, wave: str, token: str) -> bool:
+    """Whether the execution (of our state machine) scheduled the approval task with ``token`` for ``wave``: its
+    TaskScheduled event's parameters hold the payload the state machine sent (the token is known only to Step
+    Functions and this function, so an ask that names it is genuine)."""
+    sfn = client("stepfunctions")
+    try:
+        # Newest first: the ask being answered is the last task the execution scheduled.
+        pages = sfn.get_paginator("get_execution_history").paginate(
+            executionArn=execution, reverseOrder=True, includeExecutionData=True
+        )
+        for page in pages:
+            for entry in page["events"]:
+                details = entry.get("taskScheduledEventDetails") or {}
+                if details.get("resource") != "invoke.waitForTaskToken":
+                    continue
+                payload = (json.loads(details.get("parameters") or "{}") or {}).get("Payload") or {}
+                if payload.get("task_token") == token and payload.get("wave") == wave:
+                    return True
+    except ClientError as error:  # no such execution (or not ours to read): not a genuine ask
+        logger.warning("ask not verifiable", extra={"execution": execution, "error": error.response["Error"]["Code"]})
+        return False
+    return False
+
+
 def ask(event: dict[str, Any], table: Any) -> dict[str, Any]:
     execution, wave = _field(event, "execution", _EXECUTION), _field(event, "wave", _WAVE)
     token = event.get("task_token")
     if not isinstance(token, str) or not token:
         raise ApprovalRefused("task_token: missing")
+    machine = os.environ["STATE_MACHINE_ARN"]
+    if not execution.startswith(_execution_arn(machine, "")):
+        raise ApprovalRefused(f"{execution} is not an execution of {machine}")
+    if not _scheduled_with(execution, wave, token):
+        raise ApprovalRefused(f"{execution} is not waiting for an approval of the {wave} wave with this token")
     given = event.get("request")
     request: dict[str, Any] = given if isinstance(given, dict) else {}
     # A wave is asked once per execution; a pending ask may be renewed, an answered one never reopens.

@@ -118,6 +118,15 @@ class Settings:
         )
 
 
+def instance_locations(arns: list[str]) -> dict[tuple[str, str], list[str]]:
+    """(account, Region) -> instance ids, from EC2 instance ARNs (``arn:aws:ec2:<region>:<account>:instance/<id>``)."""
+    located: dict[tuple[str, str], list[str]] = {}
+    for arn in arns:
+        parts = arn.split(":")
+        located.setdefault((parts[4], parts[3]), []).append(parts[5].removeprefix("instance/"))
+    return located
+
+
 def _bad(field: str, value: Any, why: str) -> InvalidEmergencyInput:
     return InvalidEmergencyInput(f"{field}: {value!r} {why}")
 
@@ -138,8 +147,11 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
         raise InvalidEmergencyInput(f"waves: [] is empty: name at least one of {', '.join(ENVIRONMENTS)}")
     approvals = set(settings.approval_before) | {str(wave) for wave in parsed.approval.required_before}
     targets = parsed.targets
-    entries = [*targets.accounts, *targets.organizational_units]
+    # An instance list (the Inspector rule): one location per account x Region of its instances.
+    instances = instance_locations(targets.instances)
+    entries = [*targets.accounts, *targets.organizational_units] or sorted({a for a, _ in instances})
     regions = list(settings.default_regions if targets.regions is None else targets.regions)
+    regions = sorted({r for _, r in instances}) if instances else regions
     if not regions:
         raise InvalidEmergencyInput("targets.regions: no Regions given and none configured")
     if len(regions) > ACCOUNTS_PER_LOCATION:
@@ -165,26 +177,41 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
         for start in range(0, len(entries), ACCOUNTS_PER_LOCATION)
     ]
     plan_waves = []
+    by_location: list[tuple[dict[str, Any], dict[str, list[str]]]] = [
+        (
+            {**locations[0], "Accounts": [account], "Regions": [region]} if locations else {},
+            {"InstanceIds": ids},
+        )
+        for (account, region), ids in instances.items()
+    ]
     for wave in waves:
-        common = {
+        common: dict[str, list[str]] = {
             "AutomationAssumeRole": [settings.administration_role_arn],
-            "PatchGroup": [wave],
+            "PatchGroup": [str(wave)],
             "Operation": [operation],
             # SSM rejects an empty parameter value: without a list the runbook's default ("") applies.
             **({"InstallOverrideList": [override]} if override else {}),
         }
-        runbooks = [
-            {
-                "DocumentName": settings.runbook_standalone,
-                "Parameters": {
-                    **common,
-                    "RebootOption": [reboot],
-                    "MaxConcurrency": [concurrency],
-                    "MaxErrors": [errors],
-                    "OutputS3BucketName": [settings.patch_log_bucket],
-                },
-            }
+        standalone: dict[str, list[str]] = {
+            **common,
+            "RebootOption": [reboot],
+            "MaxConcurrency": [concurrency],
+            "MaxErrors": [errors],
+            "OutputS3BucketName": [settings.patch_log_bucket],
+        }
+        # Each start names its own target locations: the whole request's, or one account x Region per instance list.
+        runbooks: list[dict[str, Any]] = [
+            {"DocumentName": settings.runbook_standalone, "Parameters": standalone, "TargetLocations": locations}
         ]
+        if by_location:
+            runbooks = [
+                {
+                    "DocumentName": settings.runbook_standalone,
+                    "Parameters": {**standalone, **ids},
+                    "TargetLocations": [location],
+                }
+                for location, ids in by_location
+            ]
         if include_asg == "Yes":
             runbooks.append(
                 {
@@ -193,6 +220,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
                         **common,
                         "MinHealthyPercentage": [str(healthy)],
                     },
+                    "TargetLocations": locations,
                 }
             )
         plan_waves.append({"name": wave, "approval": wave in approvals, "runbooks": runbooks})
@@ -218,6 +246,8 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
             "target_location_max_errors": tl_errors,
             "requested_by": parsed.requested_by or "",
             "findings": [str(finding) for finding in parsed.findings],
+            "vulnerabilities": [str(v) for v in parsed.vulnerabilities],
+            "instances": [str(i) for i in targets.instances],
         },
     }
 

@@ -48,6 +48,12 @@ _PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]{1,512}\Z
 #: Amazon Inspector finding ARNs (Inspector2 Finding events' detail.findingArn).
 _FINDING = re.compile(r"^arn:aws[a-z-]*:inspector2:[a-z]{2}(-[a-z]+)+-\d:\d{12}:finding/[0-9a-f]{1,64}\Z", re.ASCII)
 MAX_FINDINGS = 100
+#: EC2 instance ARNs (an Inspector finding's resource): the account and Region come with the instance.
+_INSTANCE = re.compile(r"^arn:aws[a-z-]*:ec2:[a-z]{2}(-[a-z]+)+-\d:\d{12}:instance/i-[0-9a-f]{8,17}\Z", re.ASCII)
+#: SendCommand's InstanceIds takes at most 50 ids (botocore: InstanceIdList max 50).
+MAX_INSTANCES = 50
+#: Vulnerability ids of the findings (CVE-2024-1234, GHSA-..., ALAS2-...): Inspector's vulnerabilityId.
+_VULNERABILITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z", re.ASCII)
 _OVERRIDE = re.compile(r"^\Z|^https://\S+\Z|^s3://[^/\s]+/\S+\Z")
 
 
@@ -124,11 +130,19 @@ class Targets(BaseModel):
     accounts: Annotated[list[Account], BeforeValidator(unique_strings), UNIQUE] = []
     organizational_units: Annotated[list[OrganizationalUnit], BeforeValidator(unique_strings), UNIQUE] = []
     regions: Annotated[list[Region] | None, BeforeValidator(unique_strings), UNIQUE] = None
+    #: Exactly these instances (EC2 instance ARNs), each in its own account and Region (the Inspector rule).
+    instances: Annotated[
+        list[Annotated[str, BeforeValidator(matching(_INSTANCE, "an EC2 instance ARN"))]],
+        BeforeValidator(unique_strings),
+        Field(max_length=MAX_INSTANCES, json_schema_extra={"uniqueItems": True, "items": pattern_schema(_INSTANCE)}),
+    ] = []
 
     @model_validator(mode="after")
     def _someone(self) -> Targets:
-        if not self.accounts and not self.organizational_units:
-            raise reject("name at least one account or organizational unit", whole=True)
+        if self.instances and (self.accounts or self.organizational_units or self.regions is not None):
+            raise reject("give instances (their ARNs name the account and Region) or accounts/OUs/regions", whole=True)
+        if not self.accounts and not self.organizational_units and not self.instances:
+            raise reject("name at least one account or organizational unit, or instances", whole=True)
         return self
 
 
@@ -203,6 +217,13 @@ class EmergencyRequest(BaseModel):
         BeforeValidator(unique_strings),
         Field(max_length=MAX_FINDINGS, json_schema_extra={"uniqueItems": True, "items": pattern_schema(_FINDING)}),
     ] = Field([], description="Inspector findings this rollout remediates (set by the Inspector rule)")
+    vulnerabilities: Annotated[
+        list[Annotated[str, BeforeValidator(matching(_VULNERABILITY, "a vulnerability id like CVE-2024-1234"))]],
+        BeforeValidator(unique_strings),
+        Field(
+            max_length=MAX_FINDINGS, json_schema_extra={"uniqueItems": True, "items": pattern_schema(_VULNERABILITY)}
+        ),
+    ] = Field([], description="The findings' vulnerability ids (CVEs), for people and the summary")
 
     @model_validator(mode="before")
     @classmethod
@@ -211,6 +232,16 @@ class EmergencyRequest(BaseModel):
             why = "give either 'env' (one wave, the seed's form) or 'waves', not both"
             raise reject(why, field="waves", whole=True)
         return data
+
+    @model_validator(mode="after")
+    def _instances_in_one_wave(self) -> EmergencyRequest:
+        """An instance list is patched in ONE wave (its patch group: approvals follow it) and has no ASGs."""
+        if self.targets.instances:
+            if self.env is None and len(self.waves or []) != 1:
+                raise reject("with targets.instances give exactly one wave (env)", field="waves", whole=True)
+            if self.include_asg == "Yes":
+                raise reject("is not supported with targets.instances", field="include_asg", whole=True)
+        return self
 
 
 #: What the model adds to pydantic's errors: the one-line messages of this function's contract.
@@ -226,7 +257,7 @@ HINTS = Hints(
     },
     unknown={
         "": "a typo here must not be ignored in an emergency",
-        "targets": "accounts, organizational_units, regions",
+        "targets": "accounts, organizational_units, regions, instances",
         "approval": "only required_before",
     },
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from components import secure_bucket
+from components import naming, secure_bucket
 from components.config import CentralConfig, ChildConfig
 from devkit.applier import ServiceRuleViolation
 from devkit.cli import main
@@ -123,7 +123,19 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert len(result.events.alerts) == 1
     text = out.getvalue()
     assert "[8] Emergency patching" in text and "second sweep wrote 0 tags" in text
-    # [9] every call the program's roles made was allowed by the policies the program deployed
+    # [9] an Inspector finding on one Prod instance: one approved wave for exactly that instance, and
+    # patchctl emergency status shows it (its finding, its one account-Region); the re-published finding started nothing
+    inspector = result.inspector
+    first_account, first_region = world.locations[0]
+    assert inspector["status"] == "SUCCEEDED"
+    assert inspector["patched"] == [inspector["instance"]] and world.kinds[inspector["instance"]] == "prod"
+    assert inspector["approvals"] == ["Prod"] and inspector["claims_for_instance"] == 1
+    assert inspector["status_waves"] == ["Prod"]
+    assert inspector["status_locations"] == [(first_account, first_region, "Success")]
+    assert inspector["status_findings"] == [inspector["finding_arn"]]
+    assert inspector["requested_by"].endswith(f"assumed-role/{naming.INSPECTOR_FINDINGS_FUNCTION}/lambda")
+    assert "[9] Inspector finding" in text
+    # [10] every call the program's roles made was allowed by the policies the program deployed
     assert result.iam_problems == []
     assert result.iam_calls >= 30
 

@@ -94,6 +94,33 @@ def test_a_proof_for_another_wave_or_an_execution_not_started_by_the_gate_is_ref
     assert hub.automations() == []  # nothing ran
 
 
+def test_a_forged_ask_cannot_replace_a_pending_token_or_open_a_wave(hub: Hub) -> None:
+    """Anyone who may invoke the gate (every approver) sending "ask" themselves: refused unless the execution's
+    history shows the approval task with that token for that wave, so the real token stays and the wave runs."""
+    forged: list[str] = []
+
+    def answer(body: dict[str, Any]) -> None:
+        bob = hub.person("bob")
+        ask = {"action": "ask", "execution": body["execution"], "wave": "Prod", "task_token": "forged-token"}
+        for payload in (ask, {**ask, "wave": "Dev"}, {**ask, "execution": body["execution"] + "x"}):
+            with pytest.raises(gate.GateRefused, match="is not waiting for an approval of the") as refused:
+                gate.invoke(bob, hub.ref, payload)
+            forged.append(str(refused.value))
+        other = body["execution"].replace(naming.EMERGENCY_STATE_MACHINE, "another-machine")
+        with pytest.raises(gate.GateRefused, match="is not an execution of"):
+            gate.invoke(bob, hub.ref, {**ask, "execution": other})
+        assert _record(hub, f"wave#{body['execution']}#Prod")["task_token"] != "forged-token"
+        hub.approve(body, by="bob")  # the genuine token still answers the state machine
+
+    execution = hub.start(request(waves=["Prod"], include_asg="No"), by="alice")
+    result = hub.finish(execution, answer)
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert len(forged) == 3 and "Dev wave" in forged[1]
+    assert "wave#" + execution + "#Dev" not in json.dumps(
+        hub.session.client("dynamodb").scan(TableName=naming.EMERGENCY_APPROVAL_TABLE)["Items"]
+    )
+
+
 def test_a_proof_that_is_not_for_sts_is_refused_before_any_call() -> None:
     with pytest.raises(caller_proof.InvalidProof, match="not a Regional STS endpoint"):
         caller_proof.check({"url": "https://attacker.example/", "headers": {}}, "x")

@@ -126,7 +126,7 @@ def test_administration_role_trusts_ssm_of_this_account_and_reaches_only_org_exe
     [trust] = json.loads(role["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": HUB}
-    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:ssm:*:{HUB}:automation-execution/*"
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:ssm:eu-west-1:{HUB}:automation-execution/*"
     policy = json.loads(one(capture, "aws:iam/rolePolicy:RolePolicy", "emergency-automation-administration")["policy"])
     assume = next(s for s in policy["Statement"] if s["Action"] == ["sts:AssumeRole"])
     assert assume["Resource"] == [f"arn:aws:iam::*:role/{naming.AUTOMATION_EXECUTION_ROLE}"]

@@ -73,13 +73,85 @@ def test_each_wave_runs_its_patch_group_with_the_requested_options() -> None:
             "MaxErrors": ["2"],
             "OutputS3BucketName": [PATCH_LOGS],
         },
+        "TargetLocations": result["target_locations"],  # each start names its locations
     }
-    assert asg["DocumentName"] == naming.RUNBOOK_ASG
+    assert asg["DocumentName"] == naming.RUNBOOK_ASG and asg["TargetLocations"] == result["target_locations"]
     assert asg["Parameters"]["MinHealthyPercentage"] == ["75"]
     assert asg["Parameters"]["PatchGroup"] == ["Test"] and "MaintenanceWindow" not in asg["Parameters"]
     # SSM rejects empty parameter values: an absent override list is left out, not sent as ""
     with_list = plan(run_patch_baseline_install_override_list="s3://lists/prod.yaml")["waves"][0]["runbooks"][0]
     assert with_list["Parameters"]["InstallOverrideList"] == ["s3://lists/prod.yaml"]
+
+
+INSTANCE = "arn:aws:ec2:{region}:{account}:instance/{id}"
+
+
+def test_an_instance_list_starts_one_automation_per_account_and_region_with_exactly_those_instances() -> None:
+    instances = [
+        INSTANCE.format(region="eu-west-1", account="111111111111", id="i-0123456789abcdef0"),
+        INSTANCE.format(region="eu-west-1", account="111111111111", id="i-0123456789abcdef1"),
+        INSTANCE.format(region="us-east-1", account="222222222222", id="i-0fedcba9876543210"),
+    ]
+    finding = "arn:aws:inspector2:eu-west-1:111111111111:finding/0123456789abcdef0123456789abcdef"
+    result = app.plan(
+        {
+            "patching_operation": "Install",
+            "env": "Prod",
+            "targets": {"instances": instances},
+            "findings": [finding],
+            "vulnerabilities": ["CVE-2024-6387"],
+        },
+        SETTINGS,
+    )
+    [wave] = result["waves"]
+    assert (wave["name"], wave["approval"]) == ("Prod", True)  # the configured approval still applies
+    assert [(r["TargetLocations"][0]["Accounts"], r["TargetLocations"][0]["Regions"]) for r in wave["runbooks"]] == [
+        (["111111111111"], ["eu-west-1"]),
+        (["222222222222"], ["us-east-1"]),
+    ]
+    assert [r["Parameters"]["InstanceIds"] for r in wave["runbooks"]] == [
+        ["i-0123456789abcdef0", "i-0123456789abcdef1"],
+        ["i-0fedcba9876543210"],
+    ]
+    assert {r["DocumentName"] for r in wave["runbooks"]} == {naming.RUNBOOK_STANDALONE}
+    assert wave["runbooks"][0]["TargetLocations"][0]["ExecutionRoleName"] == naming.AUTOMATION_EXECUTION_ROLE
+    assert result["request"]["findings"] == [finding] and result["request"]["vulnerabilities"] == ["CVE-2024-6387"]
+    assert result["request"]["instances"] == instances
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"targets": {"instances": ["i-0123456789abcdef0"]}, "env": "Dev"}, "is not an EC2 instance ARN"),
+        (
+            {"targets": {"instances": [INSTANCE.format(region="eu-west-1", account="1" * 12, id="i-01234567")]}},
+            "^waves: with targets.instances give exactly one wave",
+        ),
+        (
+            {
+                "targets": {
+                    "instances": [INSTANCE.format(region="eu-west-1", account="1" * 12, id="i-01234567")],
+                    "accounts": ["111111111111"],
+                },
+                "env": "Dev",
+            },
+            "^targets: give instances",
+        ),
+        (
+            {
+                "targets": {"instances": [INSTANCE.format(region="eu-west-1", account="1" * 12, id="i-01234567")]},
+                "env": "Dev",
+                "include_asg": "Yes",
+            },
+            "^include_asg: is not supported with targets.instances",
+        ),
+        ({"targets": {"accounts": ["111111111111"]}, "vulnerabilities": ["CVE 2024"]}, "is not a vulnerability id"),
+    ],
+)
+def test_a_bad_instance_request_is_one_line(request_: dict[str, Any], message: str) -> None:
+    with pytest.raises(app.InvalidEmergencyInput, match=message) as refused:
+        app.plan({"patching_operation": "Install", **request_}, SETTINGS)
+    assert len(str(refused.value).splitlines()) == 1
 
 
 def test_wave_names_are_the_patch_groups_of_the_tag_contract() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from devkit.emulator import Emulator
+from devkit.moto_extensions.ssm.models import automation as ssm_automation
 from patchctl.cli import main
 from tests.hub.test_emergency_state_machine import ACCOUNTS, REGIONS, Hub, _build_hub
 
@@ -103,6 +105,53 @@ def test_start_approve_status_list_on_the_emulator(
 
     code, listed, _ = _run(capsys, "emergency", "list", "--hub-outputs", outputs)
     assert code == 0 and [e["execution"] for e in listed] == [execution]
+
+
+def test_cancel_stops_the_execution_and_the_automations_it_left_running(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16 item 5: ``cancel`` is StopExecution plus StopAutomationExecution of every running wave automation;
+    a bad id is one line and exit 2, before any call."""
+    outputs = str(_outputs(tmp_path, hub))
+    _as(monkeypatch, hub, "alice")
+    flags = ["--operation", "Install", "--waves", "Dev", "--poll-seconds", "1", *[f"--account={a}" for a in ACCOUNTS]]
+    # The wave's automation keeps reporting InProgress (one scripted status per read) until it is stopped.
+    with ssm_automation.report_statuses(*["InProgress"] * 10_000):
+        code, started, err = _run(capsys, "emergency", "start", "--hub-outputs", outputs, *flags)
+        assert code == 0, err
+        execution = started["execution_arn"]
+        deadline = time.monotonic() + 30
+        while not [a for a in hub.automations() if a.get("AutomationExecutionStatus") == "InProgress"]:
+            assert time.monotonic() < deadline, "the wave never started"
+            time.sleep(0.05)
+        _as(monkeypatch, hub, "bob")
+        code, cancelled, err = _run(
+            capsys, "emergency", "cancel", "--hub-outputs", outputs, "--execution", execution, "--reason", "wrong KB"
+        )
+    assert code == 0, err
+    [parent] = [a for a in hub.automations() if "ParentAutomationExecutionId" not in a]
+    assert cancelled == {
+        "execution": execution,
+        "status": "ABORTED",
+        "stopped_automations": [parent["AutomationExecutionId"]],
+    }
+    described = hub.session.client("stepfunctions").describe_execution(executionArn=execution)
+    assert described["status"] == "ABORTED"
+    assert "ExecutionAborted" in [e["type"] for e in hub.history(execution)]
+    ssm = hub.session.client("ssm")
+    stopped = ssm.get_automation_execution(AutomationExecutionId=parent["AutomationExecutionId"])["AutomationExecution"]
+    assert stopped["AutomationExecutionStatus"] == "Cancelled"
+
+    code, status, _ = _run(capsys, "emergency", "status", "--hub-outputs", outputs, "--execution", execution)
+    assert code == 0 and status["status"] == "ABORTED" and status["current_state"] is None
+    assert [a["status"] for w in status["waves"] for a in w["automations"]] == ["Cancelled"]
+
+    # Cancelling it again stops nothing more (the automation is already Cancelled).
+    code, again, err = _run(capsys, "emergency", "cancel", "--hub-outputs", outputs, "--execution", execution)
+    assert code == 0 and again["stopped_automations"] == [], err
+    for bad in ("not a name!", "arn:aws:states:us-east-1:999999999999:execution:other-machine:x"):
+        code, _, err = _run(capsys, "emergency", "cancel", "--hub-outputs", outputs, "--execution", bad)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "--execution" in err, err
 
 
 @pytest.mark.parametrize(

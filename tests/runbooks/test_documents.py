@@ -192,20 +192,33 @@ def test_the_standalone_runbook_routes_on_patch_group_and_output_bucket() -> Non
         "ByWindowNoOutput": "runPatchBaselineNoOutput",
         "ByPatchGroup": "runPatchBaselineByPatchGroup",
         "ByPatchGroupNoOutput": "runPatchBaselineByPatchGroupNoOutput",
+        # an emergency wave for Inspector findings: exactly these instances of the account-Region
+        "ByInstanceIds": "runPatchBaselineOnInstances",
+        "ByInstanceIdsNoOutput": "runPatchBaselineOnInstancesNoOutput",
     }
     for patch_group in ("", *tag_contract.PATCH_GROUPS):
         for bucket in ("", "logs-bucket"):
             route = patch_instances.choose_route({"PatchGroup": patch_group, "OutputS3BucketName": bucket}, None)
             assert route["route"] == ("ByPatchGroup" if patch_group else "ByWindow") + ("" if bucket else "NoOutput")
+            listed = {"PatchGroup": patch_group, "OutputS3BucketName": bucket, "InstanceIds": ["i-0123456789abcdef0"]}
+            assert patch_instances.choose_route(listed, None)["route"] == "ByInstanceIds" + (
+                "" if bucket else "NoOutput"
+            )
+    assert (
+        patch_instances.choose_route({"PatchGroup": "Dev", "InstanceIds": [""]}, None)["route"]
+        == "ByPatchGroupNoOutput"
+    )
     run_steps = {s["name"]: s for s in standalone["mainSteps"] if s["action"] == "aws:runCommand"}
     assert set(run_steps) == set(routes.values())
     assert all(s.get("isEnd") is True for s in run_steps.values())
     # apart from the selector and the output settings, every step runs the same command; no empty bucket is sent
-    output = ("Targets", "OutputS3BucketName", "OutputS3KeyPrefix")
+    output = ("Targets", "InstanceIds", "OutputS3BucketName", "OutputS3KeyPrefix")
     strip = [{k: v for k, v in s["inputs"].items() if k not in output} for s in run_steps.values()]
     assert all(item == strip[0] for item in strip)
     assert "OutputS3BucketName" not in run_steps["runPatchBaselineNoOutput"]["inputs"]
     assert "OutputS3BucketName" not in run_steps["runPatchBaselineByPatchGroupNoOutput"]["inputs"]
+    assert "OutputS3BucketName" not in run_steps["runPatchBaselineOnInstancesNoOutput"]["inputs"]
+    assert run_steps["runPatchBaselineOnInstances"]["inputs"]["InstanceIds"] == "{{ InstanceIds }}"
     assert set(standalone["outputs"]) == {f"{name}.{o}" for name in run_steps for o in ("CommandId", "Status")}
 
 

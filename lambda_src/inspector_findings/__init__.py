@@ -1,0 +1,1 @@
+"""Amazon Inspector findings into emergency patching requests (see app.py)."""
