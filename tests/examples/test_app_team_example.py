@@ -124,7 +124,12 @@ def child_outputs(windows: tuple[str, ...] = ("Default", "Dev"), region: str = "
                             f"{w}_maintenance_window": window(f"mw-0{index:016x}") for index, w in enumerate(windows)
                         },
                         "patchGroups": {group: baselines for group in ("Default", "Dev", "Test", "Prod")},
-                        "runbooks": {"standalone": "org-patching-Standalone", "autoScalingGroups": "org-patching-Asg"},
+                        "runbooks": {  # the hub's shared copies, by ARN (child outputs 1.2)
+                            "standalone": f"arn:aws:ssm:{region}:111111111111:document/OrgPatching-PatchInstances",
+                            "autoScalingGroups": (
+                                f"arn:aws:ssm:{region}:111111111111:document/OrgPatching-PatchAutoScalingGroups"
+                            ),
+                        },
                         "windowTaggingFunction": "org-patching-window-tagging",
                     }
                 },

@@ -51,7 +51,8 @@ def test_document_shape(central_document: dict[str, Any]) -> None:
         assert set(resource) == {"urn", "type", "name", "parent", "provider", "account", "region", "inputs"}
     aws_resources = [r for r in central_document["resources"] if r["type"].startswith("aws:")]
     assert aws_resources and all(r["account"] == "111111111111" for r in aws_resources)
-    assert {r["region"] for r in aws_resources} - {"global"} == {"us-east-1"}
+    # the home region, plus the shared runbook copies in every region the hub serves (Pulumi.central.yaml)
+    assert {r["region"] for r in aws_resources} - {"global"} == {"us-east-1", "eu-west-1"}
     assert central_document["summary"]["violations"]["mandatory"] == 0
 
 
