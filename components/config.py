@@ -27,6 +27,7 @@ from .config_errors import (
     keys_at,
     unknown_key_message,
 )
+from .config_notices import NoticesConfig
 from .config_files import SECRET_PLACEHOLDER, offline_config, read_yaml, secret_hint
 from .config_types import (
     AccountId,
@@ -361,6 +362,7 @@ class CentralConfig(StackConfig):
     emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
+    notices: NoticesConfig = Field(default_factory=NoticesConfig)
     #: Enabled by default, so ``deployPrincipalArn`` and ``targets`` are required unless turned off.
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.

@@ -18,6 +18,7 @@ from .compliance_lake import ComplianceLake, ComplianceLakeArgs
 from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
 from .patch_events import PatchEvents, PatchEventsArgs
+from .pre_patch_notices import PrePatchNotices, PrePatchNoticesArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
 
 
@@ -33,6 +34,7 @@ class PatchingHub(pulumi.ComponentResource):
     catalog: SelfServiceCatalog
     bootstrap: DeployRoleBootstrap | None
     events: PatchEvents
+    notices: PrePatchNotices | None
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -103,6 +105,26 @@ class PatchingHub(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.notices = PrePatchNotices(
+            f"{name}-notices",
+            PrePatchNoticesArgs(
+                config=cfg.notices,
+                org_id=cfg.org_id,
+                account_id=cfg.central_account_id,
+                region=cfg.home_region,
+                partition=args.partition,
+                key_arn=self.compliance.key.arn,
+                accounts=list(cfg.accounts),
+                regions=list(cfg.regions) or [cfg.home_region],
+                log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
+                dedupe_table_arn=self.events.dedupe_table.arn,
+                dedupe_table_name=self.events.dedupe_table.name,
+                dedupe_days=cfg.events.dedupe_days,
+                dead_letter_arn=self.events.dead_letters.arn,
+                alert_topic_arn=self.events.alert_topic.arn,
+            ),
+            opts=child,
+        ) if cfg.notices.enabled else None
         boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
         self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None
         self.register_outputs({})
@@ -114,5 +136,6 @@ class PatchingHub(pulumi.ComponentResource):
             "emergency": self.emergency.outputs(),
             "catalog": self.catalog.outputs(),
             "events": self.events.outputs(),
+            **({"notices": self.notices.outputs()} if self.notices else {}),
             **({"bootstrap": {"deployRoleName": self.bootstrap.role_name}} if self.bootstrap else {}),
         }
