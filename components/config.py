@@ -27,8 +27,8 @@ from .config_errors import (
     keys_at,
     unknown_key_message,
 )
-from .config_notices import NoticesConfig
 from .config_files import SECRET_PLACEHOLDER, offline_config, read_yaml, secret_hint
+from .config_notices import NoticesConfig
 from .config_types import (
     AccountId,
     Email,

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
-
 import tag_contract
+from pydantic import Field, field_validator
 
 from .config_types import Email, Model
 

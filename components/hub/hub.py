@@ -105,26 +105,28 @@ class PatchingHub(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.notices = PrePatchNotices(
-            f"{name}-notices",
-            PrePatchNoticesArgs(
-                config=cfg.notices,
-                org_id=cfg.org_id,
-                account_id=cfg.central_account_id,
-                region=cfg.home_region,
-                partition=args.partition,
-                key_arn=self.compliance.key.arn,
-                accounts=list(cfg.accounts),
-                regions=list(cfg.regions) or [cfg.home_region],
-                log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
-                dedupe_table_arn=self.events.dedupe_table.arn,
-                dedupe_table_name=self.events.dedupe_table.name,
-                dedupe_days=cfg.events.dedupe_days,
-                dead_letter_arn=self.events.dead_letters.arn,
-                alert_topic_arn=self.events.alert_topic.arn,
-            ),
-            opts=child,
-        ) if cfg.notices.enabled else None
+        self.notices = None
+        if cfg.notices.enabled:
+            self.notices = PrePatchNotices(
+                f"{name}-notices",
+                PrePatchNoticesArgs(
+                    config=cfg.notices,
+                    org_id=cfg.org_id,
+                    account_id=cfg.central_account_id,
+                    region=cfg.home_region,
+                    partition=args.partition,
+                    key_arn=self.compliance.key.arn,
+                    accounts=list(cfg.accounts),
+                    regions=list(cfg.regions) or [cfg.home_region],
+                    log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
+                    dedupe_table_arn=self.events.dedupe_table.arn,
+                    dedupe_table_name=self.events.dedupe_table.name,
+                    dedupe_days=cfg.events.dedupe_days,
+                    dead_letter_arn=self.events.dead_letters.arn,
+                    alert_topic_arn=self.events.alert_topic.arn,
+                ),
+                opts=child,
+            )
         boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
         self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None
         self.register_outputs({})

@@ -162,9 +162,7 @@ class PrePatchNotices(pulumi.ComponentResource):
                             # AWS STS: AssumeRole on role ARNs, one per enrolled account (no wildcard)
                             allow(["sts:AssumeRole"], readers, sid="ReadChildWindows"),
                             # the claim and its release (Amazon DynamoDB actions on the table ARN)
-                            allow(
-                                ["dynamodb:PutItem", "dynamodb:DeleteItem"], [args.dedupe_table_arn], sid="Dedupe"
-                            ),
+                            allow(["dynamodb:PutItem", "dynamodb:DeleteItem"], [args.dedupe_table_arn], sid="Dedupe"),
                             allow(["sns:Publish"], topic_arns, sid="PublishNotices"),
                             # the topics use the hub key (SNS: publishers need GenerateDataKey and Decrypt)
                             allow(["kms:GenerateDataKey", "kms:Decrypt"], [args.key_arn], sid="EncryptNotices"),
@@ -253,7 +251,8 @@ class PrePatchNotices(pulumi.ComponentResource):
             rule=self.rule.name,
             target_id="pre-patch-notices",
             arn=self.function.arn,
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600, maximum_retry_attempts=2),
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_event_age_in_seconds=3600, maximum_retry_attempts=2
+            ),
             opts=self._child,
         )
-

@@ -257,39 +257,43 @@ class Location:
     def notices(self, now: datetime) -> list[Notice]:
         found: list[Notice] = []
         for window in self.due_windows(now):
-            name, window_id = str(window["Name"]), str(window["WindowId"])
-            runbooks, operation, reboot = self.task_settings(window_id)
-            instances, asgs = self.resources(name, runbooks)
-            owner = window_team(name)
-            by_team: dict[str, Notice] = {}
-
-            def notice_for(team: str) -> Notice:
-                if team not in by_team:
-                    by_team[team] = Notice(
-                        self.account,
-                        self.region,
-                        name,
-                        window_id,
-                        team,
-                        window["RunsAt"],
-                        str(window.get("ScheduleTimezone") or "UTC"),
-                        str(window.get("Schedule", "")),
-                        operation,
-                        reboot,
-                    )
-                return by_team[team]
-
-            def team_of(claim: str) -> str:
-                return owner or tag_contract.canonical_team(claim) or self.settings.default_team
-
-            if owner:
-                notice_for(owner)  # a team window's team hears about its run even when it patches nothing
-            for instance, claim in instances:
-                notice_for(team_of(claim)).instances.append(instance)
-            for asg, claim in asgs:
-                notice_for(team_of(claim)).asgs.append(asg)
-            found += by_team.values()
+            found += self.window_notices(window)
         return found
+
+    def window_notices(self, window: dict[str, Any]) -> list[Notice]:
+        """One notice per team the window patches (a team window: its team, even with nothing to patch)."""
+        name, window_id = str(window["Name"]), str(window["WindowId"])
+        runbooks, operation, reboot = self.task_settings(window_id)
+        instances, asgs = self.resources(name, runbooks)
+        owner = window_team(name)
+        by_team: dict[str, Notice] = {}
+        claimed = [(owner, "", "")] if owner else []
+        claimed += [(owner or self.team_of(claim), instance, "") for instance, claim in instances]
+        claimed += [(owner or self.team_of(claim), "", asg) for asg, claim in asgs]
+        for team, instance, asg in claimed:
+            notice = by_team.get(team)
+            if notice is None:
+                notice = by_team[team] = Notice(
+                    self.account,
+                    self.region,
+                    name,
+                    window_id,
+                    team,
+                    window["RunsAt"],
+                    str(window.get("ScheduleTimezone") or "UTC"),
+                    str(window.get("Schedule", "")),
+                    operation,
+                    reboot,
+                )
+            if instance:
+                notice.instances.append(instance)
+            if asg:
+                notice.asgs.append(asg)
+        return list(by_team.values())
+
+    def team_of(self, claim: str) -> str:
+        """The team a resource's ``patch_team`` names, else the default team."""
+        return tag_contract.canonical_team(claim) or self.settings.default_team
 
 
 def topic_for(notice: Notice, settings: Settings) -> str:

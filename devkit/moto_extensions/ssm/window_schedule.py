@@ -132,7 +132,8 @@ def next_execution(window: Any, now: datetime) -> datetime | None:
     elif match := _RATE.match(schedule):
         unit = {"minute": 60, "hour": 3600, "day": 86400}[match[2].rstrip("s")]
         period = timedelta(seconds=int(match[1]) * unit)
-        origin = start or getattr(window, "_org_patching_created", now)
+        created: datetime = getattr(window, "_org_patching_created", now)
+        origin = start or created
         steps = max(0, int((after - origin) // period) + 1)
         found = origin + steps * period
     else:
@@ -195,7 +196,9 @@ def install() -> None:
             window._org_patching_enabled = bool(self._get_param("Enabled"))
         answer = window.to_json()
         keys = ("WindowId", "Name", "Description", "StartDate", "EndDate", "Schedule", "ScheduleTimezone")
-        result = {key: answer[key] for key in (*keys, "ScheduleOffset", "Duration", "Cutoff", "Enabled") if key in answer}
+        result = {
+            key: answer[key] for key in (*keys, "ScheduleOffset", "Duration", "Cutoff", "Enabled") if key in answer
+        }
         return ActionResult(result)
 
     original_describe: Callable[..., list[Any]] = SimpleSystemManagerBackend.describe_maintenance_windows
