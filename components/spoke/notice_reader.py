@@ -49,7 +49,7 @@ def reader_permissions(args: NoticeReaderArgs) -> list[Statement]:
         allow(
             ["ssm:DescribeMaintenanceWindows", "ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups"],
             ["*"],
-            sid="ListWindowsAndResources",
+            sid="ActionsWithoutResourceType",
         ),
         allow(["ssm:DescribeMaintenanceWindowTasks", "ssm:GetMaintenanceWindowTask"], [windows], sid="ReadWindowTasks"),
     ]
