@@ -148,28 +148,30 @@ class PrePatchNotices(pulumi.ComponentResource):
             name=naming.PRE_PATCH_NOTICES_ROLE,
             description="org-patching: pre-patch notices (reads the child accounts' windows, publishes notices)",
             assume_role_policy=to_json(service_trust("lambda.amazonaws.com", source_account=args.account_id)),
-            inline_policies=[
-                aws.iam.RoleInlinePolicyArgs(
-                    name=naming.INLINE_POLICY,
-                    policy=to_json(
-                        document(
-                            allow(
-                                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                                [pulumi.Output.concat(log_group.arn, ":*")],
-                                sid="Logs",
-                            ),
-                            allow(["sqs:SendMessage"], [args.dead_letter_arn], sid="DeadLetters"),
-                            # AWS STS: AssumeRole on role ARNs, one per enrolled account (no wildcard)
-                            allow(["sts:AssumeRole"], readers, sid="ReadChildWindows"),
-                            # the claim and its release (Amazon DynamoDB actions on the table ARN)
-                            allow(["dynamodb:PutItem", "dynamodb:DeleteItem"], [args.dedupe_table_arn], sid="Dedupe"),
-                            allow(["sns:Publish"], topic_arns, sid="PublishNotices"),
-                            # the topics use the hub key (SNS: publishers need GenerateDataKey and Decrypt)
-                            allow(["kms:GenerateDataKey", "kms:Decrypt"], [args.key_arn], sid="EncryptNotices"),
-                        )
+            opts=self._child,
+        )
+        # Its permissions as a RolePolicy (the Role's inline_policies input is deprecated in pulumi-aws).
+        policy = aws.iam.RolePolicy(
+            f"{self._name}-policy",
+            name=naming.INLINE_POLICY,
+            role=role.name,
+            policy=to_json(
+                document(
+                    allow(
+                        ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        [pulumi.Output.concat(log_group.arn, ":*")],
+                        sid="Logs",
                     ),
+                    allow(["sqs:SendMessage"], [args.dead_letter_arn], sid="DeadLetters"),
+                    # AWS STS: AssumeRole on role ARNs, one per enrolled account (no wildcard)
+                    allow(["sts:AssumeRole"], readers, sid="ReadChildWindows"),
+                    # the claim and its release (Amazon DynamoDB actions on the table ARN)
+                    allow(["dynamodb:PutItem", "dynamodb:DeleteItem"], [args.dedupe_table_arn], sid="Dedupe"),
+                    allow(["sns:Publish"], topic_arns, sid="PublishNotices"),
+                    # the topics use the hub key (SNS: publishers need GenerateDataKey and Decrypt)
+                    allow(["kms:GenerateDataKey", "kms:Decrypt"], [args.key_arn], sid="EncryptNotices"),
                 )
-            ],
+            ),
             opts=self._child,
         )
         prefix = f"arn:{args.partition}:sns:{args.region}:{args.account_id}:{naming.NOTICE_TOPIC_PREFIX}"
@@ -210,7 +212,8 @@ class PrePatchNotices(pulumi.ComponentResource):
                 }
             ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
-            opts=self._child,
+            # no invocation before the role has its permissions (IAM is eventually consistent)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{self._name}-errors",

@@ -4,8 +4,9 @@ The hub's function ``org-patching-pre-patch-notices`` (``components/hub/pre_patc
 account and reads, in every region, what a notice tells a team: the windows and their next run, their tasks'
 operation and reboot option, and the instances and ASGs tagged for them. Read-only, trusted by exactly the hub
 function's role (its ARN from the central account and the contract name in ``components/naming.py``), inside the
-organization. One IAM role and its RolePolicy per account: 0.5 per account-region at 4 regions, no regional resource (the budget of
-issue 16: a child account-region pays for the notices nothing else, the function and topics are the hub's).
+organization. One IAM role and its RolePolicy per account: 0.5 per account-region at 4 regions, no regional
+resource (issue 16's budget: a child account-region pays nothing else for the notices; function and topics are the
+hub's).
 """
 
 from __future__ import annotations
