@@ -16,6 +16,7 @@ from . import naming
 SSM = "aws.ssm"
 CLOUDFORMATION = "aws.cloudformation"
 STEP_FUNCTIONS = "aws.states"
+CLOUDWATCH = "aws.cloudwatch"
 
 COMMAND_INVOCATION = "EC2 Command Invocation Status-change Notification"
 COMMAND = "EC2 Command Status-change Notification"
@@ -24,6 +25,8 @@ AUTOMATION = "EC2 Automation Execution Status-change Notification"
 WINDOW_TASK = "Maintenance Window Task Execution State-change Notification"
 CUSTOM_RESOURCE = "CloudFormation Resource Status Change"
 STATE_MACHINE = "Step Functions Execution Status Change"
+#: A CloudWatch alarm's state change ("Alarm events and EventBridge", CloudWatch User Guide).
+ALARM_STATE = "CloudWatch Alarm State Change"
 #: The emergency rollout's summary event (``components/hub/emergency_patching.py`` DETAIL_TYPE).
 ROLLOUT_FINISHED = "Emergency Patching Rollout Finished"
 
@@ -40,8 +43,9 @@ CUSTOM_RESOURCE_FAILED: tuple[str, ...] = ("CREATE_FAILED", "UPDATE_FAILED", "DE
 
 
 def forwarded_pattern() -> dict[str, Any]:
-    """The child rule's pattern: patch runs, patch compliance, the patching runbooks, window tasks
-    and failed custom resources (the catalog product's window tagging)."""
+    """The child rule's pattern: patch runs, patch compliance, the patching runbooks, window tasks,
+    failed custom resources (the catalog product's window tagging) and the account's functions alarm
+    going into ALARM (``components/spoke/functions_alarm.py``)."""
     return {
         "$or": [
             {
@@ -60,7 +64,17 @@ def forwarded_pattern() -> dict[str, Any]:
                     "status-details": {"status": list(CUSTOM_RESOURCE_FAILED)},
                 },
             },
+            child_alarm_pattern(),
         ]
+    }
+
+
+def child_alarm_pattern() -> dict[str, Any]:
+    """The account's functions alarm entering ALARM (its other transitions are not failures)."""
+    return {
+        "source": [CLOUDWATCH],
+        "detail-type": [ALARM_STATE],
+        "detail": {"alarmName": [naming.CHILD_FUNCTIONS_ALARM], "state": {"value": ["ALARM"]}},
     }
 
 
@@ -80,6 +94,7 @@ def forwarded_failures_pattern() -> dict[str, Any]:
                 "detail-type": [CUSTOM_RESOURCE],
                 "detail": {"status-details": {"status": list(CUSTOM_RESOURCE_FAILED)}},
             },
+            child_alarm_pattern(),
         ]
     }
 

@@ -145,3 +145,21 @@ PATCH_EVENTS_PREFIX = "events"
 #: The opt-in Inspector rule (components/hub/inspector_rule.py): its function and rule.
 INSPECTOR_FINDINGS_FUNCTION = "org-patching-inspector-findings"
 INSPECTOR_FINDINGS_RULE = "org-patching-inspector-findings"
+
+# --- Pre-patch notices and the child functions' alarm (issue 16 items 1, 2) -------------------
+#: Hub function that sends every window's team a notice before the window runs (periodic rule of the same name).
+PRE_PATCH_NOTICES_FUNCTION = "org-patching-pre-patch-notices"
+PRE_PATCH_NOTICES_RULE = "org-patching-pre-patch-notices"
+#: The hub function's role (named: every child account's reader role trusts exactly this ARN).
+PRE_PATCH_NOTICES_ROLE = "org-patching-pre-patch-notices"
+#: Role in every child account the hub function assumes to read windows, their tasks and their resources.
+NOTICE_READER_ROLE = "org-patching-notice-reader"
+#: Hub SNS topics of the notices: ``<prefix>-<team>`` (``notices.topicPer: team``) or ``<prefix>-<account>-<region>``.
+NOTICE_TOPIC_PREFIX = "org-patching-notices"
+#: One metric-math alarm per child account (home region) over its functions' errors and dead letters.
+CHILD_FUNCTIONS_ALARM = "org-patching-child-functions"
+
+
+def notice_topic(*parts: str) -> str:
+    """``org-patching-notices-payments`` or ``org-patching-notices-111111111111-eu-west-1``."""
+    return "-".join((NOTICE_TOPIC_PREFIX, *parts))

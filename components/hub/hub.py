@@ -19,6 +19,7 @@ from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
 from .inspector_rule import InspectorRule, InspectorRuleArgs
 from .patch_events import PatchEvents, PatchEventsArgs
+from .pre_patch_notices import PrePatchNotices, PrePatchNoticesArgs
 from .self_service_catalog import SelfServiceCatalog, SelfServiceCatalogArgs
 
 
@@ -35,6 +36,7 @@ class PatchingHub(pulumi.ComponentResource):
     bootstrap: DeployRoleBootstrap | None
     events: PatchEvents
     inspector: InspectorRule | None
+    notices: PrePatchNotices | None
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -128,6 +130,28 @@ class PatchingHub(pulumi.ComponentResource):
             if cfg.inspector.enabled
             else None
         )
+        self.notices = None
+        if cfg.notices.enabled:
+            self.notices = PrePatchNotices(
+                f"{name}-notices",
+                PrePatchNoticesArgs(
+                    config=cfg.notices,
+                    org_id=cfg.org_id,
+                    account_id=cfg.central_account_id,
+                    region=cfg.home_region,
+                    partition=args.partition,
+                    key_arn=self.compliance.key.arn,
+                    accounts=list(cfg.accounts),
+                    regions=list(cfg.regions) or [cfg.home_region],
+                    log_retention_days=cfg.compliance.cloudwatch_log_retention_days,
+                    dedupe_table_arn=self.events.dedupe_table.arn,
+                    dedupe_table_name=self.events.dedupe_table.name,
+                    dedupe_days=cfg.events.dedupe_days,
+                    dead_letter_arn=self.events.dead_letters.arn,
+                    alert_topic_arn=self.events.alert_topic.arn,
+                ),
+                opts=child,
+            )
         boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
         self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None
         self.register_outputs({})
@@ -139,5 +163,6 @@ class PatchingHub(pulumi.ComponentResource):
             "emergency": self.emergency.outputs(),
             "catalog": self.catalog.outputs(),
             "events": self.events.outputs(),
+            **({"notices": self.notices.outputs()} if self.notices else {}),
             **({"bootstrap": {"deployRoleName": self.bootstrap.role_name}} if self.bootstrap else {}),
         }

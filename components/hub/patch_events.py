@@ -272,6 +272,8 @@ class PatchEvents(pulumi.ComponentResource):
                 # their failures are alerted as the window task's and the wave's (one alert per failure)
                 "SUPPRESSED_STARTERS": f"{naming.MAINTENANCE_WINDOW_ROLE},{naming.AUTOMATION_ADMINISTRATION_ROLE}",
                 "EMERGENCY_STATE_MACHINE_ARN": args.emergency_state_machine_arn,
+                # the child accounts' functions alarm, forwarded when it enters ALARM (issue 16 item 2)
+                "CHILD_ALARM": naming.CHILD_FUNCTIONS_ALARM,
             },
         )
         self._rule(

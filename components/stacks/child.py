@@ -24,8 +24,10 @@ from ..runbooks import load_runbooks
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
 from ..spoke.baseline_override import uses_override
 from ..spoke.event_forwarding import PatchEventForwarding, PatchEventForwardingArgs
+from ..spoke.functions_alarm import FunctionsAlarm, FunctionsAlarmArgs
 from ..spoke.host_management import HostManagement, HostManagementArgs
 from ..spoke.hub_data import HubData
+from ..spoke.notice_reader import NoticeReader, NoticeReaderArgs
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .accounts import child_accounts
 from .baseline_file import declare_baseline_file
@@ -155,5 +157,12 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
             ),
             opts=opts,
         )
+        # Issue 16: the hub's notices read the windows through this role; one alarm over the account's functions.
+        NoticeReader(
+            f"{account.id}-notice-reader",
+            NoticeReaderArgs(account.id, cfg.org_id, partition_of(home), cfg.central_account_id),
+            opts=opts,
+        )
+        FunctionsAlarm(f"{account.id}-functions-alarm", FunctionsAlarmArgs(home), opts=opts)
         built[account.id] = AccountSpokes(account, provider, baseline, home, spokes)
     return built

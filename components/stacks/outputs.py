@@ -20,8 +20,8 @@ from .child import AccountSpokes
 
 #: Versions of the stacks' output contracts. Bump the major on any breaking change, the minor
 #: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``; 1.2: ``events``;
-#: 1.3: ``accountNames``).
-CENTRAL_OUTPUTS_VERSION = "1.3"
+#: 1.3: ``accountNames``; 1.4: ``notices``).
+CENTRAL_OUTPUTS_VERSION = "1.4"
 #: 1.1: a patch group's baseline may be the hub's BaselineOverride file (s3://...) instead of a pb- id.
 #: 1.2: ``runbooks`` are the ARNs of the hub's shared copies in the Region (a window task's TaskArn and
 #: StartAutomationExecution's DocumentName take a name or an ARN alike, so a program passing them on still works).

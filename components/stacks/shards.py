@@ -47,5 +47,7 @@ def account_urns(stack: str, account_id: str, regions: Sequence[str], project: s
         *(f"{prefix}org-patching:spoke:RegionalSpoke::{account_id}-{region}" for region in regions),
         f"{prefix}org-patching:spoke:HostManagement::{account_id}-host-management",
         f"{prefix}org-patching:spoke:PatchEventForwarding::{account_id}-patch-events",
+        f"{prefix}org-patching:spoke:NoticeReader::{account_id}-notice-reader",
+        f"{prefix}org-patching:spoke:FunctionsAlarm::{account_id}-functions-alarm",
     ]
     return urns

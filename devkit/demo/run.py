@@ -19,6 +19,7 @@ from devkit.demo.events import step_patch_events
 from devkit.demo.fault_run import fault_run
 from devkit.demo.inspector import step_inspector
 from devkit.demo.narrative import Narrator
+from devkit.demo.notices import step_pre_patch_notice
 from devkit.demo.world import Configure, Scenario, World, build_fleet, build_organization, deploy_stacks
 from devkit.emulator import Emulator, load_lambda
 from devkit.faults import FaultSpec, invoke_async
@@ -37,6 +38,7 @@ class DemoResult:
     emergency: dict[str, Any] = field(default_factory=dict)
     events: Any = None  # devkit/demo/events.py EventsResult
     inspector: dict[str, Any] = field(default_factory=dict)  # devkit/demo/inspector.py step_inspector
+    notices: Any = None  # devkit/demo/notices.py NoticesResult
     #: The IAM replay's findings over every step (devkit/iam_replay): denied or unmapped calls.
     iam_problems: list[str] = field(default_factory=list)
     iam_calls: int = 0
@@ -420,6 +422,14 @@ STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
     (
         "An app team launches its own window from the Service Catalog product",
         lambda c: step_custom_window(c.emu, c.world, c.say, c.result),
+    ),
+    (
+        "Pre-patch notice: the payments team hears what its Prod window will do, before it fires",
+        lambda c: setattr(
+            c.result,
+            "notices",
+            step_pre_patch_notice(c.emu, c.world, c.say, c.result.custom_window["name"], "payments"),
+        ),
     ),
     (
         "Maintenance windows fire: their registered tasks patch instances and rebake the ASG",

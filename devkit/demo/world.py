@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import AccountConfig, BootstrapConfig, CentralConfig, ChildConfig
+from components.config_notices import NoticesConfig
 from devkit.applier import Applied, apply_central, apply_child
 from devkit.applier.__main__ import ensure_config_recorders
 from devkit.demo.fleet_spec import FLEET_MIX, kind_counts
@@ -109,7 +110,8 @@ def build_organization(emu: Emulator, scenario: Scenario) -> World:
 
 def demo_configs(world: World) -> tuple[CentralConfig, ChildConfig]:
     """The demo's central and child stack configs: every setting at the models' default, only
-    the organization's identity, accounts and regions filled in (as a user's Pulumi.<stack>.yaml)."""
+    the organization's identity, accounts and regions filled in (as a user's Pulumi.<stack>.yaml),
+    and the payments team's notice topic (the team that launches the product)."""
     common: dict[str, Any] = {
         "org_id": world.org_id,
         "central_account_id": world.hub_account,
@@ -124,6 +126,7 @@ def demo_configs(world: World) -> tuple[CentralConfig, ChildConfig]:
             targets=[world.root_id],
             call_as="SELF",  # the demo's hub is the management account
         ),
+        notices=NoticesConfig(teams={"payments": []}),
         **common,
     )
     child = ChildConfig(

@@ -179,6 +179,16 @@ def _roles(params: Mapping[str, Any]) -> Ids:
     return _ids("RoleNameWithPath", names)
 
 
+def _assumed_roles(params: Mapping[str, Any]) -> Ids:
+    """AssumeRole's role, in the account its ARN names (the hub's notices assume a role in each child account)."""
+    result: Ids = []
+    for arn in _listed(params.get("RoleArn")):
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[5].startswith("role/"):
+            result.append({"Account": parts[4], "RoleNameWithPath": parts[5][len("role/") :]})
+    return result
+
+
 def _buckets(params: Mapping[str, Any]) -> Ids:
     return _ids("BucketName", _listed(params.get("Bucket")))
 
@@ -256,10 +266,13 @@ EXTRACTORS: Mapping[tuple[str, str], Extractor] = {
     ("states", "stateMachine"): _state_machines,
     ("iam", "role"): _roles,
     ("iam", "instance-profile"): lambda p: _ids("InstanceProfileNameWithPath", _listed(p.get("InstanceProfileName"))),
+    ("sts", "role"): _assumed_roles,
     ("kms", "key"): _keys,
     ("firehose", "deliverystream"): lambda p: _ids("DeliveryStreamName", _listed(p.get("DeliveryStreamName"))),
-    # arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName} (the Inspector rule's dedupe calls)
-    ("dynamodb", "table"): lambda p: _ids("TableName", _listed(p.get("TableName"))),
+    # the dedupe claims of the failure alerts and the pre-patch notices (PutItem, DeleteItem: TableName)
+    ("dynamodb", "table"): lambda p: _ids(
+        "TableName", [_name_from_arn(t, "table/") for t in _listed(p.get("TableName"))]
+    ),
 }
 
 #: Resource types an action lists as required side by side where a call names only one: SSM's

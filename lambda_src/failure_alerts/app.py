@@ -16,7 +16,11 @@ resource, a short reason and a reference to the execution:
   ``TIMED_OUT`` or ``ABORTED`` (except ``ApprovalRejected``: a decision, not a failure). Both
   name the same Step Functions execution, so they dedupe to one alert;
 * ``CloudFormation Resource Status Change`` of a ``Custom::`` resource ending ``*_FAILED``: the
-  custom resource answered FAILED (or never answered).
+  custom resource answered FAILED (or never answered);
+* ``CloudWatch Alarm State Change`` of a child account's functions alarm (``CHILD_ALARM``) entering
+  ``ALARM``: one of its functions failed an invocation or an event was dead-lettered there. Each
+  transition into ALARM is one alert (keyed by the alarm and the transition's timestamp); the alarm
+  has no action of its own, so nothing else alerts it.
 
 Dead-lettered events and the functions' errors are CloudWatch alarms on the same topic.
 
@@ -27,7 +31,8 @@ publish fails the claim is released and the error raised, so Lambda's retry aler
 
 Environment: ``ALERT_TOPIC_ARN``, ``DEDUPE_TABLE`` (required), ``DEDUPE_DAYS`` (default 14),
 ``SUPPRESSED_STARTERS`` (role names whose automations are alerted elsewhere, comma-separated),
-``RUNBOOKS`` (the patching runbooks, comma-separated), ``EMERGENCY_STATE_MACHINE_ARN``.
+``RUNBOOKS`` (the patching runbooks, comma-separated), ``EMERGENCY_STATE_MACHINE_ARN``, ``CHILD_ALARM``
+(the child accounts' functions alarm name).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ AUTOMATION = "EC2 Automation Execution Status-change Notification"
 ROLLOUT_FINISHED = "Emergency Patching Rollout Finished"
 STATE_MACHINE = "Step Functions Execution Status Change"
 CUSTOM_RESOURCE = "CloudFormation Resource Status Change"
+ALARM_STATE = "CloudWatch Alarm State Change"
 
 #: Terminal failure statuses (SSM API reference: MaintenanceWindowExecutionStatus, AutomationExecutionStatus;
 #: Step Functions ExecutionStatus).
@@ -172,6 +178,8 @@ def alert_of(event: Any) -> Alert | None:
     ):
         reason = f"rollout {detail['status']}" + (f": {detail['error']}" if detail.get("error") else "")
         return _rollout_alert(account, region, str(detail.get("executionArn", "")), reason)
+    if kind == ALARM_STATE:
+        return _child_alarm_alert(account, region, detail)
     raw_status = detail.get("status-details")
     status: dict[str, Any] = raw_status if isinstance(raw_status, dict) else {}
     if (
@@ -191,6 +199,25 @@ def alert_of(event: Any) -> Alert | None:
             "custom resource",
         )
     return None
+
+
+def _child_alarm_alert(account: str, region: str, detail: dict[str, Any]) -> Alert | None:
+    """A child account's functions alarm entering ALARM (any other alarm or state: no alert)."""
+    name = str(detail.get("alarmName", ""))
+    raw_state = detail.get("state")
+    state: dict[str, Any] = raw_state if isinstance(raw_state, dict) else {}
+    if not name or name != os.environ.get("CHILD_ALARM") or state.get("value") != "ALARM":
+        return None
+    reason = str(state.get("reason", "no reason given"))
+    return Alert(
+        account,
+        region,
+        f"CloudWatch alarm {name}",
+        f"a function failed or an event was dead-lettered: {reason}",
+        f"{name}/{state.get('timestamp', '')}",
+        _console(region, f"cloudwatch/home?region={region}#alarmsV2:alarm/{name}"),
+        "child function",
+    )
 
 
 def _rollout_alert(account: str, region: str, execution: str, reason: str) -> Alert:

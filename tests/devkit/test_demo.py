@@ -62,10 +62,28 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
         "schedule": "cron(0 2 ? * SAT *)",
     }
 
-    # [4] windows: every instance with a Patch Group is patched exactly once, by its window's
+    # [4] before the windows fire, the payments team's topic delivered ONE notice of its window (issue 16 item 1):
+    # the product's operation and reboot option, the team window's Prod instances and its ASG
+    notices = result.notices
+    prod_in_team_window = sum(PER_LOCATION[k.name] for k in FLEET_MIX if k.patch_group == "Prod")
+    assert notices.window == "Prod_payments_maintenance_window"
+    assert notices.runs_at.endswith("T02:00Z")  # Saturday 02:00, the product's UTC schedule
+    [key] = notices.sent
+    assert key.startswith(f"notice:{world.asg['account']}:{world.asg['region']}:mw-") and key.endswith(
+        f":payments:{notices.runs_at}"
+    )
+    assert notices.repeated == []  # the next check finds the claim: one notice per window run
+    [message] = notices.messages
+    lines = dict(line.split(": ", 1) for line in message.splitlines()[1:])
+    assert lines["team"].strip() == "payments" and lines["operation"].strip() == "Install"
+    assert lines["reboot"].strip() == "RebootIfNeeded"
+    assert lines["runs at"].strip() == f"{notices.runs_at[:10]} 02:00 UTC"
+    assert lines["instances"].strip().startswith(f"{prod_in_team_window}: i-")
+    assert lines["ASGs"].strip() == "1: web-frontend"
+
+    # [5] windows: every instance with a Patch Group is patched exactly once, by its window's
     # registered task; the one whose openssl fails fails its command, its task and its window
     in_windows = spec_total(lambda k: k.patch_group is not None)
-    prod_in_team_window = sum(PER_LOCATION[k.name] for k in FLEET_MIX if k.patch_group == "Prod")
     run = result.patch_run
     assert run["windows"] == LOCATIONS + 1  # Default everywhere + the team's Prod window
     assert run["tasks"] == 2 * run["windows"]  # each: the instance task and the ASG task, as registered
@@ -122,8 +140,8 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert len(result.events.rows) == 4  # patch run, compliance change, the failed install delivered twice
     assert len(result.events.alerts) == 1
     text = out.getvalue()
-    assert "[8] Emergency patching" in text and "second sweep wrote 0 tags" in text
-    # [9] an Inspector finding on one Prod instance: one approved wave for exactly that instance, and
+    assert "] Emergency patching" in text and "second sweep wrote 0 tags" in text
+    # an Inspector finding on one Prod instance: one approved wave for exactly that instance, and
     # patchctl emergency status shows it (its finding, its one account-Region); the re-published finding started nothing
     inspector = result.inspector
     first_account, first_region = world.locations[0]
@@ -134,8 +152,8 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert inspector["status_locations"] == [(first_account, first_region, "Success")]
     assert inspector["status_findings"] == [inspector["finding_arn"]]
     assert inspector["requested_by"].endswith(f"assumed-role/{naming.INSPECTOR_FINDINGS_FUNCTION}/lambda")
-    assert "[9] Inspector finding" in text
-    # [10] every call the program's roles made was allowed by the policies the program deployed
+    assert "] Inspector finding" in text
+    # every call the program's roles made was allowed by the policies the program deployed
     assert result.iam_problems == []
     assert result.iam_calls >= 30
 

@@ -179,7 +179,8 @@ def test_the_boundary_caps_the_role_and_cannot_be_loosened_by_it() -> None:
         for s in POLICY["Statement"]
         for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
     }
-    assert inline_services <= services == {"iam", "ssm", "lambda", "events", "sqs", "logs", "config"}
+    # cloudwatch: the account's functions alarm (components/spoke/functions_alarm.py)
+    assert inline_services <= services == {"iam", "ssm", "lambda", "events", "sqs", "logs", "config", "cloudwatch"}
     assert "iam:CreateAccessKey" in statements["NoIdentitiesOrKeys"]["Action"]
     assert statements["NoOtherManagedPolicy"]["Condition"]["ArnNotEquals"]["iam:PolicyARN"] == [
         f"arn:aws:iam::aws:policy/{account_baseline.SSM_CORE_POLICY}",

@@ -203,3 +203,32 @@ def test_a_failed_publish_releases_the_claim_so_the_retry_alerts(hub: Any, monke
     monkeypatch.setenv("ALERT_TOPIC_ARN", topic)  # Lambda's retry, the topic reachable again
     assert handle(window_task("TIMED_OUT"))["alerted"] is True
     assert len(alerts(hub)) == 1
+
+
+def test_a_child_functions_alarm_entering_alarm_is_one_alert_and_nothing_else_is(
+    hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHILD_ALARM", naming.CHILD_FUNCTIONS_ALARM)
+
+    def change(value: str, name: str = naming.CHILD_FUNCTIONS_ALARM) -> dict[str, Any]:
+        return {
+            "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch",
+            "account": CHILD,
+            "region": REGION,
+            "detail": {
+                "alarmName": name,
+                "state": {"value": value, "reason": "Threshold Crossed", "timestamp": "2026-11-29T10:00:00.000+0000"},
+            },
+        }
+
+    alert = app.alert_of(change("ALARM"))
+    assert alert is not None and alert.kind == "child function"
+    assert alert.dedupe_key == f"{CHILD}:{REGION}:{naming.CHILD_FUNCTIONS_ALARM}/2026-11-29T10:00:00.000+0000"
+    assert alert.reason == "a function failed or an event was dead-lettered: Threshold Crossed"
+    assert app.alert_of(change("OK")) is None
+    assert app.alert_of(change("ALARM", "another-alarm")) is None
+    assert (
+        app.alert_of({**change("ALARM"), "detail": {"alarmName": naming.CHILD_FUNCTIONS_ALARM, "state": "ALARM"}})
+        is None
+    )

@@ -56,6 +56,7 @@ def test_roles_once_per_account(child_capture: Any) -> None:
                 naming.OVERRIDE_LIST_ROLE,
                 naming.CATALOG_LAUNCH_ROLE,
                 naming.EVENT_FORWARDING_ROLE,
+                naming.NOTICE_READER_ROLE,  # components/spoke/notice_reader.py
             ]
         )
     profiles = child_capture.of_type("aws:iam/instanceProfile:InstanceProfile")

@@ -19,9 +19,25 @@ def per_account_region(capture: Any, accounts: int, regions: int) -> float:
     return len(aws) / (accounts * regions)
 
 
+#: Issue 16 items 1-2 (pre-patch notices, the child functions' alarm): at most 0.75 per account-region.
+NOTICES_COMPONENTS = ("org-patching:spoke:NoticeReader", "org-patching:spoke:FunctionsAlarm")
+NOTICES_BUDGET = 0.75
+
+
+def notices_per_account_region(capture: Any, accounts: int, regions: int) -> float:
+    """The share of the notices' reader role (and its policy) and the functions alarm
+    (``components/spoke/notice_reader.py``, ``components/spoke/functions_alarm.py``)."""
+    by_urn = capture.by_urn
+    aws = [r for r in capture.resources if r.custom and r.type.startswith("aws:")]
+    mine = [r for r in aws if by_urn[r.parent].type in NOTICES_COMPONENTS]
+    return len(mine) / (accounts * regions)
+
+
 def test_two_accounts_four_regions_six_os_within_budget(render_child: Any) -> None:
     capture = render_child(regions=REGIONS, patching={"operatingSystems": SIX_OS})
-    assert per_account_region(capture, 2, len(REGIONS)) <= BUDGET
+    notices = notices_per_account_region(capture, 2, len(REGIONS))
+    assert notices == 0.75 <= NOTICES_BUDGET  # one reader role, its policy and one alarm per account
+    assert per_account_region(capture, 2, len(REGIONS)) - notices <= BUDGET
     # ...and it is the full spoke, not a trimmed one: both runbooks' tasks in every region (the runbooks are the
     # hub's shared copies), every role with its policy.
     assert not capture.of_type("aws:ssm/document:Document")
@@ -29,7 +45,7 @@ def test_two_accounts_four_regions_six_os_within_budget(render_child: Any) -> No
     assert len(tasks) == 2 * len(REGIONS) * 2
     assert {t.inputs["taskArn"].rsplit("/", 1)[1] for t in tasks} == {naming.RUNBOOK_STANDALONE, naming.RUNBOOK_ASG}
     roles, policies = capture.of_type("aws:iam/role:Role"), capture.of_type("aws:iam/rolePolicy:RolePolicy")
-    assert len(roles) == len(policies) == 2 * 8
+    assert len(roles) == len(policies) == 2 * 9  # with the notices' reader role
     # The six baselines are one BaselineOverride file in the hub, not 12 resources per account-region.
     assert not capture.of_type("aws:ssm/patchBaseline:PatchBaseline")
     (override,) = capture.of_type("aws:s3/bucketObjectv2:BucketObjectv2")

@@ -96,8 +96,15 @@ def test_regional_resources_name_their_region(child_capture: Any) -> None:
         elif parent.type == "org-patching:spoke:PatchEventForwarding" and not record.type.startswith("aws:iam/"):
             # one forwarding rule and target per region, named <account>-patch-events-<region>
             assert record.inputs.get("region") == record.name.split("-patch-events-", 1)[1], record.urn
+        elif parent.type == "org-patching:spoke:FunctionsAlarm":
+            # one alarm per account, in its home region (where its functions are)
+            assert record.inputs.get("region") in REGIONS, record.urn
         else:
-            assert parent.type in ("org-patching:spoke:AccountBaseline", "org-patching:spoke:PatchEventForwarding")
+            assert parent.type in (
+                "org-patching:spoke:AccountBaseline",
+                "org-patching:spoke:PatchEventForwarding",
+                "org-patching:spoke:NoticeReader",
+            )
             assert record.type.startswith("aws:iam/"), f"{record.urn}: only IAM is account-level"
             assert "region" not in record.inputs
     assert seen == {(a, r) for a in ACCOUNTS for r in REGIONS}

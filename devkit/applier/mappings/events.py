@@ -68,21 +68,46 @@ def _read_alarm(session: boto3.session.Session, name: str, _: dict[str, Any]) ->
     return found[0] if found else None
 
 
+def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
+    """One ``metricQueries`` entry of the Pulumi resource as PutMetricAlarm's MetricDataQuery (botocore's shape)."""
+    result: dict[str, Any] = {"Id": query["id"], "ReturnData": bool(query.get("returnData", False))}
+    for source, dest in (("expression", "Expression"), ("label", "Label")):
+        if query.get(source):
+            result[dest] = query[source]
+    metric = query.get("metric")
+    if metric:
+        dimensions = [{"Name": k, "Value": str(v)} for k, v in (metric.get("dimensions") or {}).items()]
+        result["MetricStat"] = {
+            "Metric": {"Namespace": metric["namespace"], "MetricName": metric["metricName"], "Dimensions": dimensions},
+            "Period": int(metric["period"]),
+            "Stat": metric["stat"],
+        }
+    return result
+
+
 @mapping("aws:cloudwatch/metricAlarm:MetricAlarm", _read_alarm)
 def metric_alarm(target: Target) -> Created:
     i = target.inputs
     name = target.autoname()
     request: dict[str, Any] = {
         "AlarmName": name,
-        "Namespace": i["namespace"],
-        "MetricName": i["metricName"],
-        "Statistic": i["statistic"],
-        "Period": int(i["period"]),
         "EvaluationPeriods": int(i["evaluationPeriods"]),
         "Threshold": float(i["threshold"]),
         "ComparisonOperator": i["comparisonOperator"],
-        "Dimensions": [{"Name": k, "Value": str(v)} for k, v in (i.get("dimensions") or {}).items()],
     }
+    if i.get("metricQueries"):
+        # a metric-math alarm: PutMetricAlarm's ``Metrics`` (MetricDataQuery) instead of one metric
+        request["Metrics"] = [_metric_query(query) for query in i["metricQueries"]]
+    else:
+        request.update(
+            {
+                "Namespace": i["namespace"],
+                "MetricName": i["metricName"],
+                "Statistic": i["statistic"],
+                "Period": int(i["period"]),
+                "Dimensions": [{"Name": k, "Value": str(v)} for k, v in (i.get("dimensions") or {}).items()],
+            }
+        )
     for source, dest in (
         ("alarmDescription", "AlarmDescription"),
         ("treatMissingData", "TreatMissingData"),
