@@ -403,8 +403,14 @@ CHECKS: dict[str, Callable[[Emulator, AppliedResource, Any], None]] = {
         lambda d: json.loads(d["Policy"]), lambda o: json.loads(o["policy"])
     ),
     "aws:sqs/queuePolicy:QueuePolicy": _equal(lambda d: json.loads(d), lambda o: json.loads(o["policy"])),
+    # a single-metric alarm (hub) or a metric-math one (the child functions' alarm: its queries, no metric name)
     "aws:cloudwatch/metricAlarm:MetricAlarm": _equal(
-        lambda d: (d["MetricName"], d["AlarmActions"]), lambda o: (o["metricName"], o["alarmActions"])
+        lambda d: (d.get("MetricName"), d.get("AlarmActions") or [], sorted(m["Id"] for m in d.get("Metrics", []))),
+        lambda o: (
+            o.get("metricName"),
+            o.get("alarmActions") or [],
+            sorted(m["id"] for m in o.get("metricQueries") or []),
+        ),
     ),
 }
 

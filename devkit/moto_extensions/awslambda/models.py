@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import botocore.endpoint
+
 _LOCK = threading.RLock()  # re-entrant: a handler may invoke another function
 _UNPACKED: dict[str, Path] = {}
 
@@ -134,7 +136,20 @@ def invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
             boto3.DEFAULT_SESSION = saved_session
 
 
+_botocore_environ_proxies = botocore.endpoint.get_environ_proxies
+
+
+def _environ_proxies_under_lock(url: str) -> Any:
+    """botocore reads its proxy settings by iterating ``os.environ`` whenever it builds a client. A handler run in
+    another thread (a state machine's Lambda task, in moto's execution thread) swaps ``os.environ`` under
+    ``_LOCK`` meanwhile, and iterating a mapping that changes size raises ``KeyError`` in the reader. Reading it
+    under the same lock serializes the two (the handler's own clients already hold it: the lock is re-entrant)."""
+    with _LOCK:
+        return _botocore_environ_proxies(url)
+
+
 def install() -> None:
     from moto.awslambda.models import LambdaFunction
 
     LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+    botocore.endpoint.get_environ_proxies = _environ_proxies_under_lock  # type: ignore[assignment]

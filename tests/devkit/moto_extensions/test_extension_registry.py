@@ -12,7 +12,7 @@ import devkit.moto_extensions as extensions
 from devkit.moto_extensions.ssm.responses import SsmExtensionResponse
 from tests import aws
 
-SERVICES = {"autoscaling", "awslambda", "cloudformation", "ec2", "events", "ssm"}
+SERVICES = {"autoscaling", "awslambda", "cloudformation", "ec2", "events", "ssm", "stepfunctions"}
 
 
 def test_every_service_package_is_discovered_and_answers(moto_aws: None) -> None:
