@@ -28,6 +28,7 @@ from .config_errors import (
     unknown_key_message,
 )
 from .config_files import SECRET_PLACEHOLDER, offline_config, read_yaml, secret_hint
+from .config_freeze import ChangeFreezeConfig
 from .config_types import (
     AccountId,
     Email,
@@ -374,6 +375,8 @@ class CentralConfig(StackConfig):
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
     inspector: InspectorConfig = Field(default_factory=InspectorConfig)
+    #: The organization's change freezes (the hub's Change Calendar, ``components/config_freeze.py``).
+    change_freeze: ChangeFreezeConfig = Field(default_factory=ChangeFreezeConfig)
     #: Enabled by default, so ``deployPrincipalArn`` and ``targets`` are required unless turned off.
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.

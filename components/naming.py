@@ -145,3 +145,13 @@ PATCH_EVENTS_PREFIX = "events"
 #: The opt-in Inspector rule (components/hub/inspector_rule.py): its function and rule.
 INSPECTOR_FINDINGS_FUNCTION = "org-patching-inspector-findings"
 INSPECTOR_FINDINGS_RULE = "org-patching-inspector-findings"
+
+# --- Change freeze (hub, shared with every child account) ----------------------------------
+#: The organization's SSM Change Calendar (DEFAULT_OPEN; the freezes are its events). The runbooks read its
+#: state through its ARN in the hub (``change_calendar_arn``), as a document shared with their account.
+CHANGE_CALENDAR = "OrgPatching-ChangeFreeze"
+
+
+def change_calendar_arn(partition: str, hub_region: str, hub_account: str) -> str:
+    """The calendar's ARN (``GetCalendarState`` takes a shared calendar by ARN only)."""
+    return f"arn:{partition}:ssm:{hub_region}:{hub_account}:document/{CHANGE_CALENDAR}"

@@ -14,6 +14,7 @@ import pulumi
 from .. import naming
 from ..config import CentralConfig
 from ..runbooks import render_runbook
+from .change_calendar import ChangeCalendar, ChangeCalendarArgs
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
 from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
@@ -35,6 +36,7 @@ class PatchingHub(pulumi.ComponentResource):
     bootstrap: DeployRoleBootstrap | None
     events: PatchEvents
     inspector: InspectorRule | None
+    change_calendar: ChangeCalendar
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -127,6 +129,17 @@ class PatchingHub(pulumi.ComponentResource):
             )
             if cfg.inspector.enabled
             else None
+        )
+        self.change_calendar = ChangeCalendar(
+            f"{name}-change-freeze",
+            ChangeCalendarArgs(
+                config=cfg.change_freeze,
+                account_id=cfg.central_account_id,
+                region=cfg.home_region,
+                partition=args.partition,
+                shared_with=list(cfg.accounts),
+            ),
+            opts=child,
         )
         boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
         self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None

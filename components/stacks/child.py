@@ -67,6 +67,7 @@ def hub_data(cfg: ChildConfig, hub: pulumi.StackReference) -> HubData:
         region=hub.require_output("homeRegion").apply(str),
         administration_role_arn=emergency.apply(administration_role),
         account_id=cfg.central_account_id,
+        change_calendar_arn=naming.change_calendar_arn(partition, cfg.home_region, cfg.central_account_id),
     )
 
 
