@@ -72,26 +72,37 @@ def calendar_content(config: ChangeFreezeConfig) -> str:
 class ChangeCalendarArgs:
     config: ChangeFreezeConfig
     account_id: str
+    #: The hub's home Region (the emergency approval gate reads the calendar there).
     region: str
     partition: str
     #: Child accounts the calendar is shared with (as the emergency runbooks are).
     shared_with: Sequence[str] = ()
+    #: Regions the child stacks patch: SSM documents are regional and shared within their Region, so the hub keeps
+    #: one identical copy per Region and each runbook reads the copy of its own Region.
+    regions: Sequence[str] = ()
 
 
 class ChangeCalendar(pulumi.ComponentResource):
-    document: aws.ssm.Document
+    #: Region -> the calendar document there.
+    documents: dict[str, aws.ssm.Document]
     arn: str
 
     def __init__(self, name: str, args: ChangeCalendarArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:ChangeCalendar", name, None, opts)
         self.arn = naming.change_calendar_arn(args.partition, args.region, args.account_id)
-        self.document = aws.ssm.Document(
-            f"{name}-calendar",
-            name=naming.CHANGE_CALENDAR,
-            document_type="ChangeCalendar",
-            document_format="TEXT",
-            content=calendar_content(args.config),
-            permissions=share_with(args.shared_with, args.account_id),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        content = calendar_content(args.config)
+        regions = [args.region, *sorted(set(args.regions) - {args.region})]
+        self.documents = {
+            region: aws.ssm.Document(
+                f"{name}-{region}",
+                name=naming.CHANGE_CALENDAR,
+                document_type="ChangeCalendar",
+                document_format="TEXT",
+                content=content,
+                permissions=share_with(args.shared_with, args.account_id),
+                region=region,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for region in regions
+        }
         self.register_outputs({"arn": self.arn})

@@ -138,6 +138,7 @@ class PatchingHub(pulumi.ComponentResource):
                 region=cfg.home_region,
                 partition=args.partition,
                 shared_with=list(cfg.accounts),
+                regions=list(cfg.regions),
             ),
             opts=child,
         )
