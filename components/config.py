@@ -28,6 +28,7 @@ from .config_errors import (
     unknown_key_message,
 )
 from .config_files import SECRET_PLACEHOLDER, offline_config, read_yaml, secret_hint
+from .config_freeze import ChangeFreezeConfig
 from .config_notices import NoticesConfig
 from .config_types import (
     AccountId,
@@ -376,6 +377,8 @@ class CentralConfig(StackConfig):
     events: EventsConfig = Field(default_factory=EventsConfig)
     inspector: InspectorConfig = Field(default_factory=InspectorConfig)
     notices: NoticesConfig = Field(default_factory=NoticesConfig)
+    #: The organization's change freezes (the hub's Change Calendar, ``components/config_freeze.py``).
+    change_freeze: ChangeFreezeConfig = Field(default_factory=ChangeFreezeConfig)
     #: Enabled by default, so ``deployPrincipalArn`` and ``targets`` are required unless turned off.
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     #: Regions the child stacks patch: the emergency rollout and catalog default to them.

@@ -44,6 +44,8 @@ def read_yaml(file: Path) -> Any:
         raise ConfigError(where, f"not valid YAML: {problem}", str(file)) from None
     except yaml.YAMLError as error:
         raise ConfigError("config file", f"is not valid YAML ({str(error).splitlines()[0]})", str(file)) from None
+    except ValueError as error:  # an unquoted date that does not exist (2026-13-01): PyYAML builds a datetime.date
+        raise ConfigError("config file", f"has an impossible date ({error}); write real dates", str(file)) from None
 
 
 def _replace_secrets(value: Any, path: str, found: list[str]) -> Any:

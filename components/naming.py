@@ -163,3 +163,14 @@ CHILD_FUNCTIONS_ALARM = "org-patching-child-functions"
 def notice_topic(*parts: str) -> str:
     """``org-patching-notices-payments`` or ``org-patching-notices-111111111111-eu-west-1``."""
     return "-".join((NOTICE_TOPIC_PREFIX, *parts))
+
+
+# --- Change freeze (hub, shared with every child account) ----------------------------------
+#: The organization's SSM Change Calendar (DEFAULT_OPEN; the freezes are its events). The runbooks read its
+#: state through its ARN in the hub (``change_calendar_arn``), as a document shared with their account.
+CHANGE_CALENDAR = "OrgPatching-ChangeFreeze"
+
+
+def change_calendar_arn(partition: str, hub_region: str, hub_account: str) -> str:
+    """The calendar's ARN (``GetCalendarState`` takes a shared calendar by ARN only)."""
+    return f"arn:{partition}:ssm:{hub_region}:{hub_account}:document/{CHANGE_CALENDAR}"

@@ -185,7 +185,8 @@ def inline_script(path: Path, handler: str) -> str:
     """The code of one ``aws:executeScript`` step as it goes into the document (see the module docstring)."""
     if not path.is_file():
         raise PackagingError(f"script {path.name} does not exist in {path.parent}")
-    header = f"# org-patching: {path.name}, handler {handler} (inlined by components.packaging)\n"
+    # one line per script step: short, since the ASG runbook inlines its script 14 times under SSM's 64 KB
+    header = f"# org-patching {path.name}:{handler} (components.packaging)\n"
     return header + minimal_source(path.read_text(), handler, CONTRACT_FILE.read_text())
 
 

@@ -59,6 +59,10 @@ def product_template(hub_account: str | None = None) -> dict[str, Any]:
     return dict(template)
 
 
+#: What ``Ref: AWS::NoValue`` evaluates to: the enclosing property or list item is left out.
+NO_VALUE = object()
+
+
 class Evaluator:
     """Resolve the template's intrinsics for one set of parameter values (CloudFormation's rules)."""
 
@@ -86,13 +90,15 @@ class Evaluator:
 
     def eval(self, node: Any) -> Any:
         if isinstance(node, list):
-            return [self.eval(item) for item in node]
+            return [item for item in (self.eval(item) for item in node) if item is not NO_VALUE]
         if not isinstance(node, dict):
             return node
         if len(node) != 1:
-            return {key: self.eval(value) for key, value in node.items()}
+            return {key: v for key, v in ((key, self.eval(value)) for key, value in node.items()) if v is not NO_VALUE}
         [(key, value)] = node.items()
         if key == "Ref":
+            if value == "AWS::NoValue":  # the property is removed (CloudFormation, "Pseudo parameters")
+                return NO_VALUE
             if value in self.values:
                 return self.values[value]
             return self.physical_ids.get(value, f"<id of {value}>")
@@ -111,7 +117,8 @@ class Evaluator:
             return str(left) == str(right)
         if key.startswith("Fn::"):
             raise UnsupportedIntrinsic(f"the evaluator does not know {key}: extend it when the template uses it")
-        return {key: self.eval(value)}
+        evaluated = self.eval(value)
+        return {} if evaluated is NO_VALUE else {key: evaluated}
 
     def resources(self) -> dict[str, dict[str, Any]]:
         """Properties of every resource the template creates for these parameters."""

@@ -42,6 +42,8 @@ PATCH_GROUP_TAG = "Patch Group"
 MAINTENANCE_WINDOW_TAG = "maintenance_window"
 #: The team that owns a resource (and a self-service window): see :func:`decide`.
 TEAM_TAG = "patch_team"
+#: CloudWatch alarms that gate a resource's patching (comma-separated names): see :func:`alarm_names`.
+ALARMS_TAG = "patch_alarms"
 
 #: Tag keys whose value "no" (any case) exempts a resource from patching.
 EXEMPTION_TAGS: tuple[str, ...] = ("install_patch", "patch_install")
@@ -294,3 +296,16 @@ def remediated_tags(tags: Mapping[str, str], kind: ResourceKind = "instance") ->
     if not added:
         return None
     return {**tags, **added}
+
+
+#: A CloudWatch alarm name: 1-255 characters, not only blanks (botocore ``ssm`` ``AlarmName``: ``min`` 1,
+#: ``max`` 255, ``pattern`` ``^(?!\\s*$).+``; ``autoscaling`` ``XmlStringMaxLen255``).
+ALARM_NAME_MAX = 255
+
+
+def alarm_names(value: str | None) -> tuple[str, ...]:
+    """The alarms an :data:`ALARMS_TAG` value names: comma-separated, blanks around names ignored, first
+    occurrence kept; names longer than an alarm name can be are dropped (they could match no alarm, and AWS
+    would refuse the whole request). ``None`` or blank names nothing."""
+    names = (part.strip() for part in (value or "").split(","))
+    return tuple(dict.fromkeys(name for name in names if 0 < len(name) <= ALARM_NAME_MAX))

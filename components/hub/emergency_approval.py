@@ -48,6 +48,12 @@ def approval_policy(
             [f"{arn}:states:{args.region}:{args.account_id}:execution:{naming.EMERGENCY_STATE_MACHINE}:*"],
             sid="VerifyAsk",
         ),
+        # Is a change freeze on? (SAR: GetCalendarState takes the document resource type.)
+        allow(
+            ["ssm:GetCalendarState"],
+            [naming.change_calendar_arn(args.partition, args.region, args.account_id)],
+            sid="ReadChangeFreeze",
+        ),
         # Service Authorization Reference: SendTaskSuccess/SendTaskFailure have no resource type ("*"); the
         # token itself names the task, and only this role (not the operators) is given them.
         allow(["states:SendTaskSuccess", "states:SendTaskFailure"], "*", sid="AnswerApproval"),
@@ -173,6 +179,8 @@ class EmergencyApproval:
                     "TABLE_NAME": naming.EMERGENCY_APPROVAL_TABLE,
                     "TOPIC_ARN": args.topic_arn,
                     "STATE_MACHINE_ARN": machine,
+                    # the change freeze a start checks (components/hub/change_calendar.py)
+                    "CHANGE_CALENDAR": naming.CHANGE_CALENDAR,
                 }
             ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),

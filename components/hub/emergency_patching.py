@@ -448,3 +448,7 @@ def _share(accounts: Sequence[str], hub_account: str) -> dict[str, str] | None:
             f"most {MAX_SHARED_ACCOUNTS}"
         )
     return {"type": "Share", "account_ids": ",".join(targets)}
+
+
+#: The hub's other shared documents (the change calendar) are shared the same way.
+share_with = _share

@@ -14,6 +14,7 @@ import pulumi
 from .. import naming
 from ..config import CentralConfig
 from ..runbooks import render_runbook
+from .change_calendar import ChangeCalendar, ChangeCalendarArgs
 from .compliance_lake import ComplianceLake, ComplianceLakeArgs
 from .deploy_role_bootstrap import DeployRoleBootstrap, DeployRoleBootstrapArgs
 from .emergency_patching import EmergencyPatching, EmergencyPatchingArgs
@@ -37,6 +38,7 @@ class PatchingHub(pulumi.ComponentResource):
     events: PatchEvents
     inspector: InspectorRule | None
     notices: PrePatchNotices | None
+    change_calendar: ChangeCalendar
 
     def __init__(self, name: str, args: PatchingHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("org-patching:hub:PatchingHub", name, None, opts)
@@ -152,6 +154,18 @@ class PatchingHub(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        self.change_calendar = ChangeCalendar(
+            f"{name}-change-freeze",
+            ChangeCalendarArgs(
+                config=cfg.change_freeze,
+                account_id=cfg.central_account_id,
+                region=cfg.home_region,
+                partition=args.partition,
+                shared_with=list(cfg.accounts),
+                regions=list(cfg.regions),
+            ),
+            opts=child,
+        )
         boot = DeployRoleBootstrapArgs(config=cfg.bootstrap, org_id=cfg.org_id, region=cfg.home_region)
         self.bootstrap = DeployRoleBootstrap(f"{name}-bootstrap", boot, opts=child) if cfg.bootstrap.enabled else None
         self.register_outputs({})

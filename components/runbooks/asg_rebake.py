@@ -43,7 +43,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from tag_contract import DEFAULT, MAINTENANCE_WINDOW_TAG, PATCH_GROUP_TAG, PATCH_GROUPS, skip_reason
+from tag_contract import (
+    ALARMS_TAG,
+    DEFAULT,
+    MAINTENANCE_WINDOW_TAG,
+    PATCH_GROUP_TAG,
+    PATCH_GROUPS,
+    alarm_names,
+    skip_reason,
+)
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 10})  # type: ignore[typeddict-item]
 #: Tag keys on builders and AMIs (operational markers, not part of the patching tag contract).
@@ -359,6 +367,10 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
         raise ValueError(f"PatchGroup: {patch_group!r} is not one of {', '.join(PATCH_GROUPS)}")
     selector = (PATCH_GROUP_TAG, patch_group) if patch_group else (MAINTENANCE_WINDOW_TAG, window)
     autoscaling, ec2, ssm, iam = _client("autoscaling"), _client("ec2"), _client("ssm"), _client("iam")
+    calendar = events.get("ChangeCalendar")
+    if calendar and ssm.get_calendar_state(CalendarNames=[calendar])["State"] == "CLOSED":
+        # change freeze (components/runbooks/change_gate.py): nothing is locked, built or refreshed
+        return {"asgs": [], "count": 0, "skipped": {}, "failures": []}
     candidates: list[tuple[dict[str, Any], dict[str, str], dict[str, Any]]] = []
     skipped: dict[str, str] = {}
     failures = _failures(events)
@@ -435,6 +447,8 @@ def find_asgs(events: Mapping[str, Any], context: Any) -> dict[str, Any]:
                 "patchGroup": tags.get(PATCH_GROUP_TAG, DEFAULT),
                 # the later steps get the contract's key from here (only this step carries the contract's code)
                 "patchGroupTag": PATCH_GROUP_TAG,
+                # the team's alarms (tag contract): the refresh's AlarmSpecification
+                "alarms": alarm_names(tags.get(ALARMS_TAG)),
                 "mixed": _mixed_policy(mixed) if mixed else {},
                 # AWS refuses AutoRollback for $Latest/$Default groups and SSM-parameter images
                 "canRollBack": str((_template_spec(group) or {}).get("Version")) not in ("$Latest", "$Default")
@@ -661,12 +675,19 @@ def start_instance_refreshes(events: Mapping[str, Any], context: Any) -> dict[st
         if item.get("phase") in ("wait", "done"):
             refreshes.append(item)
             continue
+        group_preferences = {**preferences, "AutoRollback": rollback and bool(item.get("canRollBack"))}
+        alarms = item.get("alarms")
+        if alarms:
+            # The team's alarms (the group's patch_alarms tag): one in ALARM fails the refresh,
+            # and AutoRollback rolls the group back (botocore autoscaling, RefreshPreferences.AlarmSpecification and
+            # .AutoRollback: "if the instance refresh fails or a CloudWatch alarm threshold is met").
+            group_preferences["AlarmSpecification"] = {"Alarms": list(alarms)}
         try:
             refresh_id = autoscaling.start_instance_refresh(
                 AutoScalingGroupName=item["name"],
                 Strategy="Rolling",
                 DesiredConfiguration=_desired_configuration(item),
-                Preferences={**preferences, "AutoRollback": rollback and bool(item.get("canRollBack"))},
+                Preferences=group_preferences,
             )["InstanceRefreshId"]
         except ClientError as error:
             failures.append(f"{item['name']}: instance refresh not started: {error}")

@@ -213,6 +213,15 @@ def automation_execution(scope: AccountScope) -> list[Statement]:
             conditions={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
         ),
     ]
+    # The change gate (components/runbooks/change_gate.py): the teams' alarms of this account (SAR: DescribeAlarms
+    # takes the alarm resource type), and the hub's change calendar, shared with this account (SAR:
+    # GetCalendarState takes the document resource type): one document name in the hub account, in any Region
+    # because the hub keeps a copy per patched Region (components/hub/change_calendar.py).
+    statements.append(
+        allow(["cloudwatch:DescribeAlarms"], [f"{arn}:cloudwatch:*:{account}:alarm:*"], sid="ReadTeamAlarms")
+    )
+    if scope.hub.change_calendar_arn:
+        statements.append(allow(["ssm:GetCalendarState"], [scope.hub.change_calendar_arn], sid="ReadChangeFreeze"))
     # Exemption holds at patch time whatever allowed it above.
     for key in EXEMPTION_TAGS:
         statements.append(

@@ -21,3 +21,5 @@ class HubData:
     administration_role_arn: pulumi.Input[str]
     #: The central (hub) account: owner of the runbooks the windows run by ARN and of the patch-event bus.
     account_id: str
+    #: The organization's change calendar (``naming.change_calendar_arn``): the runbooks read its state.
+    change_calendar_arn: str | None = None

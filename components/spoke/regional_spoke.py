@@ -179,6 +179,8 @@ class RegionalSpoke(pulumi.ComponentResource):
             # The runbook appends accountid=/region=/executionid= partitions.
             # The runbook puts the account id first (the instance role writes only under its own prefix).
             "OutputS3KeyPrefix": "patching",
+            # The hub's change calendar of this Region (components/hub/change_calendar.py): installs stop in a freeze.
+            "ChangeCalendar": naming.change_calendar_arn(args.partition, args.region, args.hub.account_id),
         }
         if args.baseline_override is not None:
             # The shard's baselines (the hub's shared runbook has no default of its own).

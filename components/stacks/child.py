@@ -69,6 +69,8 @@ def hub_data(cfg: ChildConfig, hub: pulumi.StackReference) -> HubData:
         region=hub.require_output("homeRegion").apply(str),
         administration_role_arn=emergency.apply(administration_role),
         account_id=cfg.central_account_id,
+        # every Region's copy of the hub's change calendar (the automation role reads the one of its Region)
+        change_calendar_arn=naming.change_calendar_arn(partition, "*", cfg.central_account_id),
     )
 
 

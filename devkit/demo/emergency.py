@@ -23,6 +23,7 @@ import boto3
 
 from components import naming, packaging
 from components.config import CentralConfig
+from components.hub.change_calendar import calendar_content
 from components.hub.emergency_patching import render_definition, validate_environment
 from patchctl.emergency import gate
 from patchctl.emergency.hub import HubRef
@@ -155,6 +156,13 @@ def deploy_emergency_hub(
                 Name=name, PermissionType="Share", AccountIdsToAdd=shared[start : start + 20]
             )
 
+    # the organization's change calendar (components/hub/change_calendar.py), shared like the runbooks
+    ssm.create_document(
+        Name=naming.CHANGE_CALENDAR,
+        Content=calendar_content(cfg.change_freeze),
+        DocumentType="ChangeCalendar",
+        DocumentFormat="TEXT",
+    )
     sqs = session.client("sqs")
 
     def queue(name: str) -> tuple[str, str]:
@@ -188,6 +196,7 @@ def deploy_emergency_hub(
                 "TABLE_NAME": naming.EMERGENCY_APPROVAL_TABLE,
                 "TOPIC_ARN": topic,
                 "STATE_MACHINE_ARN": machine_arn,
+                "CHANGE_CALENDAR": naming.CHANGE_CALENDAR,
             }
         },
     )["FunctionArn"]

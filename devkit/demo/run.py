@@ -17,6 +17,7 @@ from components import naming
 from devkit.applier.summary import count_in_emulator
 from devkit.demo.events import step_patch_events
 from devkit.demo.fault_run import fault_run
+from devkit.demo.freeze import step_change_freeze
 from devkit.demo.inspector import step_inspector
 from devkit.demo.narrative import Narrator
 from devkit.demo.notices import step_pre_patch_notice
@@ -39,6 +40,7 @@ class DemoResult:
     events: Any = None  # devkit/demo/events.py EventsResult
     inspector: dict[str, Any] = field(default_factory=dict)  # devkit/demo/inspector.py step_inspector
     notices: Any = None  # devkit/demo/notices.py NoticesResult
+    freeze: dict[str, Any] = field(default_factory=dict)  # devkit/demo/freeze.py
     #: The IAM replay's findings over every step (devkit/iam_replay): denied or unmapped calls.
     iam_problems: list[str] = field(default_factory=list)
     iam_calls: int = 0
@@ -430,6 +432,8 @@ STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
             "notices",
             step_pre_patch_notice(c.emu, c.world, c.say, c.result.custom_window["name"], "payments"),
         ),
+        "A change freeze (the hub's change calendar) skips one window's install; its scan still runs",
+        lambda c: setattr(c.result, "freeze", step_change_freeze(c.emu, c.world, c.say)),
     ),
     (
         "Maintenance windows fire: their registered tasks patch instances and rebake the ASG",

@@ -139,7 +139,10 @@ def _launch_template_ids(params: Mapping[str, Any]) -> list[str]:
 
 def _documents(params: Mapping[str, Any]) -> Ids:
     result: Ids = []
-    for name in _listed(params.get("DocumentName")) + _listed(params.get("Name")):
+    # GetCalendarState names its calendars (documents, or shared ones by ARN) in CalendarNames.
+    for name in (
+        _listed(params.get("DocumentName")) + _listed(params.get("Name")) + _listed(params.get("CalendarNames"))
+    ):
         if name.startswith("arn:"):
             # A shared document by ARN: authorised in the owner's account.
             account = name.split(":")[4]
@@ -268,6 +271,7 @@ EXTRACTORS: Mapping[tuple[str, str], Extractor] = {
     ("iam", "instance-profile"): lambda p: _ids("InstanceProfileNameWithPath", _listed(p.get("InstanceProfileName"))),
     ("sts", "role"): _assumed_roles,
     ("kms", "key"): _keys,
+    ("cloudwatch", "alarm"): lambda p: _ids("AlarmName", _listed(p.get("AlarmNames")) + _listed(p.get("AlarmName"))),
     ("firehose", "deliverystream"): lambda p: _ids("DeliveryStreamName", _listed(p.get("DeliveryStreamName"))),
     # the dedupe claims of the failure alerts and the pre-patch notices (PutItem, DeleteItem: TableName)
     ("dynamodb", "table"): lambda p: _ids(

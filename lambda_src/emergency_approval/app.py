@@ -22,10 +22,11 @@ Actions (the event's ``action``):
   execution not started here; mark the wave answered with a conditional write (a second answer,
   or a replayed request, fails), then answer Step Functions with who and when.
 
-Table items (key ``pk``): ``start#<execution arn>`` (requested_by, started_at, findings) and
+Table items (key ``pk``): ``start#<execution arn>`` (requested_by, started_at, findings; freeze_override and
+calendar_state when it started during a change freeze) and
 ``wave#<execution arn>#<wave>`` (status pending|approved|rejected, task_token until answered,
 asked_at, answered_by, answered_at, reason). Environment: ``TABLE_NAME``, ``TOPIC_ARN``,
-``STATE_MACHINE_ARN``.
+``STATE_MACHINE_ARN``, ``CHANGE_CALENDAR`` (the change calendar's name; empty: no freeze check).
 """
 
 from __future__ import annotations
@@ -92,6 +93,24 @@ def _execution_arn(machine_arn: str, name: str) -> str:
     return f"{prefix}:execution:{machine}:{name}"
 
 
+def freeze_check(request: dict[str, Any]) -> dict[str, Any]:
+    """The change freeze (``CHANGE_CALENDAR``, the hub's Change Calendar): while it is CLOSED a rollout starts only
+    with ``freeze_override: true``, and the start record keeps that it overrode the freeze."""
+    calendar = os.environ.get("CHANGE_CALENDAR", "")
+    if not calendar:
+        return {}
+    state = client("ssm").get_calendar_state(CalendarNames=[calendar])
+    if state["State"] != "CLOSED":
+        return {}
+    if request.get("freeze_override") is not True:
+        until = f" until {state['NextTransitionTime']}" if state.get("NextTransitionTime") else ""
+        raise ApprovalRefused(
+            f"change freeze: {calendar.rsplit('/', 1)[-1]} is CLOSED{until}; "
+            "set freeze_override (patchctl emergency start --override-freeze) to run anyway"
+        )
+    return {"freeze_override": True, "calendar_state": "CLOSED"}
+
+
 def start(event: dict[str, Any], table: Any) -> dict[str, Any]:
     request, nonce = event.get("request"), _field(event, "nonce", _NONCE)
     if not isinstance(request, dict):
@@ -100,7 +119,7 @@ def start(event: dict[str, Any], table: Any) -> dict[str, Any]:
     machine = os.environ["STATE_MACHINE_ARN"]
     name = f"emergency-{nonce}"
     execution = _execution_arn(machine, name)
-    record = {"pk": f"start#{execution}", "requested_by": requester, "started_at": _now()}
+    record = {"pk": f"start#{execution}", "requested_by": requester, "started_at": _now(), **freeze_check(request)}
     try:
         table.put_item(Item=record, ConditionExpression="attribute_not_exists(pk)")
     except ClientError as error:

@@ -248,6 +248,7 @@ def plan(request: Any, settings: Settings) -> dict[str, Any]:
             "findings": [str(finding) for finding in parsed.findings],
             "vulnerabilities": [str(v) for v in parsed.vulnerabilities],
             "instances": [str(i) for i in targets.instances],
+            "freeze_override": parsed.freeze_override,
         },
     }
 

@@ -225,6 +225,11 @@ class EmergencyRequest(BaseModel):
         ),
     ] = Field([], description="The findings' vulnerability ids (CVEs), for people and the summary")
 
+    freeze_override: bool = Field(
+        False,
+        description="Run although the change calendar is CLOSED (a change freeze); recorded with the approval",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _one_form_of_waves(cls, data: Any) -> Any:

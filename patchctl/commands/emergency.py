@@ -44,6 +44,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     start.add_argument("--no-reboot", action="store_true", help="operation_post_patching NoReboot")
     start.add_argument("--approval-before", metavar="LIST", help="extra waves that wait for an approver")
     start.add_argument("--poll-seconds", type=int, metavar="N", help="how often a running wave is polled")
+    start.add_argument(
+        "--override-freeze", action="store_true", help="run during a change freeze (recorded with the approval)"
+    )
 
     status = actions.add_parser("status", help="a rollout's waves, accounts and per-location results")
     common(status)
@@ -85,6 +88,8 @@ def request_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         request["operation_post_patching"] = "NoReboot"
     if args.poll_seconds is not None:
         request["poll_seconds"] = args.poll_seconds
+    if args.override_freeze:
+        request["freeze_override"] = True
     if args.approval_before:
         request["approval"] = {"required_before": [w.strip() for w in args.approval_before.split(",")]}
     return request
@@ -107,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         if args.request is not None and flags:
             raise InputError("start: give --request FILE or flags, not both")
         request = read_json(args.request, "no such request file") if args.request else request_from_flags(args)
+        if args.override_freeze and isinstance(request, dict):
+            request["freeze_override"] = True  # with a request file too
     if args.action == "list" and not 1 <= args.limit <= 1000:
         raise InputError(f"--limit {args.limit}: must be 1..1000")
     session = boto3.session.Session(profile_name=args.profile) if args.profile else boto3.session.Session()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,9 +82,25 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert lines["instances"].strip().startswith(f"{prod_in_team_window}: i-")
     assert lines["ASGs"].strip() == "1: web-frontend"
 
+    in_windows = spec_total(lambda k: k.patch_group is not None)
+
+    # a change freeze: the first location's Default window scans every instance it patches instead of
+    # installing (the team's window is elsewhere), rebakes nothing; the calendar is OPEN again afterwards
+    freeze = result.freeze
+    assert freeze == {
+        "location": "/".join(world.locations[0]),
+        "state": "CLOSED",
+        "frozen": [True],  # the standalone runbook's gate; the ASG runbook rebakes nothing
+        "operations": ["Scan"],
+        "scanned": in_windows // LOCATIONS,
+        "rebaked": 0,
+        "after": "OPEN",
+        "failures": [],
+    }
+    assert "operation sent Scan (asked: Install)" in text
+
     # [5] windows: every instance with a Patch Group is patched exactly once, by its window's
     # registered task; the one whose openssl fails fails its command, its task and its window
-    in_windows = spec_total(lambda k: k.patch_group is not None)
     run = result.patch_run
     assert run["windows"] == LOCATIONS + 1  # Default everywhere + the team's Prod window
     assert run["tasks"] == 2 * run["windows"]  # each: the instance task and the ASG task, as registered
@@ -98,7 +115,8 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     # command outputs: written by the agents under the registered prefix, with the instance role;
     # the catalog product's tasks register no output bucket (printed, not hidden)
     keys = run["output_keys"]  # listed from the bucket after the windows ran
-    assert len(keys) == in_windows - prod_in_team_window and run["not_written"] == []
+    # (plus the outputs of the freeze's scan, one per scanned instance)
+    assert len(keys) == in_windows - prod_in_team_window + freeze["scanned"] and run["not_written"] == []
     assert all(k.split("/")[1] == "patching" and "/accountid=" in k for k in keys)
     assert run["unlogged"] == prod_in_team_window + 1
     assert text.count("no output bucket registered") == 2
@@ -140,7 +158,7 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert len(result.events.rows) == 4  # patch run, compliance change, the failed install delivered twice
     assert len(result.events.alerts) == 1
     text = out.getvalue()
-    assert "] Emergency patching" in text and "second sweep wrote 0 tags" in text
+    assert re.search(r"\[\d+\] Emergency patching", text) and "second sweep wrote 0 tags" in text
     # an Inspector finding on one Prod instance: one approved wave for exactly that instance, and
     # patchctl emergency status shows it (its finding, its one account-Region); the re-published finding started nothing
     inspector = result.inspector
@@ -152,8 +170,8 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     assert inspector["status_locations"] == [(first_account, first_region, "Success")]
     assert inspector["status_findings"] == [inspector["finding_arn"]]
     assert inspector["requested_by"].endswith(f"assumed-role/{naming.INSPECTOR_FINDINGS_FUNCTION}/lambda")
-    assert "] Inspector finding" in text
-    # every call the program's roles made was allowed by the policies the program deployed
+    assert re.search(r"\[\d+\] Inspector finding", text)
+    # [11] every call the program's roles made was allowed by the policies the program deployed
     assert result.iam_problems == []
     assert result.iam_calls >= 30
 

@@ -205,3 +205,6 @@ def test_task_parameters_are_declared_by_the_runbooks() -> None:
                     assert value in spec["allowedValues"], (task, name, value)
                 if "allowedPattern" in spec:
                     assert re.search(spec["allowedPattern"], str(value)), (task, name, value)
+        # the hub's change calendar of the window's own Region, from the hub account the runbooks come from
+        arn = properties["TaskArn"].split(":")
+        assert passed["ChangeCalendar"] == [naming.change_calendar_arn(arn[1], arn[3], arn[4])], task

@@ -430,7 +430,13 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
     assert wave["status"] == "Success", wave["error"]
     # with an output bucket the command keeps its output (without one it is sent with no output settings:
     # tests/runbooks/test_documents.py checks every route)
-    assert wave["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaselineByPatchGroup"]
+    assert wave["executed"] == [
+        "chooseBaseline",
+        "checkChangeGate",
+        "chooseTargets",
+        "route",
+        "runPatchBaselineByPatchGroup",
+    ]
     assert sorted(patched) == sorted([prod_on_default, prod_on_prod])
     assert dev_on_default not in patched and default_on_default not in patched
     assert wave["values"]["runPatchBaselineByPatchGroup.CommandId"]
@@ -458,5 +464,5 @@ def test_standalone_runbook_with_patch_group_patches_the_environment_whatever_th
         run_command=patch_by_targets(account, region, patched),
     )
     assert window["status"] == "Success"
-    assert window["executed"] == ["chooseBaseline", "chooseTargets", "route", "runPatchBaseline"]
+    assert window["executed"] == ["chooseBaseline", "checkChangeGate", "chooseTargets", "route", "runPatchBaseline"]
     assert sorted(patched) == sorted([prod_on_default, dev_on_default, default_on_default])

@@ -19,6 +19,7 @@ from components.runbooks import (
     RunbookError,
     asg_rebake,
     baseline_choice,
+    change_gate,
     declared_parameters,
     patch_instances,
     render_runbook,
@@ -121,6 +122,8 @@ def test_scripts_are_inlined_compile_and_name_real_handlers(rendered: tuple[str,
         assert inputs["Runtime"] in SUPPORTED_RUNTIMES
         if inputs["Handler"] == "choose_baseline_override":
             module = baseline_choice
+        elif inputs["Handler"] in ("check_gates", "check_freeze"):
+            module = change_gate
         else:
             module = patch_instances if inputs["Handler"] == "choose_route" else asg_rebake
         handler = getattr(module, inputs["Handler"])
@@ -183,7 +186,8 @@ def test_patch_group_parameter_accepts_exactly_the_contract_patch_groups(
 
 def test_the_standalone_runbook_routes_on_patch_group_and_output_bucket() -> None:
     standalone = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
-    first, branch = standalone["mainSteps"][1:3]  # after chooseBaseline
+    gate, first, branch = standalone["mainSteps"][1:4]  # after chooseBaseline
+    assert gate["name"] == "checkChangeGate"  # the freeze and the alarms, before any route (change_gate.py)
     assert first["action"] == "aws:executeScript" and branch["action"] == "aws:branch"
     routes = {c["StringEquals"]: c["NextStep"] for c in branch["inputs"]["Choices"]}
     routes["ByWindow"] = branch["inputs"]["Default"]

@@ -148,7 +148,7 @@ def test_window_tasks_run_the_hubs_shared_runbooks_with_declared_parameters(
         assert account in copy.inputs["permissions"]["account_ids"].split(",")
         # every parameter the window must pin is passed (a dropped one would run with the runbook's default)
         pinned = {"AutomationAssumeRole", "MaintenanceWindow", "Operation", "OutputS3BucketName", "OutputS3KeyPrefix"}
-        pinned |= {"BaselineOverride"}
+        pinned |= {"BaselineOverride", "ChangeCalendar"}
         if runbook == naming.RUNBOOK_STANDALONE:
             pinned |= {"RebootOption", "MaxConcurrency", "MaxErrors"}
         else:
@@ -159,6 +159,10 @@ def test_window_tasks_run_the_hubs_shared_runbooks_with_declared_parameters(
         assert parameters["MaintenanceWindow"] == "Default_maintenance_window"
         assert parameters["Operation"] == "Install"
         assert parameters["BaselineOverride"] == override
+        # the hub's change calendar of the task's Region (the shared copy's default is empty: no freeze check)
+        assert parameters["ChangeCalendar"] == naming.change_calendar_arn(
+            "aws", region, central_config.central_account_id
+        )
         if runbook == naming.RUNBOOK_STANDALONE:
             assert parameters["RebootOption"] == "RebootIfNeeded"
             assert (parameters["MaxConcurrency"], parameters["MaxErrors"]) == ("10%", "10%")

@@ -24,6 +24,13 @@ rebake and waits for it, so the emulator needs the lifecycle and the rules the A
   ``RollbackInstanceRefresh`` to ``RollbackInProgress`` then ``RollbackSuccessful`` (the group keeps its
   previous configuration). Without an active refresh both fail with ``ActiveInstanceRefreshNotFound``.
 
+* **Alarms** (``Preferences.AlarmSpecification.Alarms``): while a refresh is active, each describe reads the
+  named alarms from the emulated CloudWatch of the same account+region; one in ``ALARM`` fails the refresh, and
+  with ``AutoRollback`` it rolls back (``RollbackInProgress`` then ``RollbackSuccessful``, the group keeps its
+  previous configuration). Source: botocore's autoscaling model, ``RefreshPreferences.AlarmSpecification`` ("fail
+  the operation if an alarm threshold is met") and ``RefreshPreferences.AutoRollback`` ("roll back ... if the
+  instance refresh fails or a CloudWatch alarm threshold is met").
+
 Tests and the demo force failures with :func:`fail_refresh`. State lives on moto's Auto Scaling
 backend of the account+region, so moto's reset clears it.
 """
@@ -279,8 +286,28 @@ def _finish(backend: AutoScalingBackend, refresh: Refresh, status: str) -> None:
             backend.set_desired_capacity(refresh.group, desired)
 
 
+def firing_alarms(backend: AutoScalingBackend, refresh: Refresh) -> list[str]:
+    """The refresh's alarms (``AlarmSpecification``) now in ``ALARM`` in the group's account+region."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    names = list((refresh.preferences.get("AlarmSpecification") or {}).get("Alarms") or [])
+    if not names:
+        return []
+    alarms = cloudwatch_backends[backend.account_id][backend.region_name].alarms
+    return [name for name in names if name in alarms and alarms[name].state_value == "ALARM"]
+
+
 def advance(backend: AutoScalingBackend, refresh: Refresh) -> None:
     """One step of the documented lifecycle (what a describe observes)."""
+    if refresh.status in ("Pending", "InProgress", "Baking"):
+        firing = firing_alarms(backend, refresh)
+        if firing:
+            refresh.reason = f"CloudWatch alarm in ALARM: {', '.join(firing)}"
+            if refresh.preferences.get("AutoRollback"):
+                refresh.status, refresh.rolled_back = "RollbackInProgress", True
+            else:
+                _finish(backend, refresh, "Failed")
+            return
     elapsed = CLOCK.now() - refresh.started_at
     needed = refresh.seconds_needed()
     bake = int(refresh.preferences.get("BakeTime") or 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 from devkit.moto_extensions.core import copy_members
-from devkit.moto_extensions.ssm import baseline_rules, command_rules, sharing_rules, window_schedule
+from devkit.moto_extensions.ssm import baseline_rules, change_calendar, command_rules, sharing_rules, window_schedule
 from devkit.moto_extensions.ssm.responses import SsmExtensionResponse
 
 
@@ -22,3 +22,4 @@ def install() -> None:
     sharing_rules.install()
     command_rules.install()
     window_schedule.install()
+    change_calendar.install()

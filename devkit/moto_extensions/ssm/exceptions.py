@@ -13,6 +13,7 @@ __all__ = [
     "AssociationDoesNotExist",
     "AutomationError",
     "InvalidDocument",
+    "InvalidDocumentType",
     "InvalidFilter",
     "InvalidFilterKey",
     "InvalidInstanceId",
@@ -29,6 +30,12 @@ __all__ = [
     "ResourceDataSyncNotFoundException",
     "ValidationException",
 ]
+
+
+class InvalidDocumentType(SSMException):
+    """GetCalendarState on a document that is not a change calendar (botocore: its error shapes)."""
+
+    code = "InvalidDocumentType"
 
 
 class InvalidInstanceId(SSMException):

@@ -13,6 +13,7 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ssm.responses import SimpleSystemManagerResponse
 
+from devkit.moto_extensions.ssm.change_calendar import calendar_state
 from devkit.moto_extensions.ssm.models.automation import AutomationBackend, automation_backend
 from devkit.moto_extensions.ssm.models.inventory import InventoryBackend, inventory_data
 from devkit.moto_extensions.ssm.models.patching import PatchingBackend, patch_data
@@ -223,3 +224,12 @@ class SsmExtensionResponse(SimpleSystemManagerResponse):
     def stop_automation_execution(self) -> ActionResult:
         self.automation.stop_automation_execution(self._get_param("AutomationExecutionId"), self._get_param("Type"))
         return ActionResult({})
+
+    # ------------------------------------------------------------------------------ change calendar
+
+    def get_calendar_state(self) -> ActionResult:
+        return ActionResult(
+            calendar_state(
+                self.current_account, self.region, self._get_param("CalendarNames") or [], self._get_param("AtTime")
+            )
+        )
