@@ -432,6 +432,8 @@ STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
             "notices",
             step_pre_patch_notice(c.emu, c.world, c.say, c.result.custom_window["name"], "payments"),
         ),
+    ),
+    (
         "A change freeze (the hub's change calendar) skips one window's install; its scan still runs",
         lambda c: setattr(c.result, "freeze", step_change_freeze(c.emu, c.world, c.say)),
     ),
