@@ -65,8 +65,9 @@ def test_run_command_inputs_are_checked_against_send_command(moto_aws: None) -> 
     document = yaml.safe_load(render_runbook(naming.RUNBOOK_STANDALONE))
     step = next(s for s in document["mainSteps"] if s["name"] == "runPatchBaseline")
     step["inputs"]["MaxConcurrency"] = ""  # what an empty parameter would send
-    choose_baseline = next(s for s in document["mainSteps"] if s["name"] == "chooseBaseline")
-    document["mainSteps"] = [choose_baseline, step]
+    # the steps whose outputs it reads (the change gate's operation, the baseline choice), then the step itself
+    needed = [s for s in document["mainSteps"] if s["name"] in ("checkChangeGate", "chooseBaseline")]
+    document["mainSteps"] = [*needed, step]
     run = aws.automation(yaml.safe_dump(document), {}, ACCOUNT, REGION, run_command=lambda inputs: {})
     assert run["status"] == "Failed" and "ParamValidationError" in run["error"] and "MaxConcurrency" in run["error"]
 
