@@ -192,7 +192,6 @@ class PrePatchNotices(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
                     "POWERTOOLS_SERVICE_NAME": naming.PRE_PATCH_NOTICES_FUNCTION,
-                    "POWERTOOLS_LOG_LEVEL": "INFO",
                     "AWS_RETRY_MODE": "standard",
                     "AWS_MAX_ATTEMPTS": "10",
                     "ACCOUNTS": ",".join(args.accounts),
