@@ -91,6 +91,11 @@ PATCH_SCAN_ASSOCIATION = "org-patching-patch-scan"
 RESOURCE_DATA_SYNC = "org-patching-inventory"
 #: Prefix under which resource data sync writes in the hub's inventory bucket.
 INVENTORY_PREFIX = "inventory"
+#: Prefix of the hub's inventory bucket under which each tag sweep writes the instances SSM does not manage
+#: (``unmanaged/accountid=<id>/region=<region>/dt=<YYYY-MM-DD>/findings.jsonl``; lambda_shared/unmanaged_findings.py).
+UNMANAGED_PREFIX = "unmanaged"
+#: Glue table over that prefix, and the named query the report reads it with (components/hub/unmanaged_table.py).
+UNMANAGED_TABLE = "unmanaged_instances"
 
 
 def sweep_rule(number: int) -> str:

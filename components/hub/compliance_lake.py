@@ -22,7 +22,7 @@ from .. import naming
 from ..config import ComplianceConfig
 from ..policy_documents import Statement, allow, document, org_principal_condition, to_json
 from ..secure_bucket import SecureBucket, SecureBucketArgs
-from . import compliance_tables
+from . import compliance_tables, unmanaged_table
 
 
 @dataclass
@@ -58,12 +58,16 @@ class ComplianceLake(pulumi.ComponentResource):
         org_bucket_arns: pulumi.Output[list[str]]
         resolve_org_bucket_arns: Callable[[pulumi.Output[list[str]]], None]
         org_bucket_arns, resolve_org_bucket_arns = pulumi.deferred_output()
+        # The inventory bucket's ARN too: the tag sweeps write their unmanaged findings there (unmanaged_table.py).
+        inventory_arn: pulumi.Output[str]
+        resolve_inventory_arn: Callable[[pulumi.Output[str]], None]
+        inventory_arn, resolve_inventory_arn = pulumi.deferred_output()
         self.key = aws.kms.Key(
             f"{name}-key",
             description="org-patching: compliance data, patch logs and patch lists of the organization",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=to_json(_key_policy(args, org_bucket_arns)),
+            policy=to_json(_key_policy(args, org_bucket_arns, inventory_arn)),
             opts=child,
         )
         self.key_alias = aws.kms.Alias(
@@ -89,8 +93,12 @@ class ComplianceLake(pulumi.ComponentResource):
         self.inventory = lake_bucket(
             "inventory",
             cfg.inventory_retention_days,
-            lambda arn: _resource_data_sync_statements(arn, org, self.key.arn, accounts),
+            lambda arn: [
+                *_resource_data_sync_statements(arn, org, self.key.arn, accounts),
+                *unmanaged_table.bucket_statements(arn, org, self.key.arn, args.partition),
+            ],
         )
+        resolve_inventory_arn(self.inventory.bucket.arn)
         self.patch_logs = lake_bucket(
             "patch-logs",
             cfg.log_retention_days,
@@ -134,6 +142,8 @@ class ComplianceLake(pulumi.ComponentResource):
                 )
             )
 
+        self._unmanaged_table(name, args, child)
+
         self.workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
             name=naming.ATHENA_WORKGROUP,
@@ -164,6 +174,16 @@ class ComplianceLake(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.unmanaged_query = aws.athena.NamedQuery(
+            f"{name}-{unmanaged_table.NAMED_QUERY_NAME}",
+            name=unmanaged_table.NAMED_QUERY_NAME,
+            description=unmanaged_table.NAMED_QUERY_DESCRIPTION,
+            database=self.database.name,
+            workgroup=self.workgroup.name,
+            query=unmanaged_table.NAMED_QUERY_SQL,
+            opts=child,
+        )
+
         self.register_outputs(
             {
                 "keyArn": self.key.arn,
@@ -173,6 +193,23 @@ class ComplianceLake(pulumi.ComponentResource):
                 "athenaWorkgroup": self.workgroup.name,
                 "glueDatabase": self.database.name,
             }
+        )
+
+    def _unmanaged_table(self, name: str, args: ComplianceLakeArgs, child: pulumi.ResourceOptions) -> None:
+        """The Glue table over the tag sweeps' unmanaged findings (``unmanaged_table.py``)."""
+        table_args = self.inventory.bucket.bucket.apply(
+            lambda bucket: unmanaged_table.table_args(naming.GLUE_DATABASE, bucket, args.accounts, args.regions)
+        )
+        self.unmanaged_table = aws.glue.CatalogTable(
+            f"{name}-{naming.UNMANAGED_TABLE}",
+            name=naming.UNMANAGED_TABLE,
+            database_name=self.database.name,
+            description=table_args["description"],
+            table_type="EXTERNAL_TABLE",
+            parameters=table_args["parameters"],
+            partition_keys=table_args["partition_keys"],
+            storage_descriptor=table_args["storage_descriptor"],
+            opts=child,
         )
 
     def outputs(self) -> dict[str, Any]:
@@ -197,12 +234,15 @@ def _table_args(table: compliance_tables.ComplianceTable, args: ComplianceLakeAr
     )
 
 
-def _key_policy(args: ComplianceLakeArgs, org_bucket_arns: pulumi.Input[list[str]]) -> dict[str, object]:
+def _key_policy(
+    args: ComplianceLakeArgs, org_bucket_arns: pulumi.Input[list[str]], inventory_arn: pulumi.Input[str]
+) -> dict[str, object]:
     """Who may use the compliance key, and only for what the data flows need.
 
     ``org_bucket_arns``: the patch-log and patch-list buckets (bucket and object ARNs: with an S3
     Bucket Key the encryption context is the bucket's ARN, without one the object's; Amazon S3
-    User Guide, "Encryption context")."""
+    User Guide, "Encryption context"). ``inventory_arn``: the inventory bucket, where the tag sweeps
+    write their unmanaged findings (the last statement, ``unmanaged_table.key_statement``)."""
     root = f"arn:{args.partition}:iam::{args.account_id}:root"
     org = args.org_id
     return document(
@@ -265,6 +305,7 @@ def _key_policy(args: ComplianceLakeArgs, org_bucket_arns: pulumi.Input[list[str
                 }
             },
         },
+        unmanaged_table.key_statement(inventory_arn, org, args.region, args.partition),
     )
 
 

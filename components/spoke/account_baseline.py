@@ -37,7 +37,7 @@ from .. import naming
 from ..config import InstanceProfilesConfig
 from ..policy_documents import Document, Statement, document, to_json
 from ..runbooks import baseline_choice
-from . import automation_policy, baseline_policies, profile_check
+from . import automation_policy, baseline_policies, profile_check, unmanaged_findings
 from .baseline_policies import AccountScope, service_trust
 from .hub_data import HubData
 
@@ -204,6 +204,7 @@ class AccountBaseline(pulumi.ComponentResource):
             [
                 *baseline_policies.tag_remediation(self._scope),
                 *profile_check.statements(self._scope, self._instance_profiles),
+                *unmanaged_findings.statements(self._scope, self._instance_profiles),
             ],
         )
 

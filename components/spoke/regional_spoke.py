@@ -39,6 +39,7 @@ from .inventory import declare_inventory
 from .patch_baselines import declare_patch_baselines, override_patch_groups
 from .profile_check import function_variables as profile_check_variables
 from .tag_compliance import compliance_event_pattern, required_tags_parameters, sweep_event
+from .unmanaged_findings import function_variables as unmanaged_lake_variables
 
 #: EventBridge allows 5 targets per rule: one sweep rule per 5 regions.
 TARGETS_PER_RULE = 5
@@ -358,7 +359,10 @@ class RegionalSpoke(pulumi.ComponentResource):
             args.roles.tag_remediation,
             timeout=900,
             memory_size=512,
-            variables=profile_check_variables(args.patching.instance_profiles),
+            variables={
+                **profile_check_variables(args.patching.instance_profiles),
+                **unmanaged_lake_variables(args.hub, args.patching.instance_profiles),
+            },
             # Failed asynchronous invocations (after Lambda's two retries) land here.
             dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=self.dead_letters.arn),
         )

@@ -127,6 +127,16 @@ def context_for(
     if service == "iam" and params.get("PolicyArn"):
         # iam:PolicyARN: "the ARN of an IAM policy" being attached or detached (Service Authorization Reference, IAM).
         keys["iam:PolicyARN"] = str(params["PolicyArn"])
+    if service == "s3" and operation in ("PutObject", "CopyObject", "CreateMultipartUpload"):
+        # The SSE request headers as S3's condition keys (Service Authorization Reference, Amazon S3 condition
+        # keys: s3:x-amz-server-side-encryption, s3:x-amz-server-side-encryption-aws-kms-key-id); absent when the
+        # request relies on the bucket's default encryption, as on AWS.
+        for param, key in (
+            ("ServerSideEncryption", "s3:x-amz-server-side-encryption"),
+            ("SSEKMSKeyId", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+        ):
+            if params.get(param):
+                keys[key] = str(params[param])
     template = params.get("LaunchTemplate") or {}
     if service == "ec2" and template.get("LaunchTemplateId"):
         keys["ec2:LaunchTemplate"] = f"arn:aws:ec2:{region}:{account}:launch-template/{template['LaunchTemplateId']}"

@@ -275,6 +275,9 @@ class Judge:
         kms_action = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}.get(action)
         rule = ((bucket.encryption or {}).get("Rule") or {}).get("ApplyServerSideEncryptionByDefault") or {}
         key_arn = rule.get("KMSMasterKeyID")
+        if action == "s3:PutObject" and ctx.get("s3:x-amz-server-side-encryption-aws-kms-key-id"):
+            # A key named in the request replaces the bucket's default (S3 API reference, PutObject SSEKMSKeyId).
+            rule, key_arn = {"SSEAlgorithm": "aws:kms"}, str(ctx["s3:x-amz-server-side-encryption-aws-kms-key-id"])
         if kms_action and rule.get("SSEAlgorithm") == "aws:kms" and key_arn:
             located = _key_policy(key_arn)
             if located is None:

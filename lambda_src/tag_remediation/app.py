@@ -21,7 +21,8 @@ Why it is built this way:
   retries) is reported with its account, region and resource ids in ``errors`` and never stops the rest of the run.
 * The sweep also runs the profile check (``lambda_shared.instance_profiles``): instances the contract patches that
   SSM does not manage come back under ``unmanaged`` (the ``patchctl report --unmanaged`` format), and the repairs
-  ``patching.instanceProfiles`` allows are made (``profiles``).
+  ``patching.instanceProfiles`` allows are made (``profiles``); the unmanaged ones also go into the hub's lake
+  (``lambda_shared.unmanaged_findings``, ``unmanagedLake`` in the result), where ``patchctl report`` reads them.
 * Powertools: the Logger carries the Lambda context, the event is an ``EventBridgeEvent``, and the Metrics count
   the resources tagged, skipped and failed.
 
@@ -33,6 +34,8 @@ Environment variables (all optional):
     ``true`` to compute and report the changes without writing. Default ``false``.
 ``PROFILE_CHECK`` / ``PATCHING_INSTANCE_PROFILE`` / ``APP_PROFILES``
     the profile check and its repairs (``lambda_shared.instance_profiles``).
+``UNMANAGED_LAKE_*``
+    where the profile check's findings are written (``lambda_shared.unmanaged_findings``).
 ``POWERTOOLS_SERVICE_NAME`` / ``POWERTOOLS_LOG_LEVEL``
     read by aws-lambda-powertools' Logger and Metrics. Defaults ``org-patching-tag-remediation`` / ``INFO``.
 """
@@ -63,6 +66,7 @@ from lambda_shared.tagging import (
     plan,
     remove,
 )
+from lambda_shared.unmanaged_findings import publish
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "org-patching-tag-remediation")
 logger = Logger(service=SERVICE)
@@ -270,6 +274,10 @@ def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
         result["unmanaged"] = findings.unmanaged
         result["profiles"] = {"attached": findings.attached, "policyAttached": findings.policy_attached}
         result["errors"].extend(findings.errors)
+        # Into the hub's lake, where patchctl report reads them (lambda_shared.unmanaged_findings); never fatal.
+        lake = publish(findings.unmanaged, findings.errors, account, aws.region, len(patched), dry_run)
+        result["unmanagedLake"] = lake.location
+        result["errors"].extend(lake.errors)
     return result
 
 

@@ -340,6 +340,74 @@ def test_the_hub_bucket_policy_is_what_lets_the_child_write(world: World) -> Non
     assert not other.allowed  # another account's prefix
 
 
+def test_the_sweep_writes_its_unmanaged_findings_to_the_hub_and_only_its_own(world: World) -> None:
+    """Issue 15.4: the child's role, the hub bucket's policy and the hub key's policy all allow the sweep's write
+    of its own account's findings (0 denied calls); an admin of that account who widens the role still cannot write
+    another account's prefix, outside the prefix, or with another key, and another role of the organization (or
+    the same role name outside it) cannot write at all."""
+    from devkit.iam_replay.evaluate import judge
+
+    compliance = world.central.outputs["compliance"]
+    bucket, key_arn = compliance["inventoryBucket"], compliance["keyArn"]
+    sess = world.emu.session(world.account, world.region)
+    iam = sess.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [aws.EC2_TRUST["Statement"][0]]}
+    iam.create_role(RoleName="replay-lake-app", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.create_instance_profile(InstanceProfileName="replay-lake-app")
+    iam.add_role_to_instance_profile(InstanceProfileName="replay-lake-app", RoleName="replay-lake-app")
+    unmanaged = aws.run_instances(sess, {"environment": "Dev"}, profile="replay-lake-app")[0]
+    scheduled = {"detail-type": "Scheduled Event", "source": "aws.events", "account": world.account}
+    with recording() as rec:
+        swept = _invoke(world, naming.TAG_REMEDIATION_FUNCTION, {**scheduled, "region": world.region, "detail": {}})
+    own = f"{naming.UNMANAGED_PREFIX}/accountid={world.account}/region={world.region}/"
+    assert swept["unmanagedLake"].startswith(f"s3://{bucket}/{own}dt="), swept["errors"]
+    assert unmanaged in {u["resourceid"] for u in swept["unmanaged"]}
+    _judged(rec, minimum_calls=4)
+    assert "PutObject" in {c.operation for c in rec.calls}
+
+    role = f"arn:aws:iam::{world.account}:role/{naming.TAG_REMEDIATION_ROLE}"
+    other = next(a for a in aws.ACCOUNTS if a != world.account)
+    write = {"Bucket": bucket, "Key": f"{own}dt=2026-11-29/findings.jsonl", "Body": b"{}", "SSEKMSKeyId": key_arn}
+    write["ServerSideEncryption"] = "aws:kms"
+    attacks = {
+        "another account's prefix": {**write, "Key": f"{naming.UNMANAGED_PREFIX}/accountid={other}/x.jsonl"},
+        "outside the prefix": {**write, "Key": f"{naming.INVENTORY_PREFIX}/AWS:Tag/accountid={world.account}/x.json"},
+        "another key": {**write, "SSEKMSKeyId": key_arn.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"},
+        "no key named": {k: v for k, v in write.items() if k not in ("SSEKMSKeyId", "ServerSideEncryption")},
+    }
+    assert judge(role, world.account, world.region, "s3", "PutObject", write).allowed
+    # the account's admin widens the sweep's role: only the hub's policies stand between it and the lake
+    wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}]}
+    saved = iam.get_role_policy(RoleName=naming.TAG_REMEDIATION_ROLE, PolicyName=naming.INLINE_POLICY)
+    iam.put_role_policy(
+        RoleName=naming.TAG_REMEDIATION_ROLE, PolicyName=naming.INLINE_POLICY, PolicyDocument=json.dumps(wide)
+    )
+    try:
+        for what, params in attacks.items():
+            refused = judge(role, world.account, world.region, "s3", "PutObject", params)
+            assert not refused.allowed, what
+            assert any("policy (account" in d.reason for d in refused.denials), (what, refused.denials)
+        iam.create_role(RoleName="replay-lake-other", AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName="replay-lake-other", PolicyName="wide", PolicyDocument=json.dumps(wide))
+        other_role = f"arn:aws:iam::{world.account}:role/replay-lake-other"
+        assert not judge(other_role, world.account, world.region, "s3", "PutObject", write).allowed
+    finally:
+        iam.put_role_policy(
+            RoleName=naming.TAG_REMEDIATION_ROLE,
+            PolicyName=naming.INLINE_POLICY,
+            PolicyDocument=json.dumps(saved["PolicyDocument"]),
+        )
+    outsider = "999999999999"  # the same role name in an account outside the organization
+    outside_iam = world.emu.session(outsider, world.region).client("iam")
+    outside_iam.create_role(RoleName=naming.TAG_REMEDIATION_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    outside_iam.put_role_policy(
+        RoleName=naming.TAG_REMEDIATION_ROLE, PolicyName="wide", PolicyDocument=json.dumps(wide)
+    )
+    outside = {**write, "Key": f"{naming.UNMANAGED_PREFIX}/accountid={outsider}/x.jsonl"}
+    outside_role = f"arn:aws:iam::{outsider}:role/{naming.TAG_REMEDIATION_ROLE}"
+    assert not judge(outside_role, outsider, world.region, "s3", "PutObject", outside).allowed
+
+
 def test_a_refresh_onto_a_template_with_an_app_profile_needs_its_pass_role(world: World) -> None:
     """The refresh's implicit authorisations are judged: RunInstances on the template, PassRole of its role."""
     from devkit.iam_replay.evaluate import judge
