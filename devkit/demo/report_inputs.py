@@ -1,9 +1,10 @@
-"""What the demo's report gets beside the bucket: account names and the instances SSM does not manage.
+"""What the demo's report gets beside the bucket: account names, and an EC2-versus-SSM listing of unmanaged instances.
 
 Why from the emulator's APIs and not from the demo's own lists: the report's inputs in real use are
-``aws organizations list-accounts`` output (``--accounts``) and an EC2-versus-SSM comparison
-(``--unmanaged``); the demo produces both the same way, so a change in what the fleet holds (an instance
-without a profile, an account renamed) shows in the report with no second list to keep.
+``aws organizations list-accounts`` output (``--accounts``) and, for the instances SSM does not manage, the tag
+sweeps' findings in the lake (or an EC2-versus-SSM comparison passed as ``--unmanaged``); the demo reads the lake
+and keeps :func:`unmanaged_instances` as the independent comparison, so a change in what the fleet holds (an
+instance without a profile, an account renamed) shows in the report with no second list to keep.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from devkit.demo.freeze import step_change_freeze
 from devkit.demo.inspector import step_inspector
 from devkit.demo.narrative import Narrator
 from devkit.demo.notices import step_pre_patch_notice
+from devkit.demo.unmanaged_lake import step_unmanaged_lake
 from devkit.demo.world import Configure, Scenario, World, build_fleet, build_organization, deploy_stacks
 from devkit.emulator import Emulator, load_lambda
 from devkit.faults import FaultSpec, invoke_async
@@ -41,6 +42,7 @@ class DemoResult:
     inspector: dict[str, Any] = field(default_factory=dict)  # devkit/demo/inspector.py step_inspector
     notices: Any = None  # devkit/demo/notices.py NoticesResult
     freeze: dict[str, Any] = field(default_factory=dict)  # devkit/demo/freeze.py
+    unmanaged_lake: dict[str, Any] = field(default_factory=dict)  # devkit/demo/unmanaged_lake.py
     #: The IAM replay's findings over every step (devkit/iam_replay): denied or unmapped calls.
     iam_problems: list[str] = field(default_factory=list)
     iam_calls: int = 0
@@ -233,25 +235,29 @@ def step_report(emu: Emulator, world: World, say: Narrator, out_dir: Path, resul
     copy = out_dir / "bucket"
     shutil.rmtree(copy, ignore_errors=True)  # a previous run's copy would be counted too
     s3 = emu.session(world.hub_account, world.home_region).client("s3")
-    for page in s3.get_paginator("list_objects_v2").paginate(
-        Bucket=world.inventory_bucket, Prefix=f"{world.compliance['inventoryPrefix']}/"
-    ):
-        for item in page.get("Contents", []):
-            target = copy / item["Key"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(s3.get_object(Bucket=world.inventory_bucket, Key=item["Key"])["Body"].read())
-    from devkit.demo.report_inputs import list_accounts, unmanaged_instances
+    # the sync's prefix and the sweeps' unmanaged findings, as `aws s3 sync s3://<bucket> DIR` copies them
+    for prefix in (world.compliance["inventoryPrefix"], naming.UNMANAGED_PREFIX):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=world.inventory_bucket, Prefix=f"{prefix}/"):
+            for item in page.get("Contents", []):
+                target = copy / item["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(s3.get_object(Bucket=world.inventory_bucket, Key=item["Key"])["Body"].read())
+    from devkit.demo.report_inputs import list_accounts
     from patchctl.report.accounts import parse_account_names
+    from patchctl.report.lake_unmanaged import read_lake
 
     queries = report_queries()
     report_dir = out_dir / "report"
+    source = DuckDBSource(copy, queries=queries)
+    lake = read_lake(source)  # what patchctl report does with no --unmanaged
+    say.fact(lake.describe())
     document = build_report(
-        DuckDBSource(copy, queries=queries),
+        source,
         queries,
         report_dir,
         source=f"s3://{world.inventory_bucket}",
         account_names=parse_account_names(list_accounts(emu, world), "organizations list-accounts"),
-        unmanaged=unmanaged_instances(emu, world),
+        unmanaged=lake.instances,
     )
     summary = document["summary"]
     say.fact(
@@ -420,6 +426,10 @@ STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
     (
         "Tag remediation sweep (EventBridge schedule → Lambda), every account and region",
         lambda c: step_tag_sweep(c.emu, c.world, c.say, c.result),
+    ),
+    (
+        "Instances SSM does not manage: the deployed sweep writes them into the hub's lake",
+        lambda c: setattr(c.result, "unmanaged_lake", step_unmanaged_lake(c.emu, c.world, c.say)),
     ),
     (
         "An app team launches its own window from the Service Catalog product",

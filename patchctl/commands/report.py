@@ -46,7 +46,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--unmanaged",
         type=Path,
         metavar="FILE",
-        help="EC2 instances with no SSM inventory (JSON array or lines: accountid, region, resourceid, reason)",
+        help="EC2 instances with no SSM inventory (JSON array or lines: accountid, region, resourceid, reason); "
+        "default: the tag sweeps' findings in the lake (the hub bucket's unmanaged/ prefix)",
     )
     parser.add_argument(
         "--json-rows", type=int, default=None, metavar="N", help="rows per query kept in report.json (CSV has all)"
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from patchctl.report.accounts import load_account_names
     from patchctl.report.build import build_report
     from patchctl.report.errors import QueryFailed, ReportError
+    from patchctl.report.lake_unmanaged import read_lake
     from patchctl.report.queries import DEFAULT_JSON_ROWS, report_queries
     from patchctl.report.unmanaged import load_unmanaged
 
@@ -95,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
 
             runner = DuckDBSource(args.source, queries=queries)
             source = str(args.source)
+        if not args.unmanaged:  # what the tag sweeps wrote into the lake
+            lake = read_lake(runner)
+            unmanaged = lake.instances
+            print(f"report: {lake.describe()}")
         document = build_report(
             runner,
             queries,

@@ -8,8 +8,10 @@ instance, as a JSON array or one object per line::
     {"accountid": "222222222222", "region": "eu-west-1", "resourceid": "i-0abc...", "reason": "no instance profile"}
 
 (``InstanceId`` is accepted for ``resourceid``; ``tags``, an object or EC2's ``[{"Key", "Value"}]`` list, is
-optional.) The report counts them as ours and not compliant, unless the tag contract says otherwise (an
-exempt instance, an Auto Scaling, EKS or ECS node: counted apart).
+optional; a tag sweep's own line, ``"sweep": true``, is skipped, so an object of the lake's ``unmanaged/`` prefix
+is a valid file.) The report counts them as ours and not compliant, unless the tag contract says otherwise (an
+exempt instance, an Auto Scaling, EKS or ECS node: counted apart). Without ``--unmanaged`` the report reads the
+tag sweeps' findings from the lake instead (:mod:`.lake_unmanaged`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ def _tags(value: Any, where: str) -> dict[str, str]:
     raise ReportError(f"{where}: tags must be an object or EC2's [{{Key, Value}}] list")
 
 
-def _one(entry: Any, where: str) -> dict[str, Any]:
+def is_sweep_line(entry: Any) -> bool:
+    """The line a tag sweep writes first in the lake's objects (``"sweep": true``, no instance): not an instance,
+    so an object copied from ``s3://<bucket>/unmanaged/...`` works as ``--unmanaged FILE`` as it is."""
+    return isinstance(entry, dict) and entry.get("sweep") is True and not entry.get("resourceid")
+
+
+def entry_from(entry: Any, where: str) -> dict[str, Any]:
+    """One instance in the report's form; :class:`ReportError` naming ``where`` when it is not one."""
     if not isinstance(entry, dict):
         raise ReportError(f"{where}: expected an object per instance")
     resource = entry.get("resourceid") or entry.get("InstanceId")
@@ -70,7 +79,11 @@ def load_unmanaged(path: Path) -> list[dict[str, Any]]:
             entries = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise ReportError(f"{where}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
-        return [_one(entry, f"{where}: item {index}") for index, entry in enumerate(entries)]
+        return [
+            entry_from(entry, f"{where}: item {index}")
+            for index, entry in enumerate(entries)
+            if not is_sweep_line(entry)
+        ]
     found = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -79,5 +92,6 @@ def load_unmanaged(path: Path) -> list[dict[str, Any]]:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ReportError(f"{where}: line {number} is not JSON ({exc.msg} at column {exc.colno})") from None
-        found.append(_one(entry, f"{where}: line {number}"))
+        if not is_sweep_line(entry):
+            found.append(entry_from(entry, f"{where}: line {number}"))
     return found

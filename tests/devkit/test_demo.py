@@ -129,7 +129,17 @@ def test_a_small_organization_goes_through_a_full_patch_cycle(tmp_path: Path) ->
     # issue 17: exempt instances and EKS/ECS/ASG nodes are apart, not "never scanned"; names; the failed run
     assert summary["exempt"] == spec_total(lambda k: k.name == "exempt")
     assert summary["managed_node"] >= spec_total(lambda k: k.name in ("eks-node", "ecs-node"))
-    assert summary["unmanaged"] == 0 and summary["unreported"] == 0
+    # issue 15.4: the deployed sweep wrote one object per account-region into the hub's lake (twice for none: a
+    # re-run overwrites), and the report counted the app team's instance without SSM from there, with no flag
+    lake = result.unmanaged_lake
+    assert lake["errors"] == [] and len(lake["written"]) == LOCATIONS and len(lake["keys"]) == LOCATIONS
+    assert set(lake["written"]) == {f"s3://{world.inventory_bucket}/{key}" for key in lake["keys"]}
+    assert list(lake["found"]) == [lake["instance"]]
+    assert lake["found"][lake["instance"]].endswith("lacks AmazonSSMManagedInstanceCore")
+    assert f"unmanaged instances from the lake: 1 in {LOCATIONS} account-region sweeps" in text
+    listing = result.report["queries"]["UnmanagedInstances"]
+    assert [row[listing["columns"].index("resourceid")] for row in listing["rows"]] == [lake["instance"]]
+    assert summary["unmanaged"] == 1 and summary["unreported"] == 0
     assert summary["compliance_pct"] == round(100 * summary["compliant"] / summary["responsible"], 2)
     assert result.report["accounts"] == {account.id: account.name for account in world.accounts} | {
         world.hub_account: result.report["accounts"][world.hub_account]

@@ -147,8 +147,9 @@ def test_glue_tables_use_partition_projection(central_document: dict[str, Any]) 
     assert database["inputs"]["name"] == "managed_instances_database"
     tables = {t["inputs"]["name"]: t for t in of_type(central_document, "aws:glue/catalogTable:CatalogTable")}
     assert {"aws_complianceitem", "aws_compliancesummary", "aws_instanceinformation"} <= set(tables)
-    # the patch-events table (own bucket, dt partition): tests/hub/test_patch_events_component.py
-    for table in (t for name, t in tables.items() if name != "patch_events"):
+    # the patch-events table (own bucket, dt partition): tests/hub/test_patch_events_component.py; the sweeps'
+    # unmanaged findings (dt partition): tests/hub/test_unmanaged_lake_access.py
+    for table in (t for name, t in tables.items() if name not in ("patch_events", "unmanaged_instances")):
         parameters = table["inputs"]["parameters"]
         assert parameters["projection.enabled"] == "true"
         assert parameters["projection.accountid.values"] == "222222222222,333333333333"

@@ -22,6 +22,7 @@ from components.hub.compliance_tables import NamedQuery
 from patchctl.cli import main
 from patchctl.report.athena import AthenaRunner
 from patchctl.report.errors import QueryFailed
+from patchctl.report.lake_unmanaged import LAKE_QUERY
 from patchctl.report.queries import report_queries
 
 QUERY = NamedQuery("ComplianceByAccount", "Compliance per account.", "SELECT 1")
@@ -151,7 +152,17 @@ def test_timeout_stops_the_query() -> None:
 
 def test_patchctl_report_athena_end_to_end(athena: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     queries = report_queries()
-    canned = []
+    # First the lake's unmanaged instances (patchctl/report/lake_unmanaged.py): one sweep line, one instance.
+    lake_columns = [(name, "varchar") for name in ("accountid", "region", "dt", "sweptat", "resourceid", "reason")]
+    canned = [
+        (
+            lake_columns,
+            [
+                ["111111111111", "us-east-1", "2026-11-29", "2026-11-29T05:00:00Z", None, None],
+                ["111111111111", "us-east-1", "2026-11-29", "2026-11-29T05:00:00Z", "i-0lake", "no instance profile"],
+            ],
+        )
+    ]
     for query in queries:
         if query.name == "ComplianceSummary":
             names = ("instances", "responsible", "compliant", "non_compliant", "unreported", "exempt", "managed_node")
@@ -165,23 +176,25 @@ def test_patchctl_report_athena_end_to_end(athena: Any, tmp_path: Path, capsys: 
         ["report", "--athena", "--workgroup", "org-patching", "--database", "managed_instances_database",
          "--region", "us-east-1", "--out", str(out)]
     )  # fmt: skip
-    assert code == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "unmanaged instances from the lake: 1 in 1 account-region sweeps (2026-11-29)" in captured.out
     document = json.loads((out / "report.json").read_text(encoding="utf-8"))
     # The rows are canned (moto runs no SQL): what is checked is what the command did with them and
     # what it asked Athena. The summary row's strings become numbers, each query's rows its own CSV.
     assert document["summary"] == {
-        "instances": 13,
-        "responsible": 10,
+        "instances": 14,
+        "responsible": 11,
         "compliant": 7,
         "non_compliant": 2,
         "unreported": 1,
         "never_scanned": 1,
         "exempt": 2,
         "managed_node": 1,
-        "unmanaged": None,  # not known without --unmanaged
-        "compliance_pct": 70.0,
+        "unmanaged": 1,  # from the lake, with no --unmanaged
+        "compliance_pct": round(100 * 7 / 11, 2),
     }
-    assert set(document["queries"]) == {query.name for query in queries}
+    assert set(document["queries"]) == {query.name for query in queries} | {"UnmanagedInstances"}
     assert (out / "QueryInstanceList.csv").read_text(encoding="utf-8").splitlines() == [
         "resourceid",
         "i-queryinstancelist",
@@ -189,6 +202,6 @@ def test_patchctl_report_athena_end_to_end(athena: Any, tmp_path: Path, capsys: 
     # Every named query was sent once, with its own SQL text, in the workgroup and the database asked for.
     executions = athena.list_query_executions(WorkGroup="org-patching")["QueryExecutionIds"]
     sent = [athena.get_query_execution(QueryExecutionId=e)["QueryExecution"] for e in executions]
-    assert sorted(e["Query"] for e in sent) == sorted(query.sql for query in queries)
+    assert sorted(e["Query"] for e in sent) == sorted([LAKE_QUERY.sql, *(query.sql for query in queries)])
     assert {e["WorkGroup"] for e in sent} == {"org-patching"}
     assert {e["QueryExecutionContext"]["Database"] for e in sent} == {"managed_instances_database"}
