@@ -116,7 +116,10 @@ def add_unmanaged(
         [str(entry.get(column, "")) for column in UNMANAGED_COLUMNS] + [category]
         for entry, category in zip(unmanaged, categories, strict=True)
     ]
-    description = "Instances with no SSM inventory (no agent, no instance profile, or DHMC off), from --unmanaged"
+    description = (
+        "Instances with no SSM inventory (no agent, no instance profile, or DHMC off), from the tag sweeps' "
+        "findings in the lake or --unmanaged"
+    )
     found = QueryResult(UNMANAGED_QUERY, description, [*UNMANAGED_COLUMNS, "category"], listing, len(listing), 0.0)
     changed.append(with_account_names(found, names))
     return changed

@@ -369,7 +369,8 @@ def render_dashboard(report: dict[str, Any], generated_at: str, source: str) -> 
     ]
     sla_days = report.get("sla_days")
     unmanaged_note = (
-        "Unmanaged instances are not known (pass --unmanaged with the EC2 instances that have no SSM inventory). "
+        "Unmanaged instances are not known (no tag sweep wrote findings to the lake in the last 7 days; or pass "
+        "--unmanaged with the EC2 instances that have no SSM inventory). "
         if unmanaged is None
         else ""
     )

@@ -107,7 +107,9 @@ def test_the_sweep_role_may_write_only_its_accounts_findings(child_capture: Any,
         key = write["Condition"]["StringEquals"]["s3:x-amz-server-side-encryption-aws-kms-key-id"]
         principal = f"arn:aws:iam::{account}:role/{naming.TAG_REMEDIATION_ROLE}"
 
-        def put(owner: str, key: str = key, bucket: str = bucket, principal: str = principal) -> str:
+        def put(
+            owner: str, key: str = key, bucket: str = bucket, principal: str = principal, document: Any = document
+        ) -> str:
             path = f"arn:aws:s3:::{bucket}/{naming.UNMANAGED_PREFIX}/accountid={owner}/region=eu-west-1/x.jsonl"
             context = {"s3:x-amz-server-side-encryption-aws-kms-key-id": key}
             return evaluate(document, Request(principal, "s3:PutObject", path, context), resource_policy=False)
