@@ -96,7 +96,8 @@ def main(argv: list[str]) -> int:
     count = args.shards or math.ceil(args.accounts / MAX_ACCOUNTS_PER_SHARD)
     names = ["child"] if count == 1 else [f"child-{index + 1}" for index in range(count)]
     shards = assign_shards(account_ids(args.accounts), names, {})
-    hub = render_stack(load_stack_file(ROOT / "Pulumi.central.yaml")).outputs
+    # the example hub, configured for the Regions the shards patch (a child Region outside it fails the render)
+    hub = render_stack(load_stack_file(ROOT / "Pulumi.central.yaml").model_copy(update={"regions": regions})).outputs
     print(
         f"{args.accounts} accounts x {len(regions)} regions, 6 operating systems, in {count} shard(s) "
         f"(sha256 rule of components/stacks/shards.py); each shard in a fresh process:"

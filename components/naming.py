@@ -44,6 +44,18 @@ DEFAULT_HOST_MANAGEMENT_SETTING = "/ssm/managed-instance/default-ec2-instance-ma
 DEFAULT_HOST_MANAGEMENT_POLICY = "AmazonSSMManagedEC2InstanceDefaultPolicy"
 #: STS session name of the child stack's providers in every child account (CloudTrail shows it).
 CHILD_STACK_SESSION = "org-patching-child-stack"
+#: The deploy role's own permissions boundary (the bootstrap StackSet creates it beside the role).
+DEPLOY_ROLE_BOUNDARY = "org-patching-deploy-boundary"
+#: The permissions boundary every role the child stack creates carries: the bootstrap StackSet creates this
+#: managed policy in every member account, and the deploy role may write a role only while it carries it.
+CHILD_ROLE_BOUNDARY = "org-patching-child-role-boundary"
+
+
+def child_role_boundary_arn(partition: str, account_id: str) -> str:
+    """``arn:<partition>:iam::<account>:policy/org-patching-child-role-boundary``: built from the account, so the
+    child stack declares no resource for it (the StackSet owns the policy)."""
+    return f"arn:{partition}:iam::{account_id}:policy/{CHILD_ROLE_BOUNDARY}"
+
 
 # --- Lambdas (per child account and region) ----------------------------------------------
 TAG_REMEDIATION_FUNCTION = "org-patching-tag-remediation"

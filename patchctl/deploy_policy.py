@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from components.shared_runbooks import SHARED_RUNBOOKS
 from patchctl.errors import InputError
 
 _TAGS = {
@@ -356,7 +358,32 @@ TYPE_ACTIONS: Mapping[str, tuple[str, ...]] = {
 #: Actions a type needs only when its inputs set a property: (type, input) -> actions.
 INPUT_ACTIONS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("aws:cloudwatch/logGroup:LogGroup", "kmsKeyId"): ("logs:AssociateKmsKey", "logs:DisassociateKmsKey"),
+    # an existing role gets its boundary through PutRolePermissionsBoundary (a new one through CreateRole)
+    ("aws:iam/role:Role", "permissionsBoundary"): ("iam:PutRolePermissionsBoundary",),
 }
+
+
+@dataclass(frozen=True)
+class RetiredGrant:
+    """What ``pulumi up`` needs to delete resources an earlier version of the program deployed and the current
+    preview no longer declares (so :data:`TYPE_ACTIONS` cannot see them), on their exact names."""
+
+    sid: str
+    actions: tuple[str, ...]
+    #: ARN templates: ``{partition}`` and ``{account}`` are filled by :func:`deploy_policy`.
+    resources: tuple[str, ...]
+
+
+#: Upgrading a child stack deletes the per-account runbook documents: the windows run the hub's shared copies now
+#: (docs/child-stack.md, "Runbooks shared by the hub"). pulumi-aws deletes a document with ``DeleteDocument`` and
+#: waits for it to go with ``DescribeDocument``; the two names are the only documents the child stack ever made.
+CHILD_UPGRADE_DELETIONS: tuple[RetiredGrant, ...] = (
+    RetiredGrant(
+        "DeleteRetiredRunbooks",
+        ("ssm:DeleteDocument", "ssm:DescribeDocument"),
+        tuple(f"arn:{{partition}}:ssm:*:{{account}}:document/{name}" for name in SHARED_RUNBOOKS),
+    ),
+)
 
 
 def needed_types(resources: Iterable[Mapping[str, Any]], accounts: Iterable[str] | None = None) -> list[str]:
@@ -402,10 +429,17 @@ def actions_for(types: Iterable[str]) -> dict[str, list[str]]:
     return {service: sorted(actions) for service, actions in sorted(found.items())}
 
 
-def deploy_policy(types: Iterable[str], accounts: str = "${Account}") -> dict[str, Any]:
-    """The deploy role's policy for a stack whose preview declares ``types``.
+def deploy_policy(
+    types: Iterable[str],
+    accounts: str = "${Account}",
+    retired: Iterable[RetiredGrant] = (),
+    partition: str = "aws",
+) -> dict[str, Any]:
+    """The deploy role's policy for a stack whose preview declares ``types``, plus the ``retired`` resources'
+    deletions (:data:`CHILD_UPGRADE_DELETIONS` for the child stack).
 
-    ``accounts`` fills ``aws:ResourceAccount`` (the placeholder ``${Account}`` in the shipped documents).
+    ``accounts`` fills ``aws:ResourceAccount`` and the retired grants' ARNs (the placeholder ``${Account}`` in the
+    shipped documents).
     """
     statements = []
     for service, actions in actions_for(types).items():
@@ -420,6 +454,9 @@ def deploy_policy(types: Iterable[str], accounts: str = "${Account}") -> dict[st
                 "Condition": {"StringEquals": {"aws:ResourceAccount": accounts}},
             }
         )
+    for grant in retired:
+        resources = [arn.format(partition=partition, account=accounts) for arn in grant.resources]
+        statements.append({"Sid": grant.sid, "Effect": "Allow", "Action": list(grant.actions), "Resource": resources})
     return {"Version": "2012-10-17", "Statement": statements}
 
 

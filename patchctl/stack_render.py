@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.config import CentralConfig, ChildConfig
+from components.stacks.hub_regions import check_hub_regions
 from patchctl.errors import InputError
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.render import Capture, render
@@ -34,6 +35,7 @@ def stack_mocks(cfg: CentralConfig | ChildConfig, hub_outputs: dict[str, Any] | 
     if isinstance(cfg, ChildConfig):
         if hub_outputs is None:
             raise InputError("child stack: the hub's outputs are needed (--hub-json or --hub-config)")
+        check_hub_regions(cfg, hub_outputs)  # known here: refuse before rendering, with the program's line
         stack_outputs[cfg.hub_stack] = hub_outputs
     return AwsMocks(
         default_account=cfg.central_account_id,

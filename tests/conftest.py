@@ -75,7 +75,16 @@ def render_child(central_capture: Any) -> Callable[..., Any]:
     def render(**overrides: Any) -> Any:
         values = dict(raw)
         values.update({f"org-patching:{key}": value for key, value in overrides.items()})
-        return render_stack(parse_config(values), central_capture.outputs)
+        cfg = parse_config(values)
+        # the example hub as configured for every Region this child patches (its `regions` output; a child Region
+        # outside the hub's fails the render: tests/stacks/test_hub_regions.py)
+        used = [*cfg.regions, *(r for account in cfg.accounts or [] for r in account.regions or [])]
+        hub_regions = list(central_capture.outputs["regions"])
+        hub = {
+            **central_capture.outputs,
+            "regions": hub_regions + [r for r in dict.fromkeys(used) if r not in hub_regions],
+        }
+        return render_stack(cfg, hub)
 
     return render
 

@@ -14,7 +14,9 @@ Service Catalog product), one method each:
   region, where the one tag-remediation function of the account runs, and the account's patch
   events to the hub's bus (``components/spoke/event_forwarding.py``).
 
-What each role may do is written in :mod:`.baseline_policies` and :mod:`.automation_policy`.
+What each role may do is written in :mod:`.baseline_policies` and :mod:`.automation_policy`. Every role carries
+the permissions boundary ``org-patching-child-role-boundary`` (the bootstrap StackSet's policy, by ARN: no resource
+here), which the deploy role must put on any role it writes.
 Each role's permissions are one inline policy named ``org-patching``, declared as its own
 ``aws.iam.RolePolicy`` (the Role's ``inline_policies`` input is deprecated in pulumi-aws, and the
 test suite fails on pulumi-aws deprecation warnings). The ARNs the spokes get
@@ -134,6 +136,8 @@ class AccountBaseline(pulumi.ComponentResource):
             description=f"org-patching: {description}",
             assume_role_policy=to_json(trust),
             max_session_duration=3600,
+            # the cap the deploy role must put on every role it writes (docs/enrollment.md, "Permissions boundary")
+            permissions_boundary=naming.child_role_boundary_arn(self._scope.partition, self._scope.account_id),
             tags=dict(tags) if tags else None,
             opts=child,
         )

@@ -68,6 +68,8 @@ class NoticeReader(pulumi.ComponentResource):
             description="org-patching: the hub's pre-patch notices read this account's windows and their resources",
             assume_role_policy=to_json(reader_trust(args)),
             max_session_duration=3600,
+            # like every child role (docs/enrollment.md, "Permissions boundary")
+            permissions_boundary=naming.child_role_boundary_arn(args.partition, args.account_id),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # Its permissions as a RolePolicy, like every child role (components/spoke/account_baseline.py).

@@ -19,12 +19,15 @@ from ..spoke.hub_data import HubData
 from .providers import account_provider
 
 
-def declare_baseline_file(cfg: ChildConfig, hub: HubData) -> pulumi.Output[str]:
-    """Write this stack's override file into the hub; the ``s3://`` URL the runbooks and the scan get."""
+def declare_baseline_file(
+    cfg: ChildConfig, hub: HubData, region: pulumi.Input[str] | None = None
+) -> pulumi.Output[str]:
+    """Write this stack's override file into the hub; the ``s3://`` URL the runbooks and the scan get.
+    ``region``: the provider's, ``cfg.home_region`` by default (the child stack passes its checked one)."""
     check_against_botocore(override_document(cfg.patching))
     key = override_key(pulumi.get_stack())
     # Named by the central account's id like every account provider (the config refuses it as a child account).
-    provider = account_provider(cfg.central_account_id, cfg.home_region, cfg.tags)
+    provider = account_provider(cfg.central_account_id, region or cfg.home_region, cfg.tags)
     written = aws.s3.BucketObjectv2(
         "baseline-override",
         bucket=hub.patch_list_bucket,

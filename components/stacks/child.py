@@ -31,6 +31,7 @@ from ..spoke.notice_reader import NoticeReader, NoticeReaderArgs
 from ..spoke.regional_spoke import RegionalSpoke, RegionalSpokeArgs
 from .accounts import child_accounts
 from .baseline_file import declare_baseline_file
+from .hub_regions import checked_region
 from .providers import DeployRole, account_provider
 
 
@@ -94,15 +95,17 @@ def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     runbooks = load_runbooks()
     hub = pulumi.StackReference(cfg.hub_stack)
     data = hub_data(cfg, hub)
+    # every provider of the stack waits for the hub's Regions to include the child's (one line if not)
+    provider_region = checked_region(cfg, hub)
     # The org's baselines: one file in the hub (unless staged approval keeps them in the accounts). The default
     # window passes it to the hub's shared runbooks; the automation execution role carries it as a tag, which the
     # runbooks read when a window (a team's) passes none (components/runbooks/baseline_choice.py).
-    override = declare_baseline_file(cfg, data) if uses_override(cfg.patching) else None
+    override = declare_baseline_file(cfg, data, provider_region) if uses_override(cfg.patching) else None
     built: dict[str, AccountSpokes] = {}
     for account in accounts:
         regions = cfg.regions_of(account)
         home = home_region_of(cfg, regions)
-        provider = account_provider(account.id, cfg.home_region, cfg.tags, deploy_role(cfg, account.id))
+        provider = account_provider(account.id, provider_region, cfg.tags, deploy_role(cfg, account.id))
         opts = pulumi.ResourceOptions(provider=provider)
         baseline = AccountBaseline(
             f"{account.id}",

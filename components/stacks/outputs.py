@@ -20,8 +20,8 @@ from .child import AccountSpokes
 
 #: Versions of the stacks' output contracts. Bump the major on any breaking change, the minor
 #: when a key is added (1.1: the central stack's ``bootstrap`` and ``accountStacks``; 1.2: ``events``;
-#: 1.3: ``accountNames``; 1.4: ``notices``).
-CENTRAL_OUTPUTS_VERSION = "1.4"
+#: 1.3: ``accountNames``; 1.4: ``notices``; 1.5: ``regions``, which the child stack checks its own against).
+CENTRAL_OUTPUTS_VERSION = "1.5"
 #: 1.1: a patch group's baseline may be the hub's BaselineOverride file (s3://...) instead of a pb- id.
 #: 1.2: ``runbooks`` are the ARNs of the hub's shared copies in the Region (a window task's TaskArn and
 #: StartAutomationExecution's DocumentName take a name or an ARN alike, so a program passing them on still works).
@@ -35,6 +35,9 @@ def central_outputs(cfg: CentralConfig, hub: PatchingHub) -> dict[str, Any]:
         "orgId": cfg.org_id,
         "centralAccountId": cfg.central_account_id,
         "homeRegion": cfg.home_region,
+        # where the hub shares its runbooks (its home Region and org-patching:regions, as EmergencyPatching copies
+        # them): a child stack fails on any other Region (components/stacks/hub_regions.py)
+        "regions": [cfg.home_region, *[region for region in cfg.regions if region != cfg.home_region]],
         # account -> the child stack (shard) that enrolls it: app teams reference the right shard
         "accountStacks": cfg.account_stacks(),
         # account -> name (Organizations' for discovered accounts, overridden by org-patching:accountNames):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pulumi
 import pulumi_aws as aws
 
 from .. import naming
@@ -35,10 +36,11 @@ class DeployRole:
 
 
 def account_provider(
-    account_id: str, region: str, tags: Mapping[str, str], deploy_role: DeployRole | None = None
+    account_id: str, region: pulumi.Input[str], tags: Mapping[str, str], deploy_role: DeployRole | None = None
 ) -> aws.Provider:
     """The provider of one account (``deploy_role``: assume it there; ``None``: the deploying
-    credentials already are that account's, as for the hub)."""
+    credentials already are that account's, as for the hub). ``region`` may be an Output: the child stack's
+    resolves only once its Regions are checked against the hub's (``hub_regions.py``)."""
     return aws.Provider(
         account_id,
         region=region,

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pulumi.runtime.mocks import MockResourceArgs
 
 from components.config import CentralConfig, ChildConfig
+from components.partitions import partition_of
 from devkit.emulator import Emulator
 from patchctl.offline.mocks import AwsMocks
 from patchctl.offline.monitor import RecordingMonitor
@@ -162,5 +163,9 @@ def apply_central(emu: Emulator, cfg: CentralConfig) -> Applied:
 
 def apply_child(emu: Emulator, cfg: ChildConfig, hub_outputs: dict[str, Any]) -> Applied:
     """Deploy the child stack; its StackReference to the hub reads ``hub_outputs`` (the
-    central apply's real outputs)."""
+    central apply's real outputs). The configured accounts get the child-role boundary first where the
+    hub's StackSet did not reach them (:mod:`.bootstrap`)."""
+    from .bootstrap import ensure_child_role_boundary
+
+    ensure_child_role_boundary(emu, [account.id for account in cfg.accounts or []], partition_of(cfg.home_region))
     return _apply(emu, cfg, {cfg.hub_stack: hub_outputs})

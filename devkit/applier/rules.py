@@ -42,3 +42,13 @@ def config_rule_needs_recorder(recorders: Sequence[Any]) -> str | None:
     if recorders:
         return None
     return "NoAvailableConfigurationRecorderException: there is no configuration recorder in this account and region"
+
+
+def role_boundary_must_exist(boundary_arn: str, policy_exists: bool) -> str | None:
+    """IAM sets a role's permissions boundary only to an existing managed policy: ``PutRolePermissionsBoundary``
+    raises ``NoSuchEntity`` for one that does not exist (botocore ``iam`` service model, the operation's error list;
+    CreateRole's ``PermissionsBoundary`` names the same managed policy, IAM API Reference). moto 5 stores any ARN.
+    The child roles' boundary comes from the hub's bootstrap StackSet (``devkit.applier.bootstrap``)."""
+    if policy_exists:
+        return None
+    return f"NoSuchEntity: the permissions boundary {boundary_arn} does not exist in this account"

@@ -83,6 +83,29 @@ def request_tags(service: str, operation: str, params: Mapping[str, Any], resour
     return tags
 
 
+#: IAM role actions whose iam:PermissionsBoundary is the boundary the request sets, and those whose key is the
+#: boundary the role already carries (Service Authorization Reference, IAM: "Filters access if the specified policy
+#: is set as the permissions boundary on the IAM entity"; the actions listing the key, as parliament ships it).
+_BOUNDARY_IN_REQUEST = frozenset({"CreateRole", "PutRolePermissionsBoundary"})
+_BOUNDARY_ON_ROLE = frozenset(
+    {"PutRolePolicy", "AttachRolePolicy", "DeleteRolePolicy", "DetachRolePolicy", "DeleteRolePermissionsBoundary"}
+)
+
+
+def permissions_boundary(account: str, operation: str, params: Mapping[str, Any]) -> str | None:
+    """``iam:PermissionsBoundary`` of an IAM role call: the request's boundary, or the named role's as the emulator
+    holds it; ``None`` when the key is absent (no boundary, or an action that does not support it)."""
+    if operation in _BOUNDARY_IN_REQUEST:
+        return str(params["PermissionsBoundary"]) if params.get("PermissionsBoundary") else None
+    if operation not in _BOUNDARY_ON_ROLE or not params.get("RoleName"):
+        return None
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["aws"]
+    role = next((r for r in backend.roles.values() if r.name == params["RoleName"]), None)
+    return str(role.permissions_boundary_arn) if role is not None and role.permissions_boundary_arn else None
+
+
 def context_for(
     *,
     principal_arn: str,
@@ -124,6 +147,9 @@ def context_for(
             keys["ec2:NewInstanceProfile"] = profile_arn
         else:
             keys["ec2:InstanceProfile"] = profile_arn
+    boundary = permissions_boundary(account, operation, params) if service == "iam" else None
+    if boundary:
+        keys["iam:PermissionsBoundary"] = boundary
     if service == "iam" and params.get("PolicyArn"):
         # iam:PolicyARN: "the ARN of an IAM policy" being attached or detached (Service Authorization Reference, IAM).
         keys["iam:PolicyARN"] = str(params["PolicyArn"])

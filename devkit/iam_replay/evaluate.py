@@ -66,10 +66,15 @@ def _documents(texts: Iterable[str | Mapping[str, Any]]) -> list[dict[str, Any]]
 
 @dataclass(frozen=True)
 class RolePolicies:
-    """A role's identity policies and permissions boundary, read from the emulator's IAM."""
+    """A role's identity policies and permissions boundary, read from the emulator's IAM.
+
+    ``missing_boundary``: the ARN the role names as its boundary when the emulator holds no such policy. AWS keeps a
+    policy in use as a boundary from being deleted (DeletePolicy: DeleteConflict while it is attached), so such a
+    role means the account was not bootstrapped; the replay then allows it nothing rather than everything."""
 
     identity: list[dict[str, Any]]
     boundary: dict[str, Any] | None
+    missing_boundary: str | None = None
 
     @classmethod
     def of(cls, role_arn: str) -> RolePolicies | None:
@@ -87,9 +92,29 @@ class RolePolicies:
         boundary = None
         if role.permissions_boundary_arn:
             policy = backend.managed_policies.get(role.permissions_boundary_arn)
-            if policy is not None:
-                boundary = _documents([v.document for v in policy.versions if v.is_default])[0]
+            if policy is None:
+                return cls(_documents(texts), None, role.permissions_boundary_arn)
+            boundary = _documents([v.document for v in policy.versions if v.is_default])[0]
         return cls(_documents(texts), boundary)
+
+
+def identity_denial(policies: RolePolicies, action: str, resource: str, ctx: Mapping[str, Any]) -> str | None:
+    """Why the role's identity policies and permissions boundary refuse ``action`` on ``resource``, or ``None``.
+
+    IAM User Guide, "Policy evaluation logic" and "Permissions boundaries for IAM entities": an explicit Deny in
+    either wins; else the identity policies must Allow and, when the role has a boundary, the boundary must Allow
+    too (the effective permissions are the intersection)."""
+    if policies.missing_boundary:
+        return f"the role's permissions boundary {policies.missing_boundary} does not exist"
+    if _matches(policies.identity, "Deny", action, resource, ctx):
+        return "explicit Deny in the role's policies"
+    if policies.boundary is not None and _matches([policies.boundary], "Deny", action, resource, ctx):
+        return "explicit Deny in the role's permissions boundary"
+    if not _matches(policies.identity, "Allow", action, resource, ctx):
+        return "no statement of the role's policies allows it"
+    if policies.boundary is not None and not _matches([policies.boundary], "Allow", action, resource, ctx):
+        return "outside the role's permissions boundary"
+    return None
 
 
 def _matches(
@@ -148,15 +173,7 @@ class Judge:
         self.policies = policies
 
     def _identity_denial(self, action: str, target: Authorised, ctx: Mapping[str, Any]) -> str | None:
-        if _matches(self.policies.identity, "Deny", action, target.arn, ctx):
-            return "explicit Deny in the role's policies"
-        if not _matches(self.policies.identity, "Allow", action, target.arn, ctx):
-            return "no statement of the role's policies allows it"
-        if self.policies.boundary is not None and not _matches(
-            [self.policies.boundary], "Allow", action, target.arn, ctx
-        ):
-            return "outside the role's permissions boundary"
-        return None
+        return identity_denial(self.policies, action, target.arn, ctx)
 
     def _resource_denial(
         self, action: str, target: Authorised, policy: Mapping[str, Any] | None, owner: str, ctx: Mapping[str, Any]

@@ -5,6 +5,7 @@ program itself now refuses such a lifecycle at render time."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -103,6 +104,32 @@ def test_config_rule_without_recorder_fails(emu: Emulator) -> None:
 
     with pytest.raises(ServiceRuleViolation, match="NoAvailableConfigurationRecorderException"):
         apply_program(emu, declare)
+
+
+def test_a_role_whose_boundary_does_not_exist_fails_and_one_whose_boundary_exists_is_applied(emu: Emulator) -> None:
+    """IAM keeps a role's boundary an existing managed policy; the child roles' comes from the hub's StackSet."""
+    from components import naming
+    from devkit.applier.bootstrap import ensure_child_role_boundary
+
+    def declare(name: str) -> Callable[[pulumi.ResourceOptions], Any]:
+        def roles(opts: pulumi.ResourceOptions) -> None:
+            service = {"Service": "ssm.amazonaws.com"}
+            trust = json.dumps({"Statement": [{"Effect": "Allow", "Principal": service, "Action": "sts:AssumeRole"}]})
+            boundary = naming.child_role_boundary_arn("aws", ACCOUNT)
+            aws.iam.Role(name, name=name, assume_role_policy=trust, permissions_boundary=boundary, opts=opts)
+
+        return roles
+
+    with pytest.raises(ServiceRuleViolation, match=r"NoSuchEntity: the permissions boundary .*child-role-boundary"):
+        apply_program(emu, declare("rules-unbounded"))
+    iam = emu.session(ACCOUNT, "us-east-1").client("iam")
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        iam.get_role(RoleName="rules-unbounded")  # nothing created
+    assert ensure_child_role_boundary(emu, [ACCOUNT]) == [ACCOUNT]
+    assert ensure_child_role_boundary(emu, [ACCOUNT]) == []  # as the StackSet: once per account
+    apply_program(emu, declare("rules-bounded"))
+    role = iam.get_role(RoleName="rules-bounded")["Role"]
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == naming.child_role_boundary_arn("aws", ACCOUNT)
 
 
 def test_unsupported_type_fails_by_name(emu: Emulator) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from components import naming
 from components.config import (
     AccountConfig,
     BootstrapConfig,
@@ -80,6 +81,9 @@ def test_a_new_member_of_a_discovered_ou_is_enrolled_with_no_edit() -> None:
         assert trust["Statement"][0]["Principal"] == {"AWS": principal}
         assert trust["Statement"][0]["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": org_id}}
         assert role["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith(":policy/org-patching-deploy-boundary")
+        # ... and the boundary its child roles will carry (the same stack instance; the applier made none here)
+        child_boundary = naming.child_role_boundary_arn("aws", newcomer)
+        assert emu.session(newcomer, REGION).client("iam").get_policy(PolicyArn=child_boundary)
 
         # The next scheduled child deployment discovers it and declares its spoke.
         # (their landing zone records AWS Config, as the default configRecorder: existing expects)
@@ -89,7 +93,9 @@ def test_a_new_member_of_a_discovered_ou_is_enrolled_with_no_edit() -> None:
         assert set(spokes.outputs["accounts"]) == {first, newcomer}
         assert spokes.outputs["accounts"][newcomer]["name"] == "checkout-dev"
         new_session = emu.session(newcomer, REGION)
-        assert new_session.client("iam").get_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
+        profile = new_session.client("iam").get_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
+        instance_role = new_session.client("iam").get_role(RoleName=profile["InstanceProfile"]["Roles"][0]["RoleName"])
+        assert instance_role["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == child_boundary
         assert new_session.client("lambda").get_function(FunctionName=TAG_REMEDIATION_FUNCTION)
 
         # The central stack's next run covers it: Athena's projection reads its data, the report names it.

@@ -468,3 +468,39 @@ def test_a_window_firing_is_judged_as_its_service_role_and_its_commands_as_the_a
     assert [d.action for d in denied] == ["iam:PassRole"]
     command = {"DocumentName": "AWS-RunShellScript", "Targets": [{"Key": f"tag:{MW}", "Values": ["x"]}]}
     assert not judge(_automation_role(world), world.account, world.region, "ssm", "SendCommand", command).allowed
+
+
+def test_the_child_roles_are_capped_by_their_boundary_whatever_their_policy_becomes(world: World) -> None:
+    """Issue 15: every deployed child role carries org-patching-child-role-boundary; a role whose inline policy was
+    rewritten to allow everything still may not write IAM, drop its boundary or reach another service, while what
+    the role needs stays allowed (edits of the boundary policy: tests/hub/test_child_role_boundary.py)."""
+    from devkit.iam_replay.evaluate import judge
+
+    iam = world.emu.session(world.account, world.region).client("iam")
+    boundary = naming.child_role_boundary_arn("aws", world.account)
+    for name in (naming.INSTANCE_ROLE, naming.AUTOMATION_EXECUTION_ROLE, naming.NOTICE_READER_ROLE):
+        assert iam.get_role(RoleName=name)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    role = naming.NOTICE_READER_ROLE
+    everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=role, PolicyName="loosened", PolicyDocument=json.dumps(everything))
+    try:
+        arn = f"arn:aws:iam::{world.account}:role/{role}"
+
+        def verdict(service: str, operation: str, params: dict[str, Any]) -> Any:
+            return judge(arn, world.account, world.region, service, operation, params)
+
+        trust = json.dumps(aws.EC2_TRUST)
+        refused = {
+            "a role": verdict("iam", "CreateRole", {"RoleName": "org-patching-x", "AssumeRolePolicyDocument": trust}),
+            "another role's policy": verdict(
+                "iam", "PutRolePolicy", {"RoleName": naming.INSTANCE_ROLE, "PolicyName": "x", "PolicyDocument": "{}"}
+            ),
+            "its boundary": verdict("iam", "DeleteRolePermissionsBoundary", {"RoleName": role}),
+            "another service": verdict("lambda", "DeleteFunction", {"FunctionName": naming.OVERRIDE_LIST_FUNCTION}),
+        }
+        for what, seen in refused.items():
+            assert not seen.allowed, what
+            assert any("boundary" in d.reason for d in seen.denials), (what, seen.denials)
+        assert verdict("ec2", "DescribeInstances", {}).allowed
+    finally:
+        iam.delete_role_policy(RoleName=role, PolicyName="loosened")

@@ -14,7 +14,14 @@ from cfnlint.decode import decode_str
 from parliament import iam_definition
 
 from components.hub.deploy_role_bootstrap import TEMPLATE_FILE
-from patchctl.deploy_policy import TYPE_ACTIONS, actions_for, deploy_policy, needed_types, render_json
+from patchctl.deploy_policy import (
+    CHILD_UPGRADE_DELETIONS,
+    TYPE_ACTIONS,
+    actions_for,
+    deploy_policy,
+    needed_types,
+    render_json,
+)
 from patchctl.errors import InputError
 from patchctl.offline.document import build_document
 
@@ -33,7 +40,7 @@ def generated(central_capture: Any, child_capture: Any, central_config: Any) -> 
     members = {r["account"] for r in child if r.get("account") and r["account"] != hub}
     return {
         "central.json": render_json(deploy_policy(needed_types(preview(central_capture)))),
-        "child.json": render_json(deploy_policy(needed_types(child, members))),
+        "child.json": render_json(deploy_policy(needed_types(child, members), retired=CHILD_UPGRADE_DELETIONS)),
         "child-in-hub.json": render_json(deploy_policy(needed_types(child, [hub]))),
     }
 
@@ -74,3 +81,32 @@ def test_the_bootstrapped_deploy_role_grants_what_the_child_stack_needs(generate
     }
     needed = {a for s in json.loads(generated["child.json"])["Statement"] for a in s["Action"]}
     assert needed - granted == set()
+
+
+def test_the_child_policy_deletes_the_retired_runbooks_and_no_other_document(generated: dict[str, str]) -> None:
+    """An upgraded child stack deletes its per-account runbook documents (the hub shares them now, docs/child-stack.md
+    "Runbooks shared by the hub"): its preview declares no document, so the type table alone would leave
+    ssm:DeleteDocument out and the upgrade's `pulumi up` would fail with AccessDenied. The grant names the two
+    documents of this account, in any Region, and nothing else."""
+    statements = json.loads(generated["child.json"])["Statement"]
+    (deletion,) = [s for s in statements if "ssm:DeleteDocument" in s["Action"]]
+    assert deletion["Action"] == ["ssm:DeleteDocument", "ssm:DescribeDocument"]  # DescribeDocument: the wait
+    assert deletion["Resource"] == [
+        "arn:aws:ssm:*:${Account}:document/OrgPatching-PatchInstances",
+        "arn:aws:ssm:*:${Account}:document/OrgPatching-PatchAutoScalingGroups",
+    ]
+    assert "Condition" not in deletion  # the account is in the ARN
+    # both actions take the document resource type (Service Authorization Reference, parliament's copy)
+    ssm = next(s for s in iam_definition if s["prefix"] == "ssm")
+    for action in deletion["Action"]:
+        (privilege,) = [p for p in ssm["privileges"] if p["privilege"] == action.split(":")[1]]
+        assert "document*" in {r["resource_type"] for r in privilege["resource_types"]}, action
+    assert not any("ssm:DeleteDocument" in s["Action"] for s in json.loads(generated["child-in-hub.json"])["Statement"])
+
+
+def test_the_child_policy_puts_the_boundary_on_existing_roles(generated: dict[str, str]) -> None:
+    """Upgrading puts org-patching-child-role-boundary on roles made before it (pulumi-aws:
+    PutRolePermissionsBoundary); never DeleteRolePermissionsBoundary."""
+    actions = {a for s in json.loads(generated["child.json"])["Statement"] for a in s["Action"]}
+    assert "iam:PutRolePermissionsBoundary" in actions
+    assert "iam:DeleteRolePermissionsBoundary" not in actions

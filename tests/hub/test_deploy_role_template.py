@@ -113,7 +113,8 @@ def test_no_statement_reaches_another_account_except_the_aws_published_layer() -
             "iam:PolicyARN": [
                 f"arn:aws:iam::aws:policy/{account_baseline.SSM_CORE_POLICY}",
                 f"arn:aws:iam::aws:policy/{naming.DEFAULT_HOST_MANAGEMENT_POLICY}",
-            ]
+            ],
+            "iam:PermissionsBoundary": naming.child_role_boundary_arn("aws", ACCOUNT),
         }
     }
     (passing,) = [s for s in POLICY["Statement"] if s["Effect"] == "Allow" and "iam:PassRole" in s["Action"]]
@@ -167,7 +168,7 @@ def test_the_boundary_caps_the_role_and_cannot_be_loosened_by_it() -> None:
     """15.1 / 17.9: whatever the inline policy becomes, the role stays within the child stack's services, never
     makes IAM users or keys, attaches no other managed policy, and cannot edit or drop its boundary."""
     assert ROLE["PermissionsBoundary"] == {"Ref": "DeployRoleBoundary"}
-    assert BOUNDARY["ManagedPolicyName"] == "org-patching-deploy-boundary"
+    assert BOUNDARY["ManagedPolicyName"] == naming.DEPLOY_ROLE_BOUNDARY
     document = BOUNDARY["PolicyDocument"]
     findings = parliament.analyze_policy_string(json.dumps(document), include_community_auditors=False).findings
     # a boundary caps by service on purpose (its "*" is explained in the template); nothing else may be found
@@ -186,6 +187,10 @@ def test_the_boundary_caps_the_role_and_cannot_be_loosened_by_it() -> None:
         f"arn:aws:iam::aws:policy/{account_baseline.SSM_CORE_POLICY}",
         f"arn:aws:iam::aws:policy/{naming.DEFAULT_HOST_MANAGEMENT_POLICY}",
     ]
-    assert statements["NeverLoosenTheCap"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:policy/org-patching-deploy-boundary"
+    assert statements["NeverLoosenTheCap"]["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:policy/{naming.DEPLOY_ROLE_BOUNDARY}",
+        naming.child_role_boundary_arn("aws", ACCOUNT),
+    ]
     assert statements["NeverDropTheBoundary"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/{naming.CHILD_DEPLOY_ROLE}"
-    assert TEXT.count('# Boundary "*":') == 1
+    # this boundary and the child roles' one each explain their "*"
+    assert TEXT.count('# Boundary "*":') == 2

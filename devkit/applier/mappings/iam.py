@@ -7,7 +7,9 @@ from typing import Any
 
 import boto3
 
+from ..errors import ServiceRuleViolation
 from ..registry import Created, Target, mapping, missing_is_none
+from ..rules import role_boundary_must_exist
 
 
 def _read_role(session: boto3.session.Session, name: str, _: dict[str, Any]) -> Any:
@@ -26,6 +28,12 @@ def role(target: Target) -> Created:
     ):
         if target.inputs.get(source):
             extra[dest] = target.inputs[source]
+    if extra.get("PermissionsBoundary"):
+        boundary = str(extra["PermissionsBoundary"])
+        exists = missing_is_none(lambda: iam.get_policy(PolicyArn=boundary)) is not None
+        refused = role_boundary_must_exist(boundary, exists)
+        if refused:
+            raise ServiceRuleViolation(target.type, target.urn, refused)
     if target.inputs.get("maxSessionDuration"):
         extra["MaxSessionDuration"] = int(target.inputs["maxSessionDuration"])
     if target.tags:
