@@ -284,7 +284,7 @@ class EmergencyHub:
     rule: Any
     asks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def asked(self, execution: str, timeout: float = 30) -> dict[str, Any]:
+    def asked(self, execution: str, timeout: float = 120) -> dict[str, Any]:
         """The approval request the gate published for ``execution`` (waits for the state machine to ask)."""
         sqs = self.hub.session.client("sqs")
         deadline = time.monotonic() + timeout
@@ -298,7 +298,7 @@ class EmergencyHub:
             time.sleep(0.02)
         return self.asks[execution]
 
-    def ended(self, execution: str, timeout: float = 30) -> None:
+    def ended(self, execution: str, timeout: float = 120) -> None:
         sfn = self.hub.session.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
@@ -346,8 +346,10 @@ def _execution(emergency: EmergencyHub, nonce: str) -> str:
     return f"{prefix}:execution:{machine}:emergency-{nonce}"
 
 
-def approval_start(emergency: EmergencyHub, **_: Any) -> World:
-    """``patchctl emergency start`` delivered twice (a retried invoke): the same payload, nonce and proof."""
+def approval_start_and_ask(emergency: EmergencyHub, **_: Any) -> World:
+    """A rollout started through the gate (``patchctl emergency start``), and the state machine's ask for its Prod
+    wave; then both delivered again: the same start payload (nonce and proof: a retried invoke) and the same ask (a
+    retried Lambda task, exactly what the state machine sent)."""
     import uuid
 
     from lambda_shared import caller_proof
@@ -357,34 +359,30 @@ def approval_start(emergency: EmergencyHub, **_: Any) -> World:
     person, request, nonce = emergency.hub.person("alice"), _rollout(), str(uuid.uuid4())
     proof = gate._proof(person, emergency.hub.ref.region, caller_proof.binding("start", request=request, nonce=nonce))
     payload = {"action": "start", "request": request, "nonce": nonce, "proof": proof}
-    return _hub_world(
-        emergency,
-        run=lambda: gate.invoke(person, emergency.hub.ref, payload),
-        settle=lambda: emergency.asked(_execution(emergency, nonce)) and None,
-        same_answer=lambda one, two: one == two,
-    )
-
-
-def approval_ask(emergency: EmergencyHub, **_: Any) -> World:
-    """The state machine's ask for a wave; then the same ask delivered again (a retried Lambda task)."""
-    runs: list[str] = []
+    execution = _execution(emergency, nonce)
+    runs: list[dict[str, Any]] = []
 
     def run() -> Any:
-        if not runs:  # the first: start the rollout; the state machine asks for the Prod wave
-            runs.append(emergency.hub.start(_rollout()))
-            return emergency.asked(runs[0])["wave"]
-        [scheduled] = [
+        started = gate.invoke(person, emergency.hub.ref, payload)
+        if not runs:  # the first time the state machine asks by itself
+            runs.append(started)
+            return started, emergency.asked(execution)["wave"]
+        [asked] = [
             json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]
-            for e in emergency.hub.history(runs[0])
+            for e in emergency.hub.history(execution)
             if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"] == "invoke.waitForTaskToken"
         ]
         answer = emergency.hub.session.client("lambda").invoke(
-            FunctionName=emergency.hub.approval_function, Payload=json.dumps(scheduled).encode()
+            FunctionName=emergency.hub.approval_function, Payload=json.dumps(asked).encode()
         )
         assert not answer.get("FunctionError"), answer["Payload"].read()
-        return scheduled["wave"]
+        return started, asked["wave"]
 
-    return _hub_world(emergency, run=run, same_answer=lambda one, two: one == two == "Prod")
+    return _hub_world(
+        emergency,
+        run=run,
+        same_answer=lambda one, two: one == two and one[0]["execution_arn"] == execution and one[1] == "Prod",
+    )
 
 
 def approval_answer(emergency: EmergencyHub, **_: Any) -> World:
@@ -576,6 +574,35 @@ def catalog_launch(**_: Any) -> World:
     )
 
 
+def asg_rebake(**_: Any) -> World:
+    """The ASG runbook run twice for a window's group: the second run has nothing new to patch."""
+    import uuid
+
+    from components.runbooks import render_runbook
+    from tests.runbooks.test_asg_rebake import patch_with
+
+    account = _account(13)
+    sess = aws.session(account, REGION)
+    aws.create_instance_profile(sess)
+    template = aws.create_launch_template(sess, "web", image_id="ami-00000000000000001", tags={PG: "Prod"})
+    aws.create_asg(sess, "web", {PG: "Prod", MW: "Prod_maintenance_window"}, 1, template_id=template, version="1")
+    document = render_runbook(naming.RUNBOOK_ASG)
+
+    def run() -> Any:
+        result = aws.automation(
+            document,
+            {"MaintenanceWindow": "Prod_maintenance_window"},
+            account,
+            REGION,
+            run_command=patch_with(account, REGION),
+            execution_id=str(uuid.uuid4()),  # each window run is its own execution
+        )
+        assert result["status"] == "Success", result["error"]
+        return result["status"]
+
+    return World(run=run, places=[(account, REGION)], services=("ec2", "autoscaling", "ssm"))
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The parameter list: every path, and what its second run may call
 # --------------------------------------------------------------------------------------------------------------
@@ -588,6 +615,7 @@ NAME_CLAIM = (
     "the window name's claim, PutParameter with Overwrite=false (atomic): SSM refuses it, the holder is read back "
     "and is this window"
 )
+START = "the start record's conditional PutItem: a replayed start is recognised atomically, DynamoDB refuses it"
 ASK = "the wave's conditional PutItem: DynamoDB refuses the same token again, the approvers are not told twice"
 ANSWER = "the answer's conditional UpdateItem (status = pending): a wave is answered once, DynamoDB refuses the second"
 
@@ -614,23 +642,12 @@ PATHS = [
     Path("override list", override_list, ("PutObject",), {"PutObject": Exempt(CONDITIONAL_OBJECT)}),
     Path("emergency validation", emergency_validate, ()),
     Path(
-        "approval gate: start",
-        approval_start,
-        ("Invoke", "PutItem", "StartExecution"),
+        "approval gate: start, and the ask",
+        approval_start_and_ask,
+        ("Invoke", "PutItem", "StartExecution", "Publish"),
         {
-            "Invoke": DELIVERY,
-            "PutItem": Exempt(
-                "the start record's conditional PutItem: a replayed start is recognised atomically, DynamoDB refuses it"
-            ),
-        },
-    ),
-    Path(
-        "approval gate: ask",
-        approval_ask,
-        ("PutItem", "Publish"),
-        {
-            "Invoke": DELIVERY,
-            "PutItem": Exempt(ASK),
+            "Invoke": Exempt("the two deliveries: the start's and the ask's lambda:InvokeFunction", False, most=2),
+            "PutItem": Exempt(f"{START} / {ASK}", most=2),
         },
     ),
     Path(
@@ -671,7 +688,31 @@ PATHS = [
 ]
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
+BUILD = "only a build tells whether anything is new: the builder is launched, patched and terminated"
+REBAKE = Path(
+    "ASG rebake runbook",
+    asg_rebake,
+    ("PutParameter", "RunInstances", "SendCommand", "CreateImage", "CreateLaunchTemplateVersion"),
+    {
+        "PutParameter": Exempt("the group's rebake lock, taken for the run ...", refused=False, most=1),
+        "DeleteParameter": Exempt("... and released at its end", refused=False, most=1),
+        "RunInstances": Exempt(BUILD, refused=False, most=1),
+        "SendCommand": Exempt(BUILD, refused=False, most=1),
+        "TerminateInstances": Exempt(BUILD, refused=False, most=1),
+    },
+)
+NOT_YET = (
+    "a second rebake with nothing new to patch builds another AMI, launch template version and refresh "
+    "(docs/reliability.md, 'Run twice'): skipping the AMI when the builder's patch run installed nothing needs "
+    "~650 bytes the ASG runbook does not have (61,313 of the 61,440 its rendered document may take)"
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*PATHS, pytest.param(REBAKE, marks=pytest.mark.xfail(strict=True, reason=NOT_YET))],
+    ids=[*(p.name for p in PATHS), REBAKE.name],
+)
 def test_a_second_run_writes_nothing_and_leaves_the_state_of_one_run(
     path: Path, emu: Emulator, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
