@@ -152,6 +152,12 @@ def ssm_state(session: Any) -> dict[str, Any]:
     return {"parameters": parameters, "windows": windows, "automations": executions}
 
 
+def ssm_parameters(session: Any) -> dict[str, int]:
+    """Parameters and their versions only (a runbook path: its execution records are the runs themselves)."""
+    pages = session.client("ssm").get_paginator("describe_parameters").paginate()
+    return {p["Name"]: p["Version"] for page in pages for p in page["Parameters"]}
+
+
 def ssm_commands(session: Any) -> list[str]:
     """Run Command's commands (a patch run: AWS-RunPatchBaseline)."""
     return sorted(c["CommandId"] for c in session.client("ssm").list_commands()["Commands"])
@@ -200,6 +206,7 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "ec2": ec2_state,
     "autoscaling": autoscaling_state,
     "ssm": ssm_state,
+    "ssm-parameters": ssm_parameters,
     "ssm-commands": ssm_commands,
     "s3": s3_state,
     "dynamodb": dynamodb_state,
