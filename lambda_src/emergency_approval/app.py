@@ -172,13 +172,25 @@ def ask(event: dict[str, Any], table: Any) -> dict[str, Any]:
         raise ApprovalRefused(f"{execution} is not waiting for an approval of the {wave} wave with this token")
     given = event.get("request")
     request: dict[str, Any] = given if isinstance(given, dict) else {}
-    # A wave is asked once per execution; a pending ask may be renewed, an answered one never reopens.
-    table.put_item(
-        Item={"pk": f"wave#{execution}#{wave}", "status": "pending", "task_token": token, "asked_at": _now()},
-        ConditionExpression="attribute_not_exists(pk) OR #s = :pending",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":pending": "pending"},
-    )
+    # A wave is asked once per execution; a pending ask may be renewed (a new token), an answered one never reopens.
+    # The same ask delivered again (Step Functions retries a Lambda task) fails the condition too: it is the ask
+    # already kept, so nothing is written and the approvers are not told twice (issue 18: run twice = run once).
+    key = {"pk": f"wave#{execution}#{wave}"}
+    try:
+        table.put_item(
+            Item={**key, "status": "pending", "task_token": token, "asked_at": _now()},
+            ConditionExpression="attribute_not_exists(pk) OR (#s = :pending AND task_token <> :token)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":pending": "pending", ":token": token},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        kept = table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+        if kept.get("status") != "pending" or kept.get("task_token") != token:
+            raise
+        logger.info("approval already asked", extra={"execution": execution, "wave": wave})
+        return {"asked": True}
     message = {
         "question": f"Emergency patching {execution} is ready to start the {wave} wave. Approve or reject it.",
         "execution": execution,

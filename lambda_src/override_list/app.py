@@ -14,6 +14,11 @@ So this function reads what SSM says is ``Missing`` or ``Failed`` on the instanc
 drops what the team's exclusion list matches, writes the YAML to the hub's patch-lists bucket, and returns its S3 URI
 for the runbook's ``InstallOverrideList`` parameter.
 
+The object's name ends with a digest of what it holds (the list, the instances, the exclusion list's URI), and the
+put is conditional (``If-None-Match: *``): the same list asked for again is the same object, S3 refuses the second
+put and the function returns the same URI. So a retried or repeated call writes nothing and adds no version to the
+(versioned) bucket (issue 18: run twice = run once); a changed list is a new object.
+
 Exclusion list format (in S3; JSON, or plain text with one pattern per line and ``#`` comments; the Lambda runtime
 has no YAML parser, and the function must not need a layer)::
 
@@ -46,12 +51,12 @@ Environment variables:
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -256,15 +261,19 @@ def run(event: Any, context: Any) -> dict[str, Any]:
     patches, excluded = override_list(found, rules)
     account, region = account_id(context), ssm.meta.region_name
     name = instance_ids[0] if len(instance_ids) == 1 else f"{len(instance_ids)}-instances"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    key = f"{prefix}/accountid={account}/region={region}/{name}-{stamp}.yaml"
-    s3.put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=render(patches).encode(),
-        ContentType="application/yaml",
-        Metadata={"instances": ",".join(instance_ids)[:1024], "exclusions": uri[:1024]},
-    )
+    body = render(patches).encode()
+    metadata = {"instances": ",".join(instance_ids)[:1024], "exclusions": uri[:1024]}
+    digest = hashlib.sha256(body + json.dumps(metadata, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"{prefix}/accountid={account}/region={region}/{name}-{digest}.yaml"
+    try:
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType="application/yaml", Metadata=metadata, IfNoneMatch="*"
+        )
+    except ClientError as error:
+        # 412: this very list is there already; 409: the same list's put is in flight (S3 user guide, "Conditional
+        # writes"). The key names its content, so either way the object is the one to return.
+        if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise
     return {
         "InstallOverrideList": f"s3://{bucket}/{key}",
         "patchCount": len(patches),

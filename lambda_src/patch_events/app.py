@@ -11,7 +11,9 @@ Layout (one line of JSON per object, the OpenX SerDe's format)::
     s3://<events bucket>/events/accountid=<id>/region=<region>/dt=<YYYY-MM-DD>/<event id>.json
 
 The object key is the event's id: EventBridge delivers at least once, and a redelivered event
-overwrites its own object with the same bytes, so a duplicate never counts twice. An event
+finds its own object there. The put is conditional (``If-None-Match: *``, S3 conditional writes):
+S3 refuses the redelivery's put, so a duplicate never counts twice and never adds a version to the
+(versioned) bucket: one delivery or two leave the same lake. An event
 that is not an EventBridge event from an account of the organization's shape (no id, a
 malformed account, region or time) is refused with one log line and nothing written: retrying
 it would not make it valid.
@@ -36,6 +38,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from lambda_shared.clients import client
 from lambda_shared.observability import METRICS_NAMESPACE
 
@@ -49,6 +52,8 @@ ACCOUNT_ID = re.compile(r"^\d{12}\Z", re.ASCII)
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d\Z", re.ASCII)
 #: EventBridge event ids are UUIDs; anything else would make an unsafe S3 key.
 EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z", re.ASCII)
+#: S3's answers to a conditional put whose object exists (412) or is being written (409).
+DUPLICATE_PUT = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
 
 
 class BadEvent(ValueError):
@@ -138,7 +143,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error(f"refused: {error}")
         metrics.add_metric(name="PatchEventsRefused", unit=MetricUnit.Count, value=1)
         return {"written": 0, "refused": str(error)}
-    client("s3").put_object(Bucket=bucket, Key=row.key, Body=row.body(), ContentType="application/json")
+    try:
+        client("s3").put_object(
+            Bucket=bucket, Key=row.key, Body=row.body(), ContentType="application/json", IfNoneMatch="*"
+        )
+    except ClientError as error:
+        # 412: the object exists (a redelivery); 409: the same event's put is in flight (S3 user guide,
+        # "Conditional writes"). Either way this event is filed: nothing to do.
+        if error.response.get("Error", {}).get("Code") not in DUPLICATE_PUT:
+            raise
+        metrics.add_metric(name="PatchEventsDuplicated", unit=MetricUnit.Count, value=1)
+        logger.info("already filed", extra={"key": row.key})
+        return {"written": 0, "key": row.key, "duplicate": True}
     metrics.add_metric(name="PatchEventsWritten", unit=MetricUnit.Count, value=1)
     logger.info("filed", extra={"key": row.key, "detail_type": row.fields["detail_type"]})
     return {"written": 1, "key": row.key}
