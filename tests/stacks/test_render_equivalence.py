@@ -1,0 +1,76 @@
+"""The render-ratio work (docs/child-stack.md#render-ratio) made fixed per-run work cheaper; each cheaper path
+must give exactly what the one it replaced gave, since its results end up in resource inputs (runbook
+content, ARNs). ``python -m bench.render_digest`` compares whole renders before and after; these tests pin
+each replaced path against the original it stands for."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import botocore.session
+import pytest
+
+from components import packaging
+from components.partitions import SSM_ENDPOINT_PREFIX, ssm_regions
+from components.ssm_model import service_model
+
+RUNBOOK_DIR = Path(packaging.__file__).parent / "runbooks"
+SCRIPTS = [*sorted(RUNBOOK_DIR.glob("*.py")), packaging.CONTRACT_FILE]
+
+
+def test_ssm_regions_are_what_a_botocore_session_reports() -> None:
+    """partition_of and the config's region check read the endpoint file once, without the SSM model; a
+    session's get_available_regions("ssm") (what both asked before, one session per region) agrees."""
+    session = botocore.session.get_session()
+    expected = {
+        partition: frozenset(session.get_available_regions("ssm", partition_name=partition))
+        for partition in session.get_available_partitions()
+    }
+    assert list(ssm_regions().items()) == list(expected.items())
+    assert service_model().metadata["endpointPrefix"] == SSM_ENDPOINT_PREFIX
+
+
+def _walk_strip(tree: ast.AST) -> None:
+    """The original docstring stripping: every node of the tree, expressions too."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            first = node.body[0] if node.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                node.body = node.body[1:] or [ast.Pass()]
+
+
+def _top_functions(tree: ast.Module) -> Iterator[str]:
+    return (node.name for node in tree.body if isinstance(node, ast.FunctionDef))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_runbook_scripts_strip_and_unparse_as_before(script: Path) -> None:
+    """Statement-only docstring stripping and per-statement unparsing give the same trees and text as
+    ``ast.walk`` and ``ast.unparse`` of the assembled module, for the whole script and every handler's
+    minimal set of definitions."""
+    source = script.read_text()
+    reference = ast.parse(source)
+    _walk_strip(reference)
+    tree = packaging._parsed(source)
+    assert ast.dump(tree) == ast.dump(reference)
+    assert packaging.unparse_body(tree.body) == ast.unparse(reference)
+    for name in _top_functions(tree):
+        kept = packaging._reached(tree, {name})
+        assert packaging.unparse_body(kept) == ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
+def test_unparse_body_handles_a_leading_docstring_and_nested_definitions() -> None:
+    source = (
+        '"""doc"""\nimport os\n@dec\nclass A:\n    x = 1\n\n    def f(self):\n        pass\n'
+        "if x:\n    def g():\n        pass\ny = 2\n"
+    )
+    body = ast.parse(source).body
+    assert packaging.unparse_body(body) == ast.unparse(ast.parse(source))
+    assert packaging.unparse_body(body[1:]) == ast.unparse(ast.Module(body=body[1:], type_ignores=[]))
+    assert packaging.unparse_body([]) == ""
