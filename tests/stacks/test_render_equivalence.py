@@ -21,6 +21,7 @@ from bench.baseline import replay_bare
 from components import packaging
 from components.config import load_stack_file
 from components.partitions import SSM_ENDPOINT_PREFIX, ssm_regions
+from components.runbooks import declared_parameters, render_runbook, runbook_names, runbook_sources
 from components.ssm_model import service_model
 from patchctl.offline.render import render
 from patchctl.stack_render import stack_mocks
@@ -72,6 +73,15 @@ def test_runbook_scripts_strip_and_unparse_as_before(script: Path) -> None:
     for name in _top_functions(tree):
         kept = packaging._reached(tree, {name})
         assert packaging.unparse_body(kept) == ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
+def test_the_child_reads_the_parameters_the_rendered_runbooks_declare() -> None:
+    """The child stack reads declared parameters from the runbooks' sources (scripts not inlined)."""
+    sources = runbook_sources()
+    assert set(sources) == set(runbook_names())
+    for name, source in sources.items():
+        assert declared_parameters(source) == declared_parameters(render_runbook(name))
+        assert declared_parameters(source)
 
 
 def test_unparse_body_handles_a_leading_docstring_and_nested_definitions() -> None:
