@@ -6,7 +6,7 @@ import functools
 
 from botocore.regions import EndpointResolver
 
-from .botocore_data import session as botocore_session
+from .botocore_data import loader
 
 #: SSM's ``endpointPrefix`` in botocore's SSM model (``metadata``): the service whose regions the program
 #: supports. ``Session.get_available_regions("ssm")`` reads it by loading the whole SSM model;
@@ -18,11 +18,11 @@ SSM_ENDPOINT_PREFIX = "ssm"
 def ssm_regions() -> dict[str, frozenset[str]]:
     """Partition -> the regions botocore's endpoint data lists for SSM in it, in botocore's partition order.
 
-    Read once per program run, from the program's one botocore session and without the SSM model: a fresh
+    Read once per program run, through the program's one botocore loader and without the SSM model: a fresh
     session per region (as ``partition_of`` once asked) parsed the 1.2 MB endpoint file and the SSM model
     once per region of the stack, and the config's region check once more
     (docs/child-stack.md#render-ratio)."""
-    resolver = EndpointResolver(botocore_session().get_component("data_loader").load_data("endpoints"))
+    resolver = EndpointResolver(loader().load_data("endpoints"))
     return {
         partition: frozenset(resolver.get_available_endpoints(SSM_ENDPOINT_PREFIX, partition))
         for partition in resolver.get_available_partitions()

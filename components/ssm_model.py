@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .botocore_data import session
+from . import botocore_data
 
 
 @functools.cache
 def _shapes() -> Any:
-    return session().get_service_model("ssm")
+    return botocore_data.service_model("ssm")
 
 
 def service_model() -> Any:

@@ -40,6 +40,8 @@ def test_ssm_regions_are_what_a_botocore_session_reports() -> None:
     }
     assert list(ssm_regions().items()) == list(expected.items())
     assert service_model().metadata["endpointPrefix"] == SSM_ENDPOINT_PREFIX
+    # the model built from the program's one loader is a session's
+    assert service_model()._service_description == session.get_service_model("ssm")._service_description
 
 
 def _walk_strip(tree: ast.AST) -> None:
