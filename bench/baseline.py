@@ -15,6 +15,15 @@ hands them to the SDK: so the SDK translates the same names and resolves the sam
 What it leaves out: ``Output`` values, parents, dependencies, every other option (the typed classes'
 ``additional_secret_outputs`` too) and the program's own Python. Components are bare
 ``ComponentResource``s.
+
+The SDK sends with every registration the Python stack below the resource's constructor (its source
+position: pulumi/runtime/resource.py ``_get_stack_trace``, a URI per frame), found as the third
+``__init__`` from the top (``Resource``'s, ``CustomResource``'s or ``ComponentResource``'s, then the
+concrete class's). Each registration of the replay goes through :class:`_Constructor`, which stands where
+a flat program's ``aws.x.Y(...)`` constructor stands, so the SDK records the replay's own frames (its
+build function and the render's) as it would for any program; the frames the program adds by nesting
+components stay the program's cost. (Calling ``CustomResource.__init__`` straight from the loop leaves
+two ``__init__`` frames: the SDK then records an empty stack and skips that work.)
 """
 
 from __future__ import annotations
@@ -96,6 +105,14 @@ def typed_props(type_token: str, inputs: dict[str, Any]) -> Any:
     return props
 
 
+class _Constructor:
+    """One registration, made from inside an ``__init__`` as every resource constructor's is (see the module
+    docstring): the SDK's stack capture then stops at this frame, as it stops at a typed class's."""
+
+    def __init__(self, init: Callable[..., object], *args: Any) -> None:
+        init(*args)
+
+
 def replay_bare(capture: Capture, mocks: Callable[[], AwsMocks]) -> Capture:
     """Register ``capture``'s resources again, bare (see the module docstring), under fresh ``mocks()``."""
     records = [r for r in capture.resources if r.type != STACK_TYPE]
@@ -104,7 +121,7 @@ def replay_bare(capture: Capture, mocks: Callable[[], AwsMocks]) -> Capture:
         providers: dict[str, pulumi.ProviderResource] = {}
         for record in records:
             if not record.custom:
-                pulumi.ComponentResource(record.type, record.name)
+                _Constructor(pulumi.ComponentResource, record.type, record.name)
             elif record.type == STACK_REFERENCE:
                 pulumi.StackReference(record.name)
             elif record.is_provider:
@@ -118,7 +135,7 @@ def replay_bare(capture: Capture, mocks: Callable[[], AwsMocks]) -> Capture:
                 opts = pulumi.ResourceOptions(provider=providers.get(record.provider_urn))
                 resource = resource_class(record.type).__new__(resource_class(record.type))
                 props = typed_props(record.type, record.inputs)
-                pulumi.CustomResource.__init__(resource, record.type, record.name, props, opts)
+                _Constructor(pulumi.CustomResource.__init__, resource, record.type, record.name, props, opts)
 
     return render(build, mocks=mocks(), project=capture.project, stack=capture.stack)
 

@@ -12,10 +12,10 @@ import functools
 import re
 from typing import Annotated
 
-import botocore.session
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from .partitions import ssm_regions
 from .schedules import schedule_problem
 
 # ASCII and \Z: "$" also matches before a trailing newline, and \d / \w match non-ASCII digits and letters
@@ -33,12 +33,9 @@ _RATE_LIMIT = re.compile(r"^([1-9][0-9]*|[1-9][0-9]?%|100%)\Z")
 
 @functools.cache
 def known_regions() -> frozenset[str]:
-    """Every region botocore's endpoint data knows, in every partition."""
-    session = botocore.session.get_session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("ssm", partition_name=partition))
-    return frozenset(regions)
+    """Every region botocore's endpoint data knows, in every partition (read once per run, shared with
+    :func:`components.partitions.partition_of`)."""
+    return frozenset().union(*ssm_regions().values())
 
 
 def _account_id(value: str) -> str:

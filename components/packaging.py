@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -73,8 +74,25 @@ def powertools_layer(partition: str, region: str, architecture: Architecture = "
 # --------------------------------------------------------------------------------------------------------------
 
 
+#: The fields that hold statement lists (``ExceptHandler`` and ``match_case`` keep theirs in ``body``).
+_STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every statement of ``tree`` (and every except handler and match case), expressions skipped: a
+    docstring's owner is always a statement, and a script's expressions are ten times its statements."""
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in _STATEMENT_FIELDS:
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                todo.extend(children)
+
+
 def _strip_docstrings(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             body = node.body
             first = body[0] if body else None
@@ -140,6 +158,33 @@ def _parsed(source: str) -> ast.Module:
     return tree
 
 
+@functools.cache
+def _unparsed(node: ast.stmt) -> str:
+    """One statement's source, cached per node like :func:`_used_names`: a runbook's handlers share most of
+    their script's definitions (13 handlers of ``asg_rebake.py``), so each is unparsed once per run."""
+    return ast.unparse(node)
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def unparse_body(body: list[ast.stmt]) -> str:
+    """``ast.unparse(ast.Module(body=body, type_ignores=[]))``, assembled from each statement's cached text:
+    the unparser starts every statement but the first on a new line, and puts a blank line before a
+    function or class (``_Unparser.maybe_newline`` then ``fill``). A leading docstring, which the unparser
+    writes its own way, goes through ``ast.unparse`` whole (minimal_source never has one: docstrings are
+    stripped and its first statement is an import or a definition)."""
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return ast.unparse(ast.Module(body=body, type_ignores=[]))
+    parts: list[str] = []
+    for index, node in enumerate(body):
+        if index:
+            parts.append("\n\n" if isinstance(node, _DEFINITIONS) else "\n")
+        parts.append(_unparsed(node))
+    return "".join(parts)
+
+
 def minimal_source(source: str, handler: str, contract: str | None = None) -> str:
     """The self-contained code of one script step: imports, the contract's definitions the handler reaches
     (``contract`` is the contract's source), the handler and what it reaches; docstrings stripped."""
@@ -176,9 +221,8 @@ def minimal_source(source: str, handler: str, contract: str | None = None) -> st
         inlined.extend(reached)
     future = [n for n in imports if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
     others = [n for n in imports if n not in future]
-    unique: dict[str, ast.stmt] = {ast.unparse(n): n for n in [*future, *others]}
-    module = ast.Module(body=[*unique.values(), *inlined, *kept], type_ignores=[])
-    return ast.unparse(module) + "\n"
+    unique: dict[str, ast.stmt] = {_unparsed(n): n for n in [*future, *others]}
+    return unparse_body([*unique.values(), *inlined, *kept]) + "\n"
 
 
 def inline_script(path: Path, handler: str) -> str:

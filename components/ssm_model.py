@@ -9,12 +9,18 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import botocore.session
+from . import botocore_data
 
 
 @functools.cache
 def _shapes() -> Any:
-    return botocore.session.get_session().get_service_model("ssm")
+    return botocore_data.service_model("ssm")
+
+
+def service_model() -> Any:
+    """botocore's SSM service model, loaded once per program run (each session would parse it anew): the
+    config's enum checks and the baseline override's validation share it."""
+    return _shapes()
 
 
 def enum(shape_name: str) -> frozenset[str]:

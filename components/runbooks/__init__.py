@@ -121,8 +121,9 @@ def runbook_names() -> tuple[str, ...]:
     return tuple(RUNBOOK_FILES)
 
 
-def render_runbook(name: str) -> str:
-    """The final YAML content of runbook ``name`` (``naming.RUNBOOK_*`` or the file stem)."""
+def _source(name: str) -> tuple[str, str, dict[str, Any]]:
+    """File, text and document of runbook ``name``'s YAML source with the constants in place, scripts not
+    inlined (the ``<<script:...>>`` placeholders are plain strings)."""
     name = _ALIASES.get(name, name)
     if name not in RUNBOOK_FILES:
         raise RunbookError(f"unknown runbook {name!r}; known: {', '.join(RUNBOOK_FILES)}")
@@ -134,6 +135,12 @@ def render_runbook(name: str) -> str:
     leftover = re.search(r"<<(tag_contract|naming)\.[^>]*>>", text)
     if leftover:
         raise RunbookError(f"{file}: placeholder {leftover.group(0)} was not replaced")
+    return file, text, document
+
+
+def render_runbook(name: str) -> str:
+    """The final YAML content of runbook ``name`` (``naming.RUNBOOK_*`` or the file stem)."""
+    file, _, document = _source(name)
     rendered = _inline_scripts(document, file)
     content = yaml.dump(rendered, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)
     if len(content.encode()) > MAX_DOCUMENT_BYTES - 4096:
@@ -145,6 +152,16 @@ def render_runbook(name: str) -> str:
 def load_runbooks() -> dict[str, str]:
     """Runbook name -> YAML, rendered with their scripts inlined (once per program run)."""
     return {name: render_runbook(name) for name in runbook_names()}
+
+
+@functools.cache
+def runbook_sources() -> dict[str, str]:
+    """Runbook name -> its YAML source with the constants in place and the scripts not inlined (once per
+    program run). A child stack reads only the parameters the hub's copies declare
+    (:func:`declared_parameters`), and inlining touches only the steps' ``Script``: the parameters are the
+    rendered document's (tests/stacks/test_render_equivalence.py), without inlining 17 script handlers per
+    child run. The documents themselves are rendered, and checked, where they are created: the hub."""
+    return {name: _source(name)[1] for name in runbook_names()}
 
 
 @functools.cache

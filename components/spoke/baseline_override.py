@@ -97,10 +97,11 @@ def override_json(patching: PatchingConfig) -> str:
 
 def check_against_botocore(entries: list[dict[str, Any]]) -> None:
     """Validate every entry as ``CreatePatchBaseline`` input (botocore's validator, with a name added)."""
-    import botocore.session
     from botocore.validate import ParamValidator
 
-    model = botocore.session.get_session().get_service_model("ssm")
+    from ..ssm_model import service_model
+
+    model = service_model()
     shape = model.operation_model("CreatePatchBaseline").input_shape
     for entry in entries:
         report = ParamValidator().validate({**entry, "Name": "org-patching-override"}, shape)

@@ -59,7 +59,7 @@ class RegionalSpokeArgs:
     home_region: str
     #: Every region of the account (the home spoke sweeps them all).
     account_regions: Sequence[str] = field(default_factory=list)
-    #: Runbook name -> YAML content (rendered once per program): the parameters the hub's copy declares.
+    #: Runbook name -> YAML content (``runbook_sources()``, once per program): the parameters the hub's copy declares.
     runbooks: Mapping[str, str] = field(default_factory=dict)
     #: The hub's override file (``s3://``) when the baselines come from it: no baselines here then, and the
     #: window's tasks pass it as the runbooks' ``BaselineOverride``.

@@ -20,7 +20,7 @@ import pulumi_aws as aws
 from .. import naming
 from ..config import AccountConfig, ChildConfig
 from ..partitions import partition_of
-from ..runbooks import load_runbooks
+from ..runbooks import runbook_sources
 from ..spoke.account_baseline import AccountBaseline, AccountBaselineArgs
 from ..spoke.baseline_override import uses_override
 from ..spoke.event_forwarding import PatchEventForwarding, PatchEventForwardingArgs
@@ -92,7 +92,7 @@ def deploy_role(cfg: ChildConfig, account_id: str) -> DeployRole:
 def build_child(cfg: ChildConfig) -> dict[str, AccountSpokes]:
     """Declare every account's baseline and regional spokes (outputs: :mod:`.outputs`)."""
     accounts = child_accounts(cfg)  # before any resource: a discovery error declares nothing
-    runbooks = load_runbooks()
+    runbooks = runbook_sources()  # the declared parameters of the hub's copies (the hub renders them)
     hub = pulumi.StackReference(cfg.hub_stack)
     data = hub_data(cfg, hub)
     # every provider of the stack waits for the hub's Regions to include the child's (one line if not)
