@@ -38,10 +38,14 @@ test: setup
 
 ## Every entry point with at least 500 property-based cases each; prints the table of docs/reliability.md
 ## (written to $(OUT)/fuzz-table.md; FUZZ_UPDATE_DOC=1 rewrites the table in docs/reliability.md).
+## Spread over every core by file (pytest-xdist `-n auto --dist loadfile`: each worker hands its counts to the
+## controller, which assembles the one table). Some targets only: FUZZ_ARGS='-k test_fuzz_patch_events'
+## (with FUZZ_UPDATE_DOC=1 only their rows are rewritten, the others kept); one process: FUZZ_ARGS=-n0.
 ## The run itself checks the documented table's rows at its end, so that test is left to `make test`.
+FUZZ_ARGS ?=
 fuzz: setup
-	FUZZ_PROFILE=fuzz FUZZ_TABLE=$(OUT)/fuzz-table.md $(PY) -m pytest tests/fuzz -q \
-		--ignore=tests/fuzz/test_fuzz_reliability_doc.py
+	FUZZ_PROFILE=fuzz FUZZ_TABLE=$(OUT)/fuzz-table.md $(PY) -m pytest tests/fuzz -q -n auto --dist loadfile \
+		--ignore=tests/fuzz/test_fuzz_reliability_doc.py $(FUZZ_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -22,7 +22,9 @@ resource, a short reason and a reference to the execution:
   transition into ALARM is one alert (keyed by the alarm and the transition's timestamp); the alarm
   has no action of its own, so nothing else alerts it.
 
-Dead-lettered events and the functions' errors are CloudWatch alarms on the same topic.
+Dead-lettered events and the functions' errors are CloudWatch alarms on the same topic. A failure event whose
+account, region or execution id is malformed or missing is refused with one log line and claims nothing: its
+dedupe key would not name the failure (found by ``tests/fuzz/test_fuzz_failure_alerts.py``).
 
 Nothing is alerted twice: EventBridge delivers at least once and SSM repeats terminal statuses,
 so the first delivery claims ``<account>:<region>:<execution id>`` in the DynamoDB table with a
@@ -38,6 +40,7 @@ Environment: ``ALERT_TOPIC_ARN``, ``DEDUPE_TABLE`` (required), ``DEDUPE_DAYS`` (
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +72,8 @@ STATE_MACHINE_FAILED = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 NOT_FAILURES = frozenset({"ApprovalRejected", "InvalidInput"})
 #: SNS subjects are at most 100 characters.
 SUBJECT_LIMIT = 100
+ACCOUNT_ID = re.compile(r"^\d{12}\Z", re.ASCII)
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,17 @@ class Alert:
     @property
     def dedupe_key(self) -> str:
         return f"{self.account}:{self.region}:{self.execution}"
+
+    def problem(self) -> str | None:
+        """Why the event cannot be alerted (malformed): its dedupe key must name the account, the region and every
+        part of the execution, or one claim would swallow every later failure that lacks the same id."""
+        if not ACCOUNT_ID.match(self.account):
+            return f"event account: {self.account!r} is not a 12-digit account id"
+        if not REGION.match(self.region):
+            return f"event region: {self.region!r} is not a region"
+        if not all(part.strip() for part in self.execution.split("/")):
+            return f"the {self.kind} event names no execution: {self.execution!r}"
+        return None
 
     def subject(self) -> str:
         text = f"org-patching: {self.kind} failed in {self.account} {self.region}"
@@ -123,6 +139,11 @@ def _started_by_suppressed(executed_by: str) -> bool:
     return bool(role) and role in _csv("SUPPRESSED_STARTERS")
 
 
+def _is(value: Any, statuses: frozenset[str]) -> bool:
+    """``value`` is one of ``statuses`` (any JSON value: a list or an object is none of them, never a TypeError)."""
+    return isinstance(value, str) and value in statuses
+
+
 def _runbook(definition: str) -> str:
     """``OrgPatching-PatchInstances`` from a name or a document ARN (a multi-account run names the hub's)."""
     return definition.rsplit("/", 1)[-1].split(":", 1)[0]
@@ -135,7 +156,7 @@ def alert_of(event: Any) -> Alert | None:
     detail: dict[str, Any] = event["detail"]
     account, region = str(event.get("account", "")), str(event.get("region", ""))
     kind = event.get("detail-type")
-    if kind == WINDOW_TASK and detail.get("status") in WINDOW_TASK_FAILED:
+    if kind == WINDOW_TASK and _is(detail.get("status"), WINDOW_TASK_FAILED):
         window, task = str(detail.get("window-id", "")), str(detail.get("task-execution-id", ""))
         run = str(detail.get("window-execution-id", ""))
         return Alert(
@@ -147,7 +168,7 @@ def alert_of(event: Any) -> Alert | None:
             _console(region, f"systems-manager/maintenance-windows/{window}/history/{run}?region={region}"),
             "maintenance window task",
         )
-    if kind == AUTOMATION and detail.get("Status") in AUTOMATION_FAILED:
+    if kind == AUTOMATION and _is(detail.get("Status"), AUTOMATION_FAILED):
         runbook = _runbook(str(detail.get("Definition", "")))
         if runbook not in _csv("RUNBOOKS") or _started_by_suppressed(str(detail.get("ExecutedBy", ""))):
             return None
@@ -172,9 +193,9 @@ def alert_of(event: Any) -> Alert | None:
         return _rollout_alert(account, region, execution, f"wave {detail.get('stopped_at_wave')} exceeded its errors")
     if (
         kind == STATE_MACHINE
-        and detail.get("status") in STATE_MACHINE_FAILED
+        and _is(detail.get("status"), STATE_MACHINE_FAILED)
         and detail.get("stateMachineArn") == emergency
-        and detail.get("error") not in NOT_FAILURES
+        and not _is(detail.get("error"), NOT_FAILURES)
     ):
         reason = f"rollout {detail['status']}" + (f": {detail['error']}" if detail.get("error") else "")
         return _rollout_alert(account, region, str(detail.get("executionArn", "")), reason)
@@ -260,6 +281,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if alert is None:
         metrics.add_metric(name="FailureAlertsNotNeeded", unit=MetricUnit.Count, value=1)
         return {"alerted": False, "why": "not a failure"}
+    malformed = alert.problem()
+    if malformed is not None:
+        logger.error(f"refused: {malformed}")
+        metrics.add_metric(name="FailureAlertsRefused", unit=MetricUnit.Count, value=1)
+        return {"alerted": False, "why": malformed}
     if not _claim(table, alert, int(os.environ.get("DEDUPE_DAYS", "14"))):
         logger.info("duplicate", extra={"key": alert.dedupe_key})
         metrics.add_metric(name="FailureAlertsDeduplicated", unit=MetricUnit.Count, value=1)

@@ -85,9 +85,10 @@ def _time(value: Any) -> datetime:
         raise BadEvent(f"event time: {value!r} is not an ISO-8601 time")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # OverflowError: a time at the ends of the calendar with an offset (year 1 at +05:00) has no UTC time
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise BadEvent(f"event time: {value!r} is not an ISO-8601 time") from None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def row_of(event: Any, prefix: str = "events") -> EventRow:

@@ -22,7 +22,8 @@ and ``region`` attributes, so a subscription can filter.
 
 One notice per window execution and team: the key ``notice:<account>:<region>:<window id>:<team>:<next run>`` is
 claimed with a conditional put in the hub's dedupe table before publishing (released when the publish fails).
-A moved window has a new next run, so its team hears about the new time.
+A moved window has a new next run, so its team hears about the new time. An event that is not a scheduled event
+(not an object, a ``time`` that is not an ISO-8601 time) is refused with one line; nothing is read or sent.
 
 An account whose role cannot be assumed (not enrolled yet) or a region that fails is logged and skipped; the
 others are still noticed, then the invocation fails, so the function's error alarm tells the platform team.
@@ -65,6 +66,10 @@ OPERATION, REBOOT = "Operation", "RebootOption"
 
 class NoticeError(RuntimeError):
     """Some account-regions could not be read: the others were noticed, the invocation still fails."""
+
+
+class BadEvent(ValueError):
+    """Not a scheduled event: the message names the field and the value (nothing is read or sent)."""
 
 
 @dataclass(frozen=True)
@@ -356,18 +361,34 @@ def reader_session(settings: Settings, account: str) -> Any:
     )
 
 
-def event_time(event: Any) -> datetime:
-    """The scheduled event's ``time`` (the run it stands for), else the clock."""
-    stamp = event.get("time") if isinstance(event, dict) else None
+def event_time(event: Any, lead: timedelta = timedelta(0)) -> datetime:
+    """The scheduled event's ``time`` (the run it stands for); the clock for an event without one (a run by hand,
+    ``{}``). Anything else is a :class:`BadEvent`: a malformed time must not notice the windows of another moment."""
+    if not isinstance(event, dict):
+        raise BadEvent(f"event: expected a scheduled event object, got {type(event).__name__}")
+    if "time" not in event:
+        return datetime.now(UTC)
+    stamp = event["time"]
     parsed = parse_time(stamp) if isinstance(stamp, str) else None
-    return parsed or datetime.now(UTC)
+    if parsed is None:
+        raise BadEvent(f"event time: {stamp!r} is not an ISO-8601 time")
+    try:
+        parsed.astimezone(UTC) + lead  # the lead time must end in the calendar (year 9999 has no next day)
+    except OverflowError:
+        raise BadEvent(f"event time: {stamp!r} is out of range") from None
+    return parsed
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environment()
-    now = event_time(event)
+    try:
+        now = event_time(event, settings.lead)
+    except BadEvent as error:
+        logger.error(f"refused: {error}")
+        metrics.add_metric(name="PrePatchNoticesRefused", unit=MetricUnit.Count, value=1)
+        return {"sent": [], "duplicates": 0, "refused": str(error)}
     sent: list[str] = []
     duplicates = 0
     failed: list[str] = []

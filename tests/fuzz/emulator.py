@@ -7,6 +7,7 @@ AWS calls that change something, taken with botocore's ``before-call`` event on 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,14 +33,27 @@ def is_write(operation: str) -> bool:
 
 
 class WriteCounter:
-    """Counts non-read AWS operations by name through botocore's ``before-call`` event."""
+    """Counts non-read AWS operations by name through botocore's ``before-call`` event (every attempt), and those
+    AWS answered with success through ``after-call`` (``changes``: a conditional write refused with
+    ``ConditionalCheckFailedException`` tried, but changed nothing).
+
+    Only calls of the thread that last called :meth:`reset` (the one running the handler) count: the emulator's
+    Step Functions interpreter runs executions a handler started on threads of its own, on the same session.
+    """
 
     def __init__(self) -> None:
         self.writes: Counter[str] = Counter()
+        self.changes: Counter[str] = Counter()
+        self.thread = threading.get_ident()
 
     def __call__(self, model: Any, **_: Any) -> None:
-        if is_write(model.name):
+        if is_write(model.name) and threading.get_ident() == self.thread:
             self.writes[model.name] += 1
+
+    def after(self, model: Any, http_response: Any, **_: Any) -> None:
+        ok = http_response is not None and http_response.status_code < 300
+        if ok and is_write(model.name) and threading.get_ident() == self.thread:
+            self.changes[model.name] += 1
 
     @property
     def total(self) -> int:
@@ -47,6 +61,8 @@ class WriteCounter:
 
     def reset(self) -> None:
         self.writes.clear()
+        self.changes.clear()
+        self.thread = threading.get_ident()
 
 
 def seed_missing_patches(account: str, region: str, instance: str, patches: list[dict[str, str]]) -> None:
@@ -68,6 +84,7 @@ def running_as(
     with emulator.as_account(account, region) as session:
         # unique_id: registering again (the emulator caches the session) does not count twice.
         session.events.register("before-call", counter, unique_id=f"fuzz-write-counter-{id(counter)}")
+        session.events.register("after-call", counter.after, unique_id=f"fuzz-change-counter-{id(counter)}")
         assert boto3.DEFAULT_SESSION is session
         yield session
 

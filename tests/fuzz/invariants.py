@@ -11,6 +11,7 @@ invariant fails raises, so the test fails and the table is never printed as all-
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ PACK_NO_CRASH = "pack never crashes the preview"
 EXIT_CODES = "exit 0/1/2, never a traceback"
 ONE_LINE = "bad input named in one line"
 WELL_FORMED = "accepted input is well-formed"
+NO_CLAIM = "no dedupe claim for invalid input"
 
 #: Every fuzz target, in table order, with the invariants it checks.
 TARGETS: dict[str, tuple[str, ...]] = {
@@ -34,6 +36,10 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "lambda window_tagging (custom resource events)": (NO_ESCAPE, ZERO_WRITES, ALWAYS_ANSWERS),
     "lambda override_list": (NO_ESCAPE, ZERO_WRITES, ONE_LINE),
     "lambda emergency_validate": (NO_ESCAPE, ONE_LINE),
+    "lambda patch_events (forwarded EventBridge events)": (NO_ESCAPE, ZERO_WRITES, ONE_LINE, WELL_FORMED),
+    "lambda failure_alerts (failure events)": (NO_ESCAPE, ZERO_WRITES, NO_CLAIM),
+    "lambda pre_patch_notices (scheduled events)": (NO_ESCAPE, ZERO_WRITES, ONE_LINE, NO_CLAIM),
+    "lambda emergency_approval (gate actions)": (NO_ESCAPE, ZERO_WRITES, ONE_LINE),
     "emergency request model (plan)": (NO_ESCAPE, ONE_LINE, WELL_FORMED),
     "config loader: central stack": (NO_ESCAPE, ONE_LINE, WELL_FORMED),
     "config loader: child stack": (NO_ESCAPE, ONE_LINE, WELL_FORMED),
@@ -93,6 +99,24 @@ class Tally:
 
 
 TALLIES: dict[str, Tally] = {}
+
+
+def export(tallies: dict[str, Tally] | None = None) -> str:
+    """The tallies as JSON: how a pytest-xdist worker hands its counts to the controller (``workeroutput``)."""
+    tallies = TALLIES if tallies is None else tallies
+    return json.dumps(
+        {name: {"cases": t.cases, "held": dict(t.held), "failed": dict(t.failed)} for name, t in tallies.items()}
+    )
+
+
+def merge(text: str, into: dict[str, Tally] | None = None) -> None:
+    """Add a worker's :func:`export` to ``into`` (a target's tests may run on several workers: counts add up)."""
+    into = TALLIES if into is None else into
+    for name, counts in json.loads(text).items():
+        tally = into.setdefault(name, Tally())
+        tally.cases += int(counts["cases"])
+        tally.held.update({k: int(v) for k, v in counts["held"].items()})
+        tally.failed.update({k: int(v) for k, v in counts["failed"].items()})
 
 
 class Case:
@@ -155,8 +179,8 @@ def markdown(table_rows: list[tuple[str, str, str]]) -> str:
 START, END = "<!-- fuzz-table:start -->", "<!-- fuzz-table:end -->"
 
 
-def doc_targets(text: str) -> list[str]:
-    """The targets (first column) of the table between the markers in ``docs/reliability.md``."""
+def doc_rows(text: str) -> list[tuple[str, str, str]]:
+    """The rows of the table between the markers in ``docs/reliability.md``, in their order."""
     if START not in text or END not in text:
         raise ValueError(f"docs/reliability.md: no {START} ... {END} section")
     section = text.split(START, 1)[1].split(END, 1)[0]
@@ -165,8 +189,20 @@ def doc_targets(text: str) -> list[str]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if not line.strip().startswith("|") or cells[0] in (HEADER[0], "") or set(cells[0]) <= {"-", ":"}:
             continue
-        found.append(cells[0])
+        found.append((cells[0], cells[1] if len(cells) > 1 else "", cells[2] if len(cells) > 2 else ""))
     return found
+
+
+def doc_targets(text: str) -> list[str]:
+    """The targets (first column) of the table between the markers in ``docs/reliability.md``."""
+    return [row[0] for row in doc_rows(text)]
+
+
+def updated_rows(documented: list[tuple[str, str, str]], ran: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The documented table with the rows of the targets that ran replaced (a run of some targets, e.g. with
+    ``-k``, keeps the others' rows), in registry order; rows of targets no longer registered are dropped."""
+    by_target = {row[0]: row for row in documented} | {row[0]: row for row in ran}
+    return [by_target[target] for target in TARGETS if target in by_target]
 
 
 def replace_table(text: str, table: str) -> str:

@@ -7,6 +7,7 @@ newline, another case, non-ASCII digits, a wrong type) and anything JSON can car
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -67,3 +68,9 @@ def with_extra(base: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dic
         base,
         st.tuples(base, st.text(min_size=1, max_size=12), json_values).map(lambda t: {**t[0], t[1]: t[2]}),
     )
+
+
+def as_delivered(events: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``events`` as Lambda hands them to a handler: parsed from JSON (object keys are always strings; a
+    mutation may add an integer key, as YAML would, which JSON turns into text)."""
+    return events.map(lambda event: json.loads(json.dumps(event)))

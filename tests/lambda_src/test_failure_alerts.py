@@ -232,3 +232,27 @@ def test_a_child_functions_alarm_entering_alarm_is_one_alert_and_nothing_else_is
         app.alert_of({**change("ALARM"), "detail": {"alarmName": naming.CHILD_FUNCTIONS_ALARM, "state": "ALARM"}})
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {**window_task("FAILED"), "account": ""},
+        {**window_task("FAILED"), "region": "eu-west-1\n"},
+        {
+            **window_task("FAILED"),
+            "detail": {**window_task("FAILED")["detail"], "task-execution-id": "", "window-execution-id": ""},
+        },
+    ],
+)
+def test_a_failure_event_that_names_no_account_region_or_execution_is_refused_without_a_claim(
+    hub: Any, malformed: dict[str, Any]
+) -> None:
+    """A claim keyed on an empty part would swallow every later failure lacking the same id
+    (tests/fuzz/test_fuzz_failure_alerts.py)."""
+    result = handle(malformed)
+    assert result["alerted"] is False and len(result["why"].splitlines()) == 1
+    assert "is not a" in result["why"] or "names no execution" in result["why"]
+    with aws.as_account(HUB, REGION) as session:
+        assert session.client("dynamodb").scan(TableName=naming.FAILURE_ALERTS_TABLE)["Items"] == []
+    assert alerts(hub) == []

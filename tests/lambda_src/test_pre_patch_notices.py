@@ -118,3 +118,19 @@ def test_a_missing_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DEDUPE_TABLE")
     with pytest.raises(RuntimeError, match=r"^DEDUPE_TABLE must be set$"):
         app.Settings.from_environment()
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (["not", "an", "object"], "event: expected a scheduled event object, got list"),
+        ({"time": "next saturday"}, "event time: 'next saturday' is not an ISO-8601 time"),
+        ({"time": 5}, "event time: 5 is not an ISO-8601 time"),
+        ({"time": "9999-12-31T23:00:00Z"}, "event time: '9999-12-31T23:00:00Z' is out of range"),
+    ],
+)
+def test_an_event_that_is_not_a_scheduled_event_is_refused_in_one_line(event: Any, message: str) -> None:
+    """(tests/fuzz/test_fuzz_pre_patch_notices.py: the handler answers it with ``refused`` and writes nothing.)"""
+    with pytest.raises(app.BadEvent) as refused:
+        app.event_time(event, timedelta(hours=24))
+    assert str(refused.value) == message
