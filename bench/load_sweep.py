@@ -102,7 +102,7 @@ class MotoTime:
             finally:
                 timer.seconds += time.perf_counter() - started
 
-        BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
+        BotocoreStubber.__call__ = timed  # type: ignore[method-assign, assignment]
         return self
 
     def __exit__(self, *_: object) -> None:
