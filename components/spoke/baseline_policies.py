@@ -210,6 +210,14 @@ def tag_remediation(scope: AccountScope) -> list[Statement]:
         *tagging(scope),
         *exempt_untagging(scope),
         function_logs(scope, naming.TAG_REMEDIATION_FUNCTION),
+        # A sweep short of time starts its next invocation where it stopped (lambda_shared/sweep_pages.py): this
+        # function only, unqualified, in the home region where it runs (SAR: InvokeFunction acts on function*,
+        # arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}).
+        allow(
+            ["lambda:InvokeFunction"],
+            [f"{scope.arn}:lambda:{scope.home_region}:{scope.account_id}:function:{naming.TAG_REMEDIATION_FUNCTION}"],
+            sid="ResumeOwnSweep",
+        ),
         allow(
             ["sqs:SendMessage"],
             [f"{scope.arn}:sqs:{scope.home_region}:{scope.account_id}:{naming.DEAD_LETTER_QUEUE}"],

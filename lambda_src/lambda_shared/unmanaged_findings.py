@@ -12,8 +12,11 @@ bucket (the bucket resource data sync writes to), partitioned like the rest of t
   account-region's latest day (``components/hub/unmanaged_table.py``) even when that day found none.
 * Every other line is one unmanaged instance in the ``patchctl report --unmanaged`` format (``accountid``,
   ``region``, ``resourceid``, ``reason``, ``tags``) plus ``sweptAt``.
-* The key depends only on the account, the region and the UTC day: a second sweep of the same day overwrites
-  the first (re-runs are idempotent; the bucket's versioning keeps the earlier one).
+* The key depends only on the account, the region, the UTC day and, for a sweep paged across invocations, the
+  invocation (``findings-<k>.jsonl`` for k > 1: each invocation checks its own pages): a second sweep of the
+  same day overwrites the first (re-runs are idempotent; the bucket's versioning keeps the earlier one). Limit: a
+  same-day re-sweep that needs fewer invocations leaves the earlier sweep's last objects in that day until the
+  next day's partition replaces it.
 
 Why the write can never fail the sweep: the tags are the function's job; a refused or throttled PUT is one
 ``errors`` entry (the handler logs every entry) and the previous day's object stays what the report reads.
@@ -99,9 +102,13 @@ class Destination:
                 raise BadDestination(f"{names[field_name]}: {read[field_name]!r} is not valid")
         return cls(**read)
 
-    def key(self, account: str, region: str, day: str) -> str:
-        """``<prefix>/accountid=<account>/region=<region>/dt=<day>/findings.jsonl``."""
-        return f"{self.prefix}/accountid={account}/region={region}/dt={day}/{OBJECT_NAME}"
+    def key(self, account: str, region: str, day: str, invocation: int = 1) -> str:
+        """``<prefix>/accountid=<account>/region=<region>/dt=<day>/findings.jsonl``; a sweep paged across
+        invocations (``sweep_pages``) checks each invocation's pages only, so invocation k > 1 writes
+        ``findings-<k>.jsonl`` next to it and the day's partition holds the whole sweep (the named query reads every
+        object of an account-region's latest day)."""
+        name = OBJECT_NAME if invocation == 1 else f"findings-{invocation}.jsonl"
+        return f"{self.prefix}/accountid={account}/region={region}/dt={day}/{name}"
 
 
 def body(unmanaged: Sequence[Mapping[str, Any]], checked: int, swept_at: str) -> bytes:
@@ -129,6 +136,7 @@ def publish(
     dry_run: bool = False,
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
+    invocation: int = 1,
 ) -> Published:
     """Write one sweep's findings to the lake; never raises for AWS or configuration problems.
 
@@ -148,7 +156,7 @@ def publish(
         why = RuntimeError(f"unmanaged findings not written: account {account!r} / region {region!r} not known")
         return Published(errors=[error_entry(account, region, WRITE_ACTION, [], why)])
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    key = destination.key(account, region, moment.strftime("%Y-%m-%d"))
+    key = destination.key(account, region, moment.strftime("%Y-%m-%d"), invocation)
     try:
         client("s3", destination.region).put_object(
             Bucket=destination.bucket,

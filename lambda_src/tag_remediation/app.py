@@ -5,7 +5,9 @@ Triggered by EventBridge in the account and region it runs in:
 * ``Config Rules Compliance Change`` (source ``aws.config``) for ``AWS::EC2::Instance`` or
   ``AWS::AutoScaling::AutoScalingGroup`` (Config names an ASG by its ARN or its name): reconcile that one resource;
 * ``Scheduled Event`` (source ``aws.events``): reconcile every instance and ASG (the sweep also catches what Config
-  never reports, e.g. an ``environment`` tag changed on an already-compliant instance).
+  never reports, e.g. an ``environment`` tag changed on an already-compliant instance);
+* ``org-patching Sweep Resume`` (source ``org-patching.tag-remediation``, sent by this function to itself): go on
+  with a sweep that stopped at a page boundary when its invocation ran short of time (``lambda_shared.sweep_pages``).
 
 An exempt resource (``install_patch=no``) that still carries ``Patch Group``/``maintenance_window`` has them
 deleted (``untagged`` in the result): the windows and emergency waves target those tags, so the exemption holds
@@ -55,9 +57,22 @@ from botocore.exceptions import ClientError
 from lambda_shared.fleet import Fleet
 from lambda_shared.instance_profiles import ProfileDoctor, Settings
 from lambda_shared.observability import METRICS_NAMESPACE, failed_resources, function_account, record_outcome
+from lambda_shared.sweep_pages import (
+    MAX_INVOCATIONS,
+    RESUME_DETAIL_TYPE,
+    RESUME_SOURCE,
+    BadResume,
+    Resume,
+    instance_pages,
+    invoke_next,
+    out_of_time,
+    parse_resume,
+    resume_event,
+)
 from lambda_shared.tagging import (
     ASG_KEY_PREFIX,
     AWS_CALL_ERRORS,
+    Plan,
     Resource,
     apply,
     asg_resource,
@@ -98,6 +113,8 @@ class Request:
     region: str | None = None
     #: A reason to do nothing at all (e.g. the resource was deleted); reported as a skip.
     skip: str | None = None
+    #: A sweep that goes on where an earlier invocation stopped (``None``: from the first page).
+    resume: Resume | None = None
 
 
 def asg_name_from_resource_id(resource_id: str) -> str:
@@ -124,6 +141,8 @@ def parse_event(event: EventBridgeEvent) -> Request:
         if region is not None and not (isinstance(region, str) and REGION_PATTERN.match(region)):
             raise MalformedEvent(f"region: {region!r} is not a region name")
         return Request(scope="sweep", region=region)
+    if detail_type == RESUME_DETAIL_TYPE:
+        return parse_resume_event(event)
     if detail_type != CONFIG_DETAIL_TYPE:
         expected = f"expected {CONFIG_DETAIL_TYPE!r} or {SCHEDULED_DETAIL_TYPE!r}"
         raise MalformedEvent(f"detail-type: {detail_type!r} is not handled ({expected})")
@@ -155,6 +174,21 @@ def parse_event(event: EventBridgeEvent) -> Request:
         # Config reports NOT_APPLICABLE when the resource was deleted or left the rule's scope.
         return Request(scope=scope, resource_id=name, region=region, skip="not applicable: Config says NOT_APPLICABLE")
     return Request(scope=scope, resource_id=name, region=region)
+
+
+def parse_resume_event(event: EventBridgeEvent) -> Request:
+    """A resume this function sent itself: its source, its region and where to start, all checked."""
+    source = event.get("source")
+    if source != RESUME_SOURCE:
+        raise MalformedEvent(f"source: {source!r} does not send {RESUME_DETAIL_TYPE!r} (expected {RESUME_SOURCE!r})")
+    region = event.get("region")
+    if not (isinstance(region, str) and REGION_PATTERN.match(region)):
+        raise MalformedEvent(f"region: {region!r} is not a region name")
+    try:
+        resume = parse_resume(event.get("detail"))
+    except BadResume as error:
+        raise MalformedEvent(str(error)) from None
+    return Request(scope="sweep", region=region, resume=resume)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -247,10 +281,11 @@ def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
     if skip:
         return summary({}, {str(request.resource_id): skip}, [])
     aws = Fleet(request.region)
-    described: list[Mapping[str, Any]] = []
+    if request.scope == "sweep":
+        return sweep(aws, request, account, dry_run, context)
     try:
         windows = aws.custom_windows()
-        resources, missing = collect(aws, request, described)
+        resources, missing = collect(aws, request)
     except AWS_CALL_ERRORS as error:  # a service error, or botocore's own (unknown region, unreachable endpoint)
         ids = [request.resource_id] if request.resource_id else []
         return summary({}, {}, [error_entry(account, aws.region, "describe", ids, error)])
@@ -266,19 +301,85 @@ def run(event: EventBridgeEvent, context: Any = None) -> dict[str, Any]:
         dry_run,
     )
     result["untagged"] = {key: list(keys) for key, keys in untagged.items()}
+    return result
+
+
+def write_plan(aws: Fleet, the_plan: Plan, account: str, dry_run: bool, result: dict[str, Any]) -> None:
+    """Make one plan's writes and add what happened to ``result`` (a :func:`summary` being filled)."""
+    tagged, errors = apply(aws, the_plan, account, dry_run)
+    untagged, removal_errors = remove(aws, the_plan, account, dry_run)
+    result["tagged"].update(tagged)
+    result["untagged"].update({key: list(keys) for key, keys in untagged.items()})
+    result["skipped"].update(the_plan.skipped)
+    result["notes"].update(the_plan.notes)
+    result["unchanged"] += len(the_plan.unchanged)
+    result["errors"].extend(errors + removal_errors)
+
+
+def sweep(aws: Fleet, request: Request, account: str, dry_run: bool, context: Any) -> dict[str, Any]:
+    """The sweep of one account-region, or its next invocation: page by page, each page written before the next
+    is read; short of time after a page, it starts its next invocation there (``lambda_shared.sweep_pages``).
+    The Auto Scaling groups follow the last page; the profile check covers this invocation's pages.
+
+    ``result["paging"]``: this invocation's number in the chain, the pages it did, the token it started at and
+    the one the next invocation starts at (``None``: the sweep is complete or stopped on an error)."""
+    invocation = request.resume.invocation if request.resume else 1
+    start = request.resume.next_token if request.resume else None
+    result = summary({}, {}, [], dry_run=dry_run)
+    paging: dict[str, Any] = {"invocation": invocation, "pages": 0, "startedAt": start, "resumeFrom": None}
+    result["paging"] = paging
+    patched: list[Mapping[str, Any]] = []
+    try:
+        windows = aws.custom_windows()
+        for instances, next_token in instance_pages(aws.ec2, start):
+            the_plan = plan((instance_resource(i) for i in instances), windows)
+            write_plan(aws, the_plan, account, dry_run, result)
+            patched.extend(i for i in instances if i["InstanceId"] not in the_plan.skipped)
+            paging["pages"] += 1
+            if next_token is not None and out_of_time(context):
+                paging["resumeFrom"] = next_token
+                break
+        if paging["resumeFrom"] is None:
+            write_plan(aws, plan((asg_resource(g) for g in aws.asgs()), windows), account, dry_run, result)
+    except AWS_CALL_ERRORS as error:  # the page a token names, or a service error: reported, the chain ends
+        result["errors"].append(error_entry(account, aws.region, "describe", [], error))
+        paging["resumeFrom"] = None
     settings = Settings.from_env()
-    if request.scope == "sweep" and settings.check:
+    if settings.check and paging["pages"]:
         # The profile check (lambda_shared.instance_profiles): the instances the contract patches, read once.
-        patched = [i for i in described if i["InstanceId"] not in the_plan.skipped]
         findings = ProfileDoctor(aws.ec2, aws.ssm, account, aws.region, settings).examine(patched, dry_run)
         result["unmanaged"] = findings.unmanaged
         result["profiles"] = {"attached": findings.attached, "policyAttached": findings.policy_attached}
         result["errors"].extend(findings.errors)
         # Into the hub's lake, where patchctl report reads them (lambda_shared.unmanaged_findings); never fatal.
-        lake = publish(findings.unmanaged, findings.errors, account, aws.region, len(patched), dry_run)
+        lake = publish(
+            findings.unmanaged, findings.errors, account, aws.region, len(patched), dry_run, invocation=invocation
+        )
         result["unmanagedLake"] = lake.location
         result["errors"].extend(lake.errors)
+    if paging["resumeFrom"] is not None:
+        resume_next(context, account, aws.region, Resume(paging["resumeFrom"], invocation + 1), result)
     return result
+
+
+def resume_next(context: Any, account: str, region: str, resume: Resume, result: dict[str, Any]) -> None:
+    """Start the next invocation at ``resume``, or report in ``errors`` why the sweep stops here."""
+    if resume.invocation > MAX_INVOCATIONS:
+        result["errors"].append(
+            {
+                "account": account,
+                "region": region,
+                "action": "lambda:InvokeFunction",
+                "resources": [],
+                "code": "SweepChainTooLong",
+                "message": f"sweep stopped after {MAX_INVOCATIONS} invocations; the next page is {resume.next_token}",
+            }
+        )
+        return
+    try:
+        invoke_next(context, resume_event(account, region, resume))
+    except (*AWS_CALL_ERRORS, ValueError) as error:
+        result["errors"].append(error_entry(account, region, "lambda:InvokeFunction", [], error))
 
 
 #: Items of each map kept in the log line: a 5,000-instance sweep must stay far below CloudWatch's 256 KB event.

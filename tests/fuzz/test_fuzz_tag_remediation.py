@@ -128,6 +128,15 @@ VALID: list[dict[str, Any]] = [
             ("AWS::AutoScaling::AutoScalingGroup", "web-asg"),
         )
     ),
+    # A sweep's resume as the function sends it to itself (lambda_shared/sweep_pages.py); mutated, a forged one.
+    {
+        "version": "0",
+        "detail-type": "org-patching Sweep Resume",
+        "source": "org-patching.tag-remediation",
+        "account": ACCOUNT,
+        "region": REGION,
+        "detail": {"nextToken": "eyJyIjowLCJpIjowfQ==", "invocation": 2},
+    },
 ]
 events = st.one_of(st.sampled_from(VALID).flatmap(mutations.mutate), events)
 # The Lambda runtime always passes a context (Powertools' decorators read it); what varies is the

@@ -132,3 +132,12 @@ def test_dry_run_and_the_key_layout() -> None:
     assert publish([], [], ACCOUNT, REGION, 0, dry_run=True, env=LAKE).location is None
     bad = publish([], [], "unknown", REGION, 0, env=LAKE)
     assert "not known" in bad.errors[0]["message"]
+
+
+def test_a_paged_sweep_writes_each_invocations_findings_beside_the_first() -> None:
+    """Invocation k > 1 of a paged sweep checked only its own pages: its object must not replace invocation 1's."""
+    destination = Destination("lake-bucket", "unmanaged", KEY_ARN, HUB_REGION, HUB)
+    first = destination.key(ACCOUNT, REGION, "2026-11-29")
+    third = destination.key(ACCOUNT, REGION, "2026-11-29", 3)
+    assert first == f"unmanaged/accountid={ACCOUNT}/region={REGION}/dt=2026-11-29/findings.jsonl"
+    assert third == f"unmanaged/accountid={ACCOUNT}/region={REGION}/dt=2026-11-29/findings-3.jsonl"
