@@ -152,7 +152,11 @@ def test_patch_events_handler(world: World, event: Any) -> None:
             case.check(invariants.NO_ESCAPE, False, f"{type(error).__name__}: {error}")
             raise
     case.check(invariants.NO_ESCAPE, isinstance(result, dict) and result.get("written") in (0, 1), result)
-    if result["written"] == 0:
+    if result.get("duplicate"):  # filed before: the redelivery's conditional put is refused and changes nothing
+        filed = _well_formed(event) and bool(_KEY.fullmatch(result["key"]))
+        unchanged = world.counter.writes == {"PutObject": 1} and sum(world.counter.changes.values()) == 0
+        case.check(invariants.WELL_FORMED, filed and unchanged, (result, event))
+    elif result["written"] == 0:
         case.check(invariants.ONE_LINE, invariants.one_line(str(result.get("refused", ""))), result)
         case.check(invariants.ZERO_WRITES, world.counter.total == 0, dict(world.counter.writes))
     else:

@@ -60,7 +60,7 @@ class Hub(EmergencyHub):
         return self.session.client("ssm")
 
     def finish(self, execution: str, on_approval: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-        return super().finish(execution, on_approval, timeout_seconds=30)
+        return super().finish(execution, on_approval, timeout_seconds=120)
 
     def automations(self) -> list[dict[str, Any]]:
         return list(ssm_automation.executions_in(HUB, REGION))
@@ -253,7 +253,7 @@ def test_unanswered_approval_times_out_and_stops(hub: Hub) -> None:
     asked: list[str] = []
     result = hub.finish(hub.start(request(waves=["Prod"])), lambda body: asked.append(body["wave"]))
     # the gate may still be publishing when the 1-s timeout ends the execution: wait for its request
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not asked and time.monotonic() < deadline:
         hub.finish(result["executionArn"], lambda body: asked.append(body["wave"]))
         time.sleep(0.1)
