@@ -349,3 +349,54 @@ def named_queries(sql_dir: Path = SQL_DIR) -> tuple[NamedQuery, ...]:
         sql = expand_includes(text.strip(), str(path)) + "\n"
         found.append(NamedQuery(name=path.stem, description=description, sql=sql))
     return tuple(found)
+
+
+def projected_json_table(
+    name: str,
+    database: str,
+    description: str,
+    location: str,
+    first_day: str,
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    partitions: Sequence[tuple[str, str]],
+    columns: list[dict[str, str]],
+) -> dict[str, Any]:
+    """Keyword arguments of ``aws.glue.CatalogTable`` (plain dicts) for a JSON-lines table under ``location``,
+    partitioned ``accountid=/region=/dt=`` and found by partition projection (account and Region enums, ``dt`` a
+    day from ``first_day`` to ``NOW``): the lake's tables written by the child accounts share this shape."""
+    account_values = _checked(accounts, _ACCOUNT_ID, "accounts")
+    region_values = _checked(regions, _REGION, "regions")
+    return {
+        "name": name,
+        "database_name": database,
+        "description": description,
+        "table_type": "EXTERNAL_TABLE",
+        "parameters": {
+            "EXTERNAL": "TRUE",
+            "classification": "json",
+            "projection.enabled": "true",
+            "projection.accountid.type": "enum",
+            "projection.accountid.values": ",".join(account_values),
+            "projection.region.type": "enum",
+            "projection.region.values": ",".join(region_values),
+            "projection.dt.type": "date",
+            "projection.dt.format": "yyyy-MM-dd",
+            "projection.dt.range": f"{first_day},NOW",
+            "projection.dt.interval": "1",
+            "projection.dt.interval.unit": "DAYS",
+            "storage.location.template": location + "accountid=${accountid}/region=${region}/dt=${dt}/",
+        },
+        "partition_keys": [{"name": key, "type": "string", "comment": comment} for key, comment in partitions],
+        "storage_descriptor": {
+            "location": location,
+            "input_format": INPUT_FORMAT,
+            "output_format": OUTPUT_FORMAT,
+            "ser_de_info": {
+                "name": f"{name}-json",
+                "serialization_library": SERDE_LIBRARY,
+                "parameters": dict(SERDE_PARAMETERS),
+            },
+            "columns": columns,
+        },
+    }

@@ -16,15 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .compliance_tables import (
-    _ACCOUNT_ID,
-    _REGION,
-    INPUT_FORMAT,
-    OUTPUT_FORMAT,
-    SERDE_LIBRARY,
-    SERDE_PARAMETERS,
-    _checked,
-)
+from .compliance_tables import projected_json_table
 
 #: Columns, in the order the function's rows carry them (``lambda_src/patch_events/app.py``). The account
 #: and region are the partition keys only (a column may not share a partition key's name).
@@ -70,39 +62,9 @@ def table_args(
     table: str, database: str, bucket: str, prefix: str, accounts: Sequence[str], regions: Sequence[str]
 ) -> dict[str, Any]:
     """Keyword arguments of ``aws.glue.CatalogTable`` for the events table (plain dicts)."""
-    account_values = _checked(accounts, _ACCOUNT_ID, "accounts")
-    region_values = _checked(regions, _REGION, "regions")
     location = f"s3://{bucket}/{prefix.strip('/')}/"
-    return {
-        "name": table,
-        "database_name": database,
-        "description": "org-patching: patch events forwarded from every account and region, minutes after they happen",
-        "table_type": "EXTERNAL_TABLE",
-        "parameters": {
-            "EXTERNAL": "TRUE",
-            "classification": "json",
-            "projection.enabled": "true",
-            "projection.accountid.type": "enum",
-            "projection.accountid.values": ",".join(account_values),
-            "projection.region.type": "enum",
-            "projection.region.values": ",".join(region_values),
-            "projection.dt.type": "date",
-            "projection.dt.format": "yyyy-MM-dd",
-            "projection.dt.range": f"{FIRST_DAY},NOW",
-            "projection.dt.interval": "1",
-            "projection.dt.interval.unit": "DAYS",
-            "storage.location.template": location + "accountid=${accountid}/region=${region}/dt=${dt}/",
-        },
-        "partition_keys": [{"name": name, "type": "string", "comment": comment} for name, comment in PARTITIONS],
-        "storage_descriptor": {
-            "location": location,
-            "input_format": INPUT_FORMAT,
-            "output_format": OUTPUT_FORMAT,
-            "ser_de_info": {
-                "name": f"{table}-json",
-                "serialization_library": SERDE_LIBRARY,
-                "parameters": dict(SERDE_PARAMETERS),
-            },
-            "columns": [{"name": name, "type": "string", "comment": comment} for name, comment in COLUMNS],
-        },
-    }
+    description = "org-patching: patch events forwarded from every account and region, minutes after they happen"
+    columns = [{"name": name, "type": "string", "comment": comment} for name, comment in COLUMNS]
+    return projected_json_table(
+        table, database, description, location, FIRST_DAY, accounts, regions, PARTITIONS, columns
+    )

@@ -34,15 +34,7 @@ import pulumi
 
 from .. import naming
 from ..policy_documents import Statement, allow
-from .compliance_tables import (
-    _ACCOUNT_ID,
-    _REGION,
-    INPUT_FORMAT,
-    OUTPUT_FORMAT,
-    SERDE_LIBRARY,
-    SERDE_PARAMETERS,
-    _checked,
-)
+from .compliance_tables import projected_json_table
 
 #: Columns, as the sweep's lines carry them (the OpenX SerDe matches ``sweptAt`` to ``sweptat``). The account and
 #: region are the partition keys only (a column may not share a partition key's name).
@@ -95,42 +87,12 @@ ORDER BY r.accountid, r.region, r.resourceid
 
 def table_args(database: str, bucket: str, accounts: Sequence[str], regions: Sequence[str]) -> dict[str, Any]:
     """Keyword arguments of ``aws.glue.CatalogTable`` for the unmanaged-instances table (plain dicts)."""
-    account_values = _checked(accounts, _ACCOUNT_ID, "accounts")
-    region_values = _checked(regions, _REGION, "regions")
     location = f"s3://{bucket}/{naming.UNMANAGED_PREFIX}/"
-    return {
-        "name": naming.UNMANAGED_TABLE,
-        "database_name": database,
-        "description": "org-patching: instances SSM does not manage, written by every account-region's tag sweep",
-        "table_type": "EXTERNAL_TABLE",
-        "parameters": {
-            "EXTERNAL": "TRUE",
-            "classification": "json",
-            "projection.enabled": "true",
-            "projection.accountid.type": "enum",
-            "projection.accountid.values": ",".join(account_values),
-            "projection.region.type": "enum",
-            "projection.region.values": ",".join(region_values),
-            "projection.dt.type": "date",
-            "projection.dt.format": "yyyy-MM-dd",
-            "projection.dt.range": f"{FIRST_DAY},NOW",
-            "projection.dt.interval": "1",
-            "projection.dt.interval.unit": "DAYS",
-            "storage.location.template": location + "accountid=${accountid}/region=${region}/dt=${dt}/",
-        },
-        "partition_keys": [{"name": name, "type": "string", "comment": comment} for name, comment in PARTITIONS],
-        "storage_descriptor": {
-            "location": location,
-            "input_format": INPUT_FORMAT,
-            "output_format": OUTPUT_FORMAT,
-            "ser_de_info": {
-                "name": f"{naming.UNMANAGED_TABLE}-json",
-                "serialization_library": SERDE_LIBRARY,
-                "parameters": dict(SERDE_PARAMETERS),
-            },
-            "columns": [{"name": name, "type": kind, "comment": comment} for name, kind, comment in COLUMNS],
-        },
-    }
+    description = "org-patching: instances SSM does not manage, written by every account-region's tag sweep"
+    columns = [{"name": name, "type": kind, "comment": comment} for name, kind, comment in COLUMNS]
+    return projected_json_table(
+        naming.UNMANAGED_TABLE, database, description, location, FIRST_DAY, accounts, regions, PARTITIONS, columns
+    )
 
 
 def _writer_arn(partition: str) -> str:
